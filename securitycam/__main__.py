@@ -1,0 +1,5 @@
+import sys
+
+from securitycam.cli import main
+
+sys.exit(main())

@@ -1,0 +1,14 @@
+"""HTTP API: one blueprint per area of ``appliance-api.md``; a new area adds its module here."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from securitycam.api import auth, events, logs, settings, system
+
+BLUEPRINTS = [auth.bp, settings.bp, events.bp, system.bp, logs.bp]
+
+
+def register_blueprints(app: Flask) -> None:
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)

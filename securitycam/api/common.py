@@ -1,0 +1,110 @@
+"""What every blueprint shares: JSON errors, body validation, the auth exemption marker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from flask import Flask, current_app, jsonify, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from securitycam.paths import PathRefused
+
+if TYPE_CHECKING:
+    from securitycam.appliance import Appliance
+
+log = logging.getLogger("securitycam.api")
+
+M = TypeVar("M", bound=BaseModel)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ApiError(Exception):
+    """Raise from a view to answer ``{"success": false, "message": ...}`` with ``status``."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+def error_response(status: int, message: str, **extra: Any):  # type: ignore[no-untyped-def]
+    response = jsonify({"success": False, "message": message, **extra})
+    response.status_code = status
+    return response
+
+
+def describe_validation(exc: ValidationError) -> tuple[str, str]:
+    """The first failing field as ``a.b`` and a sentence naming it."""
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "body"
+    return field, f"{field}: {first['msg']}"
+
+
+def appliance() -> Appliance:
+    return current_app.extensions["securitycam"]
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without a token (``/auth/status``, ``/auth/validate``)."""
+    view.public = True  # type: ignore[attr-defined]
+    return view
+
+
+def json_object(optional: bool = False) -> dict[str, Any]:
+    """The request's JSON body, which must be an object; an absent body is ``{}`` if ``optional``."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if optional:
+            return {}
+        raise ApiError(400, "a JSON body is required")
+    try:
+        data = request.get_json(force=True, silent=False)
+    except HTTPException as exc:
+        raise ApiError(400, "malformed JSON body") from exc
+    if not isinstance(data, dict):
+        raise ApiError(400, "the JSON body must be an object")
+    return data
+
+
+def parse_body(model: type[M], optional: bool = False) -> M:
+    """Validate the JSON body against ``model``; a 400 names the first field that fails."""
+    data = json_object(optional=optional)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        field, message = describe_validation(exc)
+        raise ApiError(400, message, field=field) from exc
+
+
+def install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):  # type: ignore[no-untyped-def]
+        response = error_response(exc.status, exc.message, **exc.extra)
+        if "retry_after" in exc.extra:
+            response.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return response
+
+    @app.errorhandler(PathRefused)
+    def _path_refused(exc: PathRefused):  # type: ignore[no-untyped-def]
+        return error_response(400, f"invalid path: {exc}")
+
+    @app.errorhandler(ValidationError)
+    def _validation(exc: ValidationError):  # type: ignore[no-untyped-def]
+        field, message = describe_validation(exc)
+        return error_response(400, message, field=field)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        response = error_response(exc.code or 500, exc.description or exc.name)
+        if exc.code == 405 and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal error")

@@ -1,0 +1,39 @@
+"""``/settings``: read (secrets removed), partial update, and one key at a time (VibeNVR style)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from securitycam.api.common import ApiError, appliance, json_object
+from securitycam.config.store import SecretField
+
+bp = Blueprint("settings", __name__)
+
+
+@bp.get("/settings")
+def get_settings():  # type: ignore[no-untyped-def]
+    return jsonify(appliance().settings.public())
+
+
+@bp.post("/settings")
+def update_settings():  # type: ignore[no-untyped-def]
+    patch = json_object()
+    try:
+        appliance().settings.update(patch)
+    except SecretField as exc:
+        raise ApiError(400, f"{exc} cannot be set through the settings API", field=str(exc)) from exc
+    return jsonify(success=True, settings=appliance().settings.public())
+
+
+@bp.put("/settings/<key>")
+def put_setting(key: str):  # type: ignore[no-untyped-def]
+    body = json_object()
+    if "value" not in body:
+        raise ApiError(400, "value: field required", field="value")
+    try:
+        appliance().settings.set_value(key, body["value"])
+    except KeyError as exc:
+        raise ApiError(404, f"unknown setting {key!r}") from exc
+    except SecretField as exc:
+        raise ApiError(400, f"{exc} cannot be set through the settings API", field=str(exc)) from exc
+    return jsonify(success=True, settings=appliance().settings.public())

@@ -1,0 +1,87 @@
+"""System endpoints: info, stats, alerts, deploy info, updates, restart/reboot, captive portal."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Blueprint, current_app, jsonify
+from pydantic import BaseModel, StrictBool
+
+from securitycam.api.common import appliance, parse_body
+from securitycam.system.info import system_info, system_stats
+
+log = logging.getLogger(__name__)
+bp = Blueprint("system", __name__)
+
+RESTART_COMMAND = ["systemctl", "restart", "securitycam.service"]
+REBOOT_COMMAND = ["systemctl", "reboot"]
+
+
+class CaptivePortalChange(BaseModel):
+    enabled: StrictBool
+
+
+def _later(delay: float, command: list[str]) -> None:
+    """Run ``command`` after ``delay`` seconds, so the HTTP answer leaves first."""
+    runner = appliance().runner
+
+    def act() -> None:
+        log.warning("running %s", " ".join(command))
+        result = runner.run(command, timeout=30)
+        if not result.ok:
+            log.error("%s failed: %s", " ".join(command), result.stderr.strip())
+
+    timer = threading.Timer(delay, act)
+    timer.daemon = True
+    timer.start()
+
+
+@bp.get("/system_info")
+def info():  # type: ignore[no-untyped-def]
+    a = appliance()
+    return jsonify(system_info(a.host, a.git, camera_mode="picamera" if a.on_pi else "synthetic"))
+
+
+@bp.get("/system_stats")
+def stats():  # type: ignore[no-untyped-def]
+    a = appliance()
+    return jsonify(system_stats(a.host, a.git, a.paths.root))
+
+
+@bp.get("/system_alert_state")
+def alert_state():  # type: ignore[no-untyped-def]
+    return jsonify(appliance().health.check())
+
+
+@bp.get("/deploy_info")
+def deploy_info():  # type: ignore[no-untyped-def]
+    return jsonify(appliance().git.deploy_info())
+
+
+@bp.get("/system/update/check")
+def update_check():  # type: ignore[no-untyped-def]
+    return jsonify(appliance().git.update_check())
+
+
+@bp.post("/system/restart")
+def restart():  # type: ignore[no-untyped-def]
+    _later(current_app.config["RESTART_DELAY"], RESTART_COMMAND)
+    return jsonify(message="Restarting services...")
+
+
+@bp.post("/system/reboot")
+def reboot():  # type: ignore[no-untyped-def]
+    _later(current_app.config["REBOOT_DELAY"], REBOOT_COMMAND)
+    return jsonify(message="Rebooting...")
+
+
+@bp.get("/captive-portal")
+def captive_portal_status():  # type: ignore[no-untyped-def]
+    return jsonify(appliance().captive_portal.status())
+
+
+@bp.post("/captive-portal")
+def captive_portal_set():  # type: ignore[no-untyped-def]
+    body = parse_body(CaptivePortalChange)
+    return jsonify(appliance().captive_portal.set_enabled(body.enabled))

@@ -1,0 +1,141 @@
+"""The appliance: every long-lived part, built once per process, started and stopped together.
+
+Parts are created here in dependency order and handed what they need (settings, database, bus,
+the hardware seams). A part with background work implements ``start()`` and ``stop()`` and is
+appended to ``services``; they stop in reverse order, so nothing outlives what it depends on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from securitycam.auth import AuthService
+from securitycam.auth.service import env_password
+from securitycam.bus import EventBus
+from securitycam.clock import Clock
+from securitycam.config import SettingsStore
+from securitycam.config.store import SHIPPED_DEFAULTS
+from securitycam.paths import DataPaths
+from securitycam.store import Database
+from securitycam.store.events import EventStore
+from securitycam.system.captive import CaptivePortal
+from securitycam.system.health import WARN, HealthMonitor
+from securitycam.system.host import HostReader
+from securitycam.system.info import GitInfo
+from securitycam.system.runner import CommandRunner, RecordingRunner, SubprocessRunner
+
+log = logging.getLogger(__name__)
+
+
+class Service(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Hardware:
+    """The seams of the design's table; ``None`` means "detect": the real thing on a Pi."""
+
+    runner: CommandRunner | None = None
+    host: HostReader | None = None
+    clock: Clock | None = None
+
+    def resolved(self) -> Hardware:
+        host = self.host or HostReader("/")
+        on_pi = host.is_raspberry_pi()
+        # Off a Pi, commands that change the machine (reboot, iptables) are only recorded; git is
+        # read-only and shows the demo's real version.
+        runner = self.runner or (SubprocessRunner() if on_pi else RecordingRunner(passthrough=["git"]))
+        return Hardware(runner=runner, host=host, clock=self.clock or Clock())
+
+
+@dataclass
+class Appliance:
+    paths: DataPaths
+    hardware: Hardware
+    settings: SettingsStore
+    db: Database
+    bus: EventBus
+    events: EventStore
+    auth: AuthService
+    health: HealthMonitor
+    git: GitInfo
+    captive_portal: CaptivePortal
+    services: list[Service] = field(default_factory=list)
+
+    @property
+    def runner(self) -> CommandRunner:
+        return self.hardware.runner  # type: ignore[return-value]
+
+    @property
+    def host(self) -> HostReader:
+        return self.hardware.host  # type: ignore[return-value]
+
+    @property
+    def clock(self) -> Clock:
+        return self.hardware.clock  # type: ignore[return-value]
+
+    @property
+    def on_pi(self) -> bool:
+        return self.host.is_raspberry_pi()
+
+    @classmethod
+    def build(
+        cls,
+        data_dir: Path,
+        hardware: Hardware | None = None,
+        defaults_file: Path = SHIPPED_DEFAULTS,
+        max_sse_clients: int = 48,
+    ) -> Appliance:
+        paths = DataPaths(Path(data_dir).resolve())
+        paths.create()
+        hw = (hardware or Hardware()).resolved()
+        settings = SettingsStore(paths.settings_file, defaults_file)
+        db = Database(paths.database)
+        db.migrate()
+        events = EventStore(db, hw.clock)
+        bus = EventBus(max_subscribers=max_sse_clients)
+        auth = AuthService(settings, db, paths.default_password_file, hw.clock)
+        auth.bootstrap(
+            [paths.root / "reset-auth", hw.host.root / "boot/firmware/reset-auth", hw.host.root / "boot/reset-auth"],
+            env_password(),
+        )
+        health = HealthMonitor(hw.host, paths.root, bus)
+        for problem in settings.problems:
+            health.set_alert("settings", WARN, problem)
+        appliance = cls(
+            paths=paths,
+            hardware=hw,
+            settings=settings,
+            db=db,
+            bus=bus,
+            events=events,
+            auth=auth,
+            health=health,
+            git=GitInfo(hw.runner),
+            captive_portal=CaptivePortal(hw.runner, settings),
+        )
+        appliance.services = [health, appliance.captive_portal]
+        return appliance
+
+    def start(self) -> None:
+        log.info(
+            "starting on %s; data in %s",
+            "a Raspberry Pi" if self.on_pi else "a machine with no Pi hardware (mock sensor, synthetic camera)",
+            self.paths.root,
+        )
+        for service in self.services:
+            service.start()
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            try:
+                service.stop()
+            except Exception:
+                log.exception("stopping %r failed", service)
+        self.bus.close()
+        self.db.close()
+        log.info("stopped")

@@ -1,0 +1,47 @@
+"""The ``securitycam`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _serve(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir).expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if args.dev:
+        from securitycam.app import create_app
+
+        app = create_app(data_dir)
+        try:
+            app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+        finally:
+            app.extensions["securitycam"].stop()
+        return 0
+    from securitycam.server import ApplianceServer
+
+    ApplianceServer(data_dir, args.host, args.port, threads=args.threads).run()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="securitycam", description="Raspberry Pi security camera appliance")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the appliance (API, recorder, sensors)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, default=5005, help="port (default 5005)")
+    serve.add_argument("--data-dir", default="./data", help="settings, database, recordings, logs")
+    serve.add_argument("--threads", type=int, default=64, help="request threads (SSE clients hold one each)")
+    serve.add_argument("--dev", action="store_true", help="Flask's development server instead of gunicorn")
+    serve.set_defaults(func=_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The settings file's schema.
+
+Top-level keys are sections named as in the spec's ``settings.json`` (``Sensor``,
+``StorageLimit``, ``CaptivePortal``, ...). A part that needs settings adds a section model here
+and a field on :class:`Settings`; its default is what a fresh appliance gets. Fields marked
+:func:`secret` are never returned by ``GET /settings`` nor accepted by ``POST /settings``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def secret(default: Any = None) -> Any:
+    """A field that only the appliance itself reads and writes (hashes, keys)."""
+    return Field(default, json_schema_extra={"secret": True})
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SensorSettings(Section):
+    type: str = "reed_switch"
+    gpio: int = Field(22, ge=0, le=27)
+    enabled: bool = False
+    hold_seconds: float = Field(10, ge=0, le=3600)
+    invert_logic: bool = False
+    calibration: dict[str, Any] = Field(default_factory=dict)
+
+
+class StorageLimitSettings(Section):
+    enabled: bool = True
+    max_percent: int = Field(85, ge=10, le=95)
+
+
+class CaptivePortalSettings(Section):
+    enabled: bool = True
+    redirect_port: int = Field(5005, ge=1, le=65535)
+
+
+class TimelapseSettings(Section):
+    enabled: bool = False
+    interval_minutes: int = Field(5, ge=1, le=60)
+    fps: int = Field(24, ge=1, le=60)
+    resolution: Literal["original", "640:480", "320:240"] = "640:480"
+
+
+class AuthSettings(Section):
+    enabled: bool = True
+    password_hash: str | None = secret()
+
+
+class ServerSettings(Section):
+    # Origins (scheme://host:port) besides the appliance's own that may call the API from a browser.
+    cors_origins: list[str] = Field(default_factory=list)
+    dashboard_port: int = Field(4321, ge=1, le=65535)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    Sensor: SensorSettings = Field(default_factory=SensorSettings)
+    StorageLimit: StorageLimitSettings = Field(default_factory=StorageLimitSettings)
+    CaptivePortal: CaptivePortalSettings = Field(default_factory=CaptivePortalSettings)
+    Timelapse: TimelapseSettings = Field(default_factory=TimelapseSettings)
+    Auth: AuthSettings = Field(default_factory=AuthSettings)
+    Server: ServerSettings = Field(default_factory=ServerSettings)
+
+
+def secret_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every (section, field, ...) path marked secret in ``model``."""
+    found: set[tuple[str, ...]] = set()
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("secret"):
+            found.add((*prefix, name))
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            found |= secret_paths(annotation, (*prefix, name))
+    return found

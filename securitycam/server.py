@@ -1,0 +1,55 @@
+"""Production serving: gunicorn, one worker (it owns the GPIO pins, the camera and the event bus)
+with a pool of threads. Each SSE client holds a thread, so the bus refuses clients past
+``threads - API_THREADS_RESERVED`` and API requests always find a free thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from securitycam.app import create_app
+
+log = logging.getLogger(__name__)
+
+API_THREADS_RESERVED = 16
+
+
+class ApplianceServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, data_dir: Path, host: str, port: int, threads: int = 64) -> None:
+        self.data_dir = data_dir
+        self.options = {
+            "bind": f"{host}:{port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": threads,
+            # SSE streams never finish by themselves; do not wait long for them on shutdown.
+            "graceful_timeout": 5,
+            "timeout": 60,
+            "keepalive": 5,
+            "accesslog": None,
+            "loglevel": "warning",
+            "worker_exit": self._worker_exit,
+        }
+        self.max_sse_clients = max(1, threads - API_THREADS_RESERVED)
+        self.application: Any = None
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        # Called in the worker: the hardware is opened by the process that serves requests.
+        self.application = create_app(self.data_dir, max_sse_clients=self.max_sse_clients)
+        return self.application
+
+    @staticmethod
+    def _worker_exit(server: Any, worker: Any) -> None:
+        app = getattr(worker, "wsgi", None)
+        appliance = getattr(app, "extensions", {}).get("securitycam") if app else None
+        if appliance is not None:
+            appliance.stop()

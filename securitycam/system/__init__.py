@@ -1,0 +1,1 @@
+"""The host: command runner and sysfs seams, health alerts, system info."""

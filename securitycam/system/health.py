@@ -1,0 +1,126 @@
+"""Health alerts (``/system_alert_state``) with the spec's thresholds, pushed as SSE on change.
+
+| metric    | warn                  | critical            |
+|-----------|-----------------------|---------------------|
+| cpu_temp  | >= 65 °C              | >= 80 °C            |
+| throttle  | -                     | any active flag     |
+| storage   | >= 85 % used          | >= 95 % used        |
+| sd_health | life_time_est >= 0x03 | >= 0x0B             |
+
+Other parts may raise their own alerts with :meth:`HealthMonitor.set_alert` (a corrupt settings
+file does). Readings are cheap (a few small files), so the monitor re-reads every 30 s and on
+every request for the state.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from securitycam.bus import SYSTEM_ALERT, EventBus
+from securitycam.system.host import HostReader
+
+log = logging.getLogger(__name__)
+
+OK, WARN, CRITICAL = "ok", "warn", "critical"
+_RANK = {OK: 0, WARN: 1, CRITICAL: 2}
+
+CPU_TEMP_WARN, CPU_TEMP_CRITICAL = 65.0, 80.0
+STORAGE_WARN, STORAGE_CRITICAL = 85.0, 95.0
+SD_WARN, SD_CRITICAL = 0x03, 0x0B
+# The low 4 bits of get_throttled are "happening now"; the high ones only record the past.
+THROTTLE_ACTIVE_MASK = 0xF
+
+
+def _level(value: float | None, warn: float, critical: float) -> str:
+    if value is None:
+        return OK
+    return CRITICAL if value >= critical else WARN if value >= warn else OK
+
+
+class HealthMonitor:
+    def __init__(self, host: HostReader, data_dir: Path, bus: EventBus, interval: float = 30.0) -> None:
+        self._host = host
+        self._data_dir = data_dir
+        self._bus = bus
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._levels: dict[str, str] = {}
+        self._extra: dict[str, tuple[str, str]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def readings(self) -> dict[str, Any]:
+        throttled = self._host.throttled()
+        return {
+            "cpu_temp": self._host.cpu_temperature(),
+            "throttle": hex(throttled) if throttled is not None else None,
+            "storage": self._host.disk_usage(self._data_dir).percent,
+            "sd_health": hex(life) if (life := self._host.sd_life_time()) is not None else None,
+        }
+
+    def set_alert(self, metric: str, level: str, message: str) -> None:
+        """Raise (or with ``OK``, clear) an alert that is not a host reading."""
+        with self._lock:
+            if level == OK:
+                self._extra.pop(metric, None)
+            else:
+                self._extra[metric] = (level, message)
+        self.check()
+
+    def check(self) -> dict[str, Any]:
+        """Read everything, publish ``system_alert`` if any level changed, return the state."""
+        values = self.readings()
+        throttled = int(values["throttle"], 16) if values["throttle"] else 0
+        life = int(values["sd_health"], 16) if values["sd_health"] else None
+        alerts = {
+            "cpu_temp": _level(values["cpu_temp"], CPU_TEMP_WARN, CPU_TEMP_CRITICAL),
+            "throttle": CRITICAL if throttled & THROTTLE_ACTIVE_MASK else OK,
+            "storage": _level(values["storage"], STORAGE_WARN, STORAGE_CRITICAL),
+            "sd_health": _level(life, SD_WARN, SD_CRITICAL),
+        }
+        with self._lock:
+            for metric, (level, message) in self._extra.items():
+                alerts[metric] = level
+                values[metric] = message
+            changed = {
+                metric: {"from": self._levels.get(metric, OK), "to": level}
+                for metric, level in alerts.items()
+                if self._levels.get(metric, OK) != level
+            }
+            changed.update({
+                metric: {"from": level, "to": OK}
+                for metric, level in self._levels.items()
+                if metric not in alerts and level != OK
+            })
+            self._levels = dict(alerts)
+        state = {
+            "overall": max(alerts.values(), key=_RANK.__getitem__, default=OK),
+            "alerts": alerts,
+            "values": values,
+        }
+        if changed:
+            log.warning("system alert levels changed: %s", changed)
+            self._bus.publish(SYSTEM_ALERT, {**state, "changed": changed})
+        return state
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="health-monitor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.check()
+            except Exception:
+                log.exception("health check failed")
+            if self._stop.wait(self._interval):
+                return

@@ -1,0 +1,142 @@
+"""What the appliance reports about itself: deploy (git) info, system info and stats, updates."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from securitycam import __version__
+from securitycam.system.host import HostReader
+from securitycam.system.runner import CommandRunner, CommandTimeout
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+FETCH_TIMEOUT = 20.0
+
+
+class GitInfo:
+    """Branch and commit of the checkout the appliance runs from, through the command runner."""
+
+    def __init__(self, runner: CommandRunner, project_dir: Path = PROJECT_DIR) -> None:
+        self._runner = runner
+        self._dir = project_dir
+        self._cached: dict[str, str | None] | None = None
+        self._lock = threading.Lock()
+
+    def _git(self, *args: str, timeout: float = 5.0) -> str | None:
+        result = self._runner.run(["git", "-C", str(self._dir), *args], timeout=timeout)
+        return result.stdout.strip() or None if result.ok else None
+
+    def deploy_info(self) -> dict[str, str | None]:
+        """``{"git_branch", "git_commit"}``; either is ``None`` without git or a checkout.
+
+        Cached: the checkout only changes through an update, which restarts the appliance.
+        """
+        with self._lock:
+            if self._cached is None:
+                if not (self._dir / ".git").exists():
+                    self._cached = {"git_branch": None, "git_commit": None}
+                else:
+                    self._cached = {
+                        "git_branch": self._git("rev-parse", "--abbrev-ref", "HEAD"),
+                        "git_commit": self._git("rev-parse", "--short", "HEAD"),
+                    }
+            return dict(self._cached)
+
+    def update_check(self) -> dict[str, Any]:
+        """Fetch and compare HEAD with the remote branch (``/system/update/check``)."""
+        info = self.deploy_info()
+        branch = info["git_branch"]
+        if branch is None:
+            return {"available": False, "error": "Not a git checkout"}
+        try:
+            fetched = self._runner.run(["git", "-C", str(self._dir), "fetch", "--quiet"], timeout=FETCH_TIMEOUT)
+        except CommandTimeout:
+            return {"available": False, "error": "Timed out - check internet connection"}
+        if not fetched.ok:
+            return {"available": False, "error": f"git fetch failed: {fetched.stderr.strip()[:200]}"}
+        upstream = f"origin/{branch}"
+        local = self._git("rev-parse", "--short=8", "HEAD")
+        remote = self._git("rev-parse", "--short=8", upstream)
+        behind = int(self._git("rev-list", "--count", f"HEAD..{upstream}") or 0)
+        summary = self._git("log", "--oneline", "--no-decorate", "-n", "20", f"HEAD..{upstream}") or ""
+        return {
+            "available": behind > 0,
+            "branch": branch,
+            "local_commit": local,
+            "remote_commit": remote,
+            "commits_behind": behind,
+            "summary": summary,
+        }
+
+
+def _ip_addresses() -> list[str]:
+    found = []
+    for name, addresses in psutil.net_if_addrs().items():
+        if name == "lo":
+            continue
+        found.extend(a.address for a in addresses if a.family == socket.AF_INET)
+    return found
+
+
+def system_info(host: HostReader, git: GitInfo, camera_mode: str) -> dict[str, Any]:
+    return {
+        "hostname": socket.gethostname(),
+        "ip_addresses": _ip_addresses(),
+        "model": host.model() or platform.machine(),
+        "is_raspberry_pi": host.is_raspberry_pi(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "version": __version__,
+        "camera_mode": camera_mode,
+        "uptime_seconds": round(time.time() - psutil.boot_time()),
+        **git.deploy_info(),
+    }
+
+
+def system_stats(host: HostReader, git: GitInfo, data_dir: Path) -> dict[str, Any]:
+    memory = psutil.virtual_memory()
+    disk = host.disk_usage(data_dir)
+    process = psutil.Process(os.getpid())
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = (0.0, 0.0, 0.0)
+    freq = psutil.cpu_freq()
+    return {
+        "cpu": {
+            "percent": psutil.cpu_percent(interval=None),
+            "count": psutil.cpu_count(),
+            "load_average": [round(x, 2) for x in load],
+            "frequency_mhz": round(freq.current) if freq else None,
+        },
+        "memory": {
+            "total": memory.total,
+            "used": memory.total - memory.available,
+            "available": memory.available,
+            "percent": memory.percent,
+            "process_rss": process.memory_info().rss,
+        },
+        "disk": {"total": disk.total, "used": disk.used, "free": disk.free, "percent": disk.percent},
+        "temperatures": {"cpu": host.cpu_temperature()},
+        "uptime": {
+            "system_seconds": round(time.time() - psutil.boot_time()),
+            "process_seconds": round(time.time() - process.create_time()),
+        },
+        "platform": {
+            "system": platform.system(),
+            "release": platform.release(),
+            "machine": platform.machine(),
+            "model": host.model(),
+            "python": platform.python_version(),
+            "hostname": socket.gethostname(),
+            "version": __version__,
+            **git.deploy_info(),
+        },
+    }

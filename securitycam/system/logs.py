@@ -1,0 +1,144 @@
+"""The API's own log files and the parsers behind ``/logs/*``.
+
+The API logs to ``logs/api/api.log``, rotated at 1 MiB with four old files kept, so logging can
+never take more than 5 MiB of an SD card. Entries are one line each, ``<ISO time> <LEVEL>
+<logger>: <message>``; continuation lines (tracebacks) belong to the entry above them.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from securitycam.paths import PathRefused, resolve_inside
+
+API_LOG_NAME = "api.log"
+API_LOG_BYTES = 1024 * 1024
+API_LOG_BACKUPS = 4
+MAX_LIMIT = 2000
+DEFAULT_LIMIT = 500
+LEVELS = ("ERROR", "WARNING", "INFO", "DEBUG")
+PARSED_CATEGORIES = ("api", "mediamtx")
+
+_API_LINE = re.compile(r"^(\S+) (DEBUG|INFO|WARNING|ERROR|CRITICAL) ([^:\s]+): ?(.*)$")
+_MEDIAMTX_LINE = re.compile(r"^(\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) (DBG|INF|WAR|ERR) (?:\[([^\]]+)\] )?(.*)$")
+_MEDIAMTX_LEVELS = {"DBG": "DEBUG", "INF": "INFO", "WAR": "WARNING", "ERR": "ERROR"}
+
+
+@dataclass
+class LogEntry:
+    ts: str
+    level: str
+    source: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+class _IsoFormatter(logging.Formatter):
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+
+def setup_logging(logs_dir: Path, level: int = logging.INFO) -> logging.Handler:
+    """Send the ``securitycam`` loggers to the rotating API log (replacing an earlier data dir's)."""
+    api_dir = logs_dir / "api"
+    api_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        api_dir / API_LOG_NAME, maxBytes=API_LOG_BYTES, backupCount=API_LOG_BACKUPS, encoding="utf-8"
+    )
+    handler.setFormatter(_IsoFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.securitycam = True  # type: ignore[attr-defined]
+    logger = logging.getLogger("securitycam")
+    for old in [h for h in logger.handlers if getattr(h, "securitycam", False)]:
+        logger.removeHandler(old)
+        old.close()
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    return handler
+
+
+def _newest_first(directory: Path, pattern: str) -> list[Path]:
+    files = [p for p in directory.glob(pattern) if p.is_file()]
+    return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _parse(lines: list[str], line_re: re.Pattern[str], levels: dict[str, str] | None,
+           default_source: str) -> Iterator[LogEntry]:
+    """Entries of one file, newest first; unparsable lines attach to the entry above them."""
+    entries: list[LogEntry] = []
+    for line in lines:
+        match = line_re.match(line)
+        if match:
+            ts, level, source, message = match.groups()
+            entries.append(LogEntry(ts, (levels or {}).get(level, level), source or default_source, message))
+        elif entries and line.strip():
+            entries[-1].message += "\n" + line
+    return reversed(entries)
+
+
+def _read_entries(directory: Path, pattern: str, line_re: re.Pattern[str], levels: dict[str, str] | None,
+                  default_source: str, limit: int, level: str | None, search: str | None) -> list[LogEntry]:
+    limit = max(1, min(limit, MAX_LIMIT))
+    wanted_level = level.upper() if level else None
+    needle = search.lower() if search else None
+    found: list[LogEntry] = []
+    for path in _newest_first(directory, pattern):
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for entry in _parse(lines, line_re, levels, default_source):
+            if wanted_level and entry.level != wanted_level:
+                continue
+            if needle and needle not in f"{entry.source} {entry.message}".lower():
+                continue
+            found.append(entry)
+            if len(found) >= limit:
+                return found
+    return found
+
+
+def read_api_log(logs_dir: Path, limit: int = DEFAULT_LIMIT, level: str | None = None,
+                 search: str | None = None) -> list[LogEntry]:
+    return _read_entries(logs_dir / "api", f"{API_LOG_NAME}*", _API_LINE, {"CRITICAL": "ERROR"},
+                         "api", limit, level, search)
+
+
+def read_mediamtx_log(logs_dir: Path, limit: int = DEFAULT_LIMIT, level: str | None = None,
+                      search: str | None = None) -> list[LogEntry]:
+    return _read_entries(logs_dir / "mediamtx", "*.log*", _MEDIAMTX_LINE, _MEDIAMTX_LEVELS,
+                         "mediamtx", limit, level, search)
+
+
+def list_script_logs(logs_dir: Path) -> list[dict[str, object]]:
+    """Every log file in every subfolder but the parsed ones, newest first."""
+    found: list[tuple[float, dict[str, object]]] = []
+    if not logs_dir.is_dir():
+        return []
+    for category in sorted(p for p in logs_dir.iterdir() if p.is_dir() and p.name not in PARSED_CATEGORIES):
+        for path in category.iterdir():
+            if path.is_file() and not path.name.startswith("."):
+                stat = path.stat()
+                found.append((stat.st_mtime, {
+                    "name": f"{category.name}/{path.name}",
+                    "size": stat.st_size,
+                    "category": category.name,
+                    "mtime": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
+                }))
+    found.sort(key=lambda item: item[0], reverse=True)
+    return [entry for _, entry in found]
+
+
+def script_log_path(logs_dir: Path, category: str, name: str) -> Path:
+    """The file ``logs/<category>/<name>``, refused (PathRefused) outside its category's folder."""
+    if category in PARSED_CATEGORIES or category in ("", ".", ".."):
+        raise PathRefused("not a script log category")
+    category_dir = resolve_inside(logs_dir, category)
+    return resolve_inside(category_dir, name)
