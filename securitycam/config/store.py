@@ -126,6 +126,9 @@ class SettingsStore:
             return {}
 
     def _load(self) -> Settings:
+        # Temp files of a write that a crash interrupted; the real file is intact.
+        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            leftover.unlink(missing_ok=True)
         defaults = Settings.model_validate(self._defaults())
         try:
             raw = self.path.read_text()

@@ -1,0 +1,124 @@
+import time
+
+import pytest
+import requests
+
+from securitycam.bus import EventBus, TooManySubscribers
+
+
+def read_sse(response, count=0, timeout=5.0, comments_wanted=0):
+    """Named events (dicts with id/event/data) and comment lines, until ``count`` events and
+    ``comments_wanted`` comments have arrived."""
+    events, comments, current = [], [], {}
+    deadline = time.monotonic() + timeout
+    for raw in response.iter_lines(decode_unicode=True):
+        if time.monotonic() > deadline:
+            break
+        if raw == "":
+            if "event" in current:
+                events.append(current)
+            current = {}
+        elif raw.startswith(":"):
+            comments.append(raw)
+        else:
+            key, _, value = raw.partition(": ")
+            current[key] = value
+        if len(events) >= count and len(comments) >= comments_wanted:
+            break
+    return events, comments
+
+
+
+@pytest.fixture
+def sse(live_server, token):
+    opened = []
+
+    def open_stream(**headers):
+        response = requests.get(f"{live_server.url}/events?token={token}", stream=True, timeout=5, headers=headers)
+        opened.append(response)
+        return response
+
+    yield open_stream
+    for response in opened:
+        response.close()
+
+
+def wait_for_subscribers(bus, count):
+    deadline = time.monotonic() + 5
+    while bus.subscriber_count < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert bus.subscriber_count >= count
+
+
+def test_stream_needs_a_token(live_server):
+    response = requests.get(f"{live_server.url}/events", timeout=5)
+    assert response.status_code == 401
+
+
+def test_published_event_reaches_a_client_with_increasing_ids(sse, appliance):
+    response = sse()
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    wait_for_subscribers(appliance.bus, 1)
+    appliance.bus.publish("sensor_state", {"triggered": True})
+    appliance.bus.publish("archive_updated", {"path": "x.mp4"})
+    named, _ = read_sse(response, 2)
+    assert [e["event"] for e in named] == ["sensor_state", "archive_updated"]
+    assert named[0]["data"] == '{"triggered":true}'
+    assert int(named[1]["id"]) == int(named[0]["id"]) + 1
+
+
+def test_reconnect_with_last_event_id_replays_what_was_missed(sse, appliance):
+    first = appliance.bus.publish("sensor_state", {"n": 1})
+    appliance.bus.publish("sensor_state", {"n": 2})
+    appliance.bus.publish("recording_state", {"n": 3})
+    response = sse(**{"Last-Event-ID": str(first.id)})
+    replayed, _ = read_sse(response, 2)
+    assert [e["data"] for e in replayed] == ['{"n":2}', '{"n":3}']
+
+
+def test_heartbeat_comment_keeps_an_idle_stream_alive(sse, app):
+    response = sse()
+    _, comments = read_sse(response, comments_wanted=1, timeout=app.config["SSE_HEARTBEAT"] * 4)
+    assert ": heartbeat" in comments
+
+
+def test_bad_last_event_id(client):
+    response = client.get("/events", headers={"Last-Event-ID": "abc"})
+    assert response.status_code == 400 and response.json["field"] == "Last-Event-ID"
+
+
+def test_a_slow_client_is_dropped_and_never_blocks_the_publisher():
+    bus = EventBus(queue_size=10)
+    slow = bus.subscribe()
+    reading = bus.subscribe()
+    received = []
+    started = time.monotonic()
+    for n in range(1000):
+        bus.publish("system_info", {"n": n})
+        received.append(reading.next(timeout=1).id)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0
+    assert slow.dropped and not reading.dropped
+    assert received == list(range(1, 1001))
+    assert bus.subscriber_count == 1
+    # The dropped client reads what it had queued, then its stream ends so it can reconnect.
+    drained = [slow.next(timeout=0.1) for _ in range(11)]
+    assert [e.id for e in drained[:10]] == list(range(1, 11))
+    assert drained[10] is None
+
+
+def test_subscribers_are_capped():
+    bus = EventBus(max_subscribers=2)
+    bus.subscribe()
+    bus.subscribe()
+    with pytest.raises(TooManySubscribers):
+        bus.subscribe()
+
+
+def test_too_many_streams_is_503_not_a_hang(app, client):
+    bus = app.extensions["securitycam"].bus
+    held = [bus.subscribe() for _ in range(bus.max_subscribers - bus.subscriber_count)]
+    response = client.get("/events")
+    assert response.status_code == 503 and "Retry-After" in response.headers
+    for sub in held:
+        sub.close()
