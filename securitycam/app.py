@@ -30,6 +30,8 @@ def create_app(
     setup_logging(Path(data_dir).resolve() / "logs")
     appliance = Appliance.build(Path(data_dir), hardware, max_sse_clients=max_sse_clients)
     app = Flask(__name__)
+    # "//etc/passwd" in a file path must reach the path check (and be refused), not be redirected.
+    app.url_map.merge_slashes = False
     app.config.update(
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=1024 * 1024,

@@ -11,8 +11,6 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from securitycam.app import create_app
-
 log = logging.getLogger(__name__)
 
 API_THREADS_RESERVED = 16
@@ -43,7 +41,10 @@ class ApplianceServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        # Called in the worker: the hardware is opened by the process that serves requests.
+        # Called in the worker: the hardware is opened by the process that serves requests, and
+        # the master, which only supervises, never imports Flask and the appliance.
+        from securitycam.app import create_app
+
         self.application = create_app(self.data_dir, max_sse_clients=self.max_sse_clients)
         return self.application
 

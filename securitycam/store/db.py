@@ -117,13 +117,16 @@ class Database:
 
 
 def _split_sql(script: str) -> list[str]:
-    """Split a migration script into statements (executescript would commit our transaction)."""
+    """Split a migration script into statements (executescript would commit our transaction).
+
+    Pieces are joined back until SQLite says the statement is complete, so a ``;`` inside a
+    string literal or a trigger body does not split it.
+    """
     statements, buffer = [], ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
+    for piece in script.split(";"):
+        buffer += piece + ";"
         if sqlite3.complete_statement(buffer):
-            statements.append(buffer.strip())
+            if buffer.strip(" \n\t;"):
+                statements.append(buffer.strip())
             buffer = ""
-    if buffer.strip():
-        statements.append(buffer.strip())
     return statements

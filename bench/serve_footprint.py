@@ -1,0 +1,97 @@
+"""Idle memory and request latency of ``securitycam serve`` (gunicorn master + its one worker).
+
+    python bench/serve_footprint.py [--seconds 10] [--requests 500]
+
+Prints the idle RSS of each process and in total (after the given seconds of idling), then the
+median and p99 of authenticated GET /settings and GET /system_alert_state round trips while 20
+SSE clients are connected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import psutil
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_up(base: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("server exited during start-up")
+        try:
+            requests.get(f"{base}/auth/status", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise SystemExit("server did not start")
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--requests", type=int, default=500)
+    args = parser.parse_args()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as data_dir:
+        env = {**os.environ, "SECURITYCAM_PASSWORD": "bench-password"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "securitycam", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--data-dir", data_dir],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_up(base, proc)
+            time.sleep(args.seconds)
+            master = psutil.Process(proc.pid)
+            processes = [master, *master.children(recursive=True)]
+            total_rss = total_uss = 0
+            for role, process in zip(("master", "worker"), processes, strict=False):
+                info = process.memory_full_info()
+                total_rss += info.rss
+                total_uss += info.uss
+                print(f"idle {role} pid {process.pid}: RSS {info.rss / 2**20:.1f} MiB, USS {info.uss / 2**20:.1f} MiB")
+            print(f"idle total: RSS {total_rss / 2**20:.1f} MiB, USS (not shared) {total_uss / 2**20:.1f} MiB")
+
+            login = requests.post(f"{base}/auth/validate", json={"password": "bench-password"}, timeout=5)
+            token = login.json()["token"]
+            session = requests.Session()
+            session.headers["Authorization"] = f"Bearer {token}"
+            streams = [session.get(f"{base}/events", stream=True, timeout=5) for _ in range(20)]
+            for path in ("/settings", "/system_alert_state"):
+                samples = []
+                for _ in range(args.requests):
+                    started = time.perf_counter()
+                    assert session.get(f"{base}{path}", timeout=5).status_code == 200
+                    samples.append((time.perf_counter() - started) * 1000)
+                print(f"GET {path} with 20 SSE clients: median {statistics.median(samples):.2f} ms, "
+                      f"p99 {percentile(samples, 0.99):.2f} ms over {args.requests}")
+            for stream in streams:
+                stream.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The design's contract for running it: ``securitycam serve`` under gunicorn, SIGTERM stops it cleanly."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_answers_and_stops_on_sigterm(tmp_path):
+    port = free_port()
+    env = {**os.environ, "SECURITYCAM_PASSWORD": "serve-test"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "securitycam", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--data-dir", str(tmp_path / "data"), "--threads", "24"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status = requests.get(f"{base}/auth/status", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert status.json() == {"enabled": True, "valid": None}
+        token = requests.post(f"{base}/auth/validate", json={"password": "serve-test"}, timeout=5).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        # An SSE client holds a thread; API requests still answer beside it.
+        stream = requests.get(f"{base}/events", headers=headers, stream=True, timeout=5)
+        assert requests.get(f"{base}/settings", headers=headers, timeout=5).status_code == 200
+        assert requests.post(f"{base}/settings", headers=headers, json={"Timelapse": {"fps": 7}}, timeout=5).ok
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert time.monotonic() - started < 15
+        stream.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output = proc.stdout.read().decode()
+    settings = json.loads((tmp_path / "data" / "settings" / "settings.json").read_text())
+    assert settings["Timelapse"]["fps"] == 7
+    log = (tmp_path / "data" / "logs" / "api" / "api.log").read_text()
+    assert "stopped" in log, output

@@ -1,0 +1,78 @@
+import sqlite3
+import threading
+
+import pytest
+
+from securitycam.store import Database, register_schema
+from securitycam.store.db import _SCHEMAS
+from securitycam.store.events import EventStore
+
+
+@pytest.fixture
+def scratch_component():
+    yield "scratch"
+    _SCHEMAS.pop("scratch", None)
+
+
+def test_migrations_apply_once_and_append(tmp_path, scratch_component):
+    db = Database(tmp_path / "t.db")
+    register_schema(scratch_component, ["CREATE TABLE things (id INTEGER PRIMARY KEY);"])
+    assert db.migrate()[scratch_component] == 1
+    assert db.migrate()[scratch_component] == 1  # nothing re-run
+    register_schema(scratch_component, [
+        "CREATE TABLE things (id INTEGER PRIMARY KEY);",
+        "ALTER TABLE things ADD COLUMN name TEXT; CREATE INDEX things_name ON things (name);",
+    ])
+    assert db.migrate()[scratch_component] == 2
+    db.execute("INSERT INTO things (name) VALUES ('a')")
+    assert db.query_one("SELECT name FROM things")["name"] == "a"
+    assert db.query_one("PRAGMA journal_mode")[0] == "wal"
+    assert db.query_one("PRAGMA foreign_keys")[0] == 1
+
+
+def test_a_failing_step_leaves_the_previous_version(tmp_path, scratch_component):
+    db = Database(tmp_path / "t.db")
+    register_schema(scratch_component, ["CREATE TABLE a (x);", "CREATE TABLE b (x); CREATE TABLE a (x);"])
+    with pytest.raises(sqlite3.OperationalError):
+        db.migrate()
+    assert db.query_one("SELECT version FROM schema_versions WHERE component = 'scratch'")["version"] == 1
+    assert db.query_one("SELECT name FROM sqlite_master WHERE name = 'b'") is None
+
+
+def test_connections_are_per_thread(tmp_path):
+    db = Database(tmp_path / "t.db")
+    db.migrate()
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(id(db.connection()))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(seen)) == 4 and id(db.connection()) not in seen
+
+
+def test_events_open_end_and_query(tmp_path):
+    db = Database(tmp_path / "t.db")
+    db.migrate()
+    store = EventStore(db)
+    opened, ended = [], []
+    store.on_open(opened.append)
+    store.on_end(ended.append)
+    event = store.open("cam", "sensor", "reed_switch", start_time=1000.25)
+    integer, rest = event.id.split(".")
+    assert integer == "1000" and len(rest.split("-")[1]) == 6
+    assert store.get(event.id).in_progress
+    store.end(event.id, end_time=1010.0)
+    store.end(event.id, end_time=2000.0)  # a second end changes nothing
+    assert store.get(event.id).end_time == 1010.0
+    assert [e.id for e in opened] == [event.id] and [e.id for e in ended] == [event.id]
+    other = store.open("garage", "manual", "manual", start_time=1005)
+    assert [e.id for e in store.list()] == [other.id, event.id]
+    assert [e.id for e in store.list(camera="cam")] == [event.id]
+    assert [e.id for e in store.list(in_progress=True)] == [other.id]
+    store.update(other.id, retain_indefinitely=True, zones=["porch"], data={"k": 1})
+    assert store.get(other.id).retain_indefinitely is True and store.get(other.id).zones == ["porch"]
+    with pytest.raises(ValueError):
+        store.open("cam", "nonsense", "x")
+    with pytest.raises(ValueError):
+        store.update(other.id, camera="x")

@@ -1,0 +1,196 @@
+import time
+
+import pytest
+
+from securitycam.system.runner import CommandResult, CommandTimeout
+from tests.conftest import write_sys
+
+THERMAL = "sys/class/thermal/thermal_zone0/temp"
+THROTTLED = "sys/devices/platform/soc/soc:firmware/get_throttled"
+LIFE_TIME = "sys/block/mmcblk0/device/life_time"
+
+
+def test_system_info(client, sysroot):
+    write_sys(sysroot, "proc/device-tree/model", "Raspberry Pi Zero 2 W Rev 1.0\x00")
+    body = client.get("/system_info").json
+    assert body["model"] == "Raspberry Pi Zero 2 W Rev 1.0"
+    assert body["is_raspberry_pi"] is True
+    assert {"hostname", "ip_addresses", "os", "python", "version", "uptime_seconds"} <= set(body)
+
+
+def test_system_stats(client, sysroot, disk):
+    write_sys(sysroot, THERMAL, "51234\n")
+    disk.percent = 42.0
+    body = client.get("/system_stats").json
+    assert body["temperatures"]["cpu"] == 51.2
+    assert body["disk"]["percent"] == 42.0
+    assert body["memory"]["total"] > body["memory"]["process_rss"] > 0
+    assert body["cpu"]["count"] >= 1
+    assert body["uptime"]["system_seconds"] >= body["uptime"]["process_seconds"] >= 0
+    assert {"git_branch", "git_commit", "machine", "python"} <= set(body["platform"])
+
+
+@pytest.mark.parametrize(
+    ("files", "disk_percent", "metric", "level"),
+    [
+        ({THERMAL: "64900"}, 10, "cpu_temp", "ok"),
+        ({THERMAL: "65000"}, 10, "cpu_temp", "warn"),
+        ({THERMAL: "80000"}, 10, "cpu_temp", "critical"),
+        ({THROTTLED: "50000"}, 10, "throttle", "ok"),  # only past throttling: not active now
+        ({THROTTLED: "50005"}, 10, "throttle", "critical"),
+        ({}, 84.9, "storage", "ok"),
+        ({}, 85, "storage", "warn"),
+        ({}, 95, "storage", "critical"),
+        ({LIFE_TIME: "0x02 0x01"}, 10, "sd_health", "ok"),
+        ({LIFE_TIME: "0x01 0x03"}, 10, "sd_health", "warn"),
+        ({LIFE_TIME: "0x0B 0x01"}, 10, "sd_health", "critical"),
+    ],
+)
+def test_alert_thresholds(client, sysroot, disk, files, disk_percent, metric, level):
+    for relative, text in files.items():
+        write_sys(sysroot, relative, text)
+    disk.percent = disk_percent
+    body = client.get("/system_alert_state").json
+    assert body["alerts"][metric] == level
+    assert body["overall"] == level
+    assert set(body["alerts"]) >= {"cpu_temp", "throttle", "storage", "sd_health"}
+
+
+def test_alert_level_change_is_pushed_once(client, appliance, sysroot):
+    write_sys(sysroot, THERMAL, "70000")
+    assert client.get("/system_alert_state").json["values"]["cpu_temp"] == 70.0
+    client.get("/system_alert_state")
+    alerts = appliance.bus.recent("system_alert")
+    assert len(alerts) == 1
+    assert alerts[0].data["changed"] == {"cpu_temp": {"from": "ok", "to": "warn"}}
+    write_sys(sysroot, THERMAL, "50000")
+    client.get("/system_alert_state")
+    alerts = appliance.bus.recent("system_alert")
+    assert len(alerts) == 2 and alerts[1].data["changed"]["cpu_temp"] == {"from": "warn", "to": "ok"}
+
+
+def test_deploy_info_from_git(client, runner):
+    runner.respond(["git", "-C"], lambda args: CommandResult(0, "main\n" if "--abbrev-ref" in args else "a1b2c3d\n"))
+    assert client.get("/deploy_info").json == {"git_branch": "main", "git_commit": "a1b2c3d"}
+
+
+def test_deploy_info_without_git(client, runner):
+    runner.respond(["git"], CommandResult(127, "", "git: not found"))
+    assert client.get("/deploy_info").json == {"git_branch": None, "git_commit": None}
+
+
+def fake_git(behind: int):
+    def answer(args):
+        if "fetch" in args:
+            return CommandResult(0)
+        if "--abbrev-ref" in args:
+            return CommandResult(0, "main\n")
+        if "rev-parse" in args:
+            return CommandResult(0, "f2e1a990\n" if "origin/main" in args else "93a56b1a\n")
+        if "rev-list" in args:
+            return CommandResult(0, f"{behind}\n")
+        if "log" in args:
+            return CommandResult(0, "\n".join(f"abc{n} change {n}" for n in range(behind)))
+        return CommandResult(1)
+
+    return answer
+
+
+def test_update_check_available(client, runner):
+    runner.respond(["git"], fake_git(3))
+    body = client.get("/system/update/check").json
+    assert body == {
+        "available": True, "branch": "main", "local_commit": "93a56b1a", "remote_commit": "f2e1a990",
+        "commits_behind": 3, "summary": "abc0 change 0\nabc1 change 1\nabc2 change 2",
+    }
+    fetch = next(c for c in runner.calls if "fetch" in c)
+    assert fetch[:3] == ["git", "-C", fetch[2]]
+
+
+def test_update_check_up_to_date(client, runner):
+    runner.respond(["git"], fake_git(0))
+    body = client.get("/system/update/check").json
+    assert body["available"] is False and body["commits_behind"] == 0
+
+
+def test_update_check_offline(client, runner):
+    timeouts = []
+
+    def hang(args):
+        if "fetch" in args:
+            raise CommandTimeout("timed out")
+        return fake_git(0)(args)
+
+    runner.respond(["git"], hang)
+    original = runner.run
+    runner.run = lambda args, timeout=30.0: (timeouts.append((args, timeout)), original(args, timeout))[1]
+    body = client.get("/system/update/check").json
+    assert body == {"available": False, "error": "Timed out - check internet connection"}
+    assert any("fetch" in args and timeout == 20 for args, timeout in timeouts)
+
+
+@pytest.mark.parametrize(
+    ("path", "message", "command", "delay_key"),
+    [
+        ("/system/restart", "Restarting services...", ["systemctl", "restart", "securitycam.service"], "RESTART_DELAY"),
+        ("/system/reboot", "Rebooting...", ["systemctl", "reboot"], "REBOOT_DELAY"),
+    ],
+)
+def test_restart_and_reboot_answer_first(app, client, runner, path, message, command, delay_key):
+    started = time.monotonic()
+    response = client.post(path)
+    assert response.json == {"message": message}
+    assert command not in runner.calls
+    assert runner.wait_for(command, timeout=5) == command
+    assert time.monotonic() - started >= app.config[delay_key]
+
+
+class FakeIptables:
+    """iptables' nat PREROUTING chain: -C checks, -A appends, -D deletes one copy."""
+
+    def __init__(self):
+        self.rules = []
+
+    def __call__(self, args):
+        action, rule = args[3], args[4:]
+        if action == "-C":
+            return CommandResult(0 if rule in self.rules else 1)
+        if action == "-A":
+            self.rules.append(rule)
+            return CommandResult(0)
+        if action == "-D" and rule in self.rules:
+            self.rules.remove(rule)
+            return CommandResult(0)
+        return CommandResult(1, "", "Bad rule")
+
+
+@pytest.fixture
+def iptables(runner):
+    fake = FakeIptables()
+    runner.respond(["iptables"], fake)
+    return fake
+
+
+def test_captive_portal_rule_is_idempotent(client, iptables, appliance):
+    assert client.get("/captive-portal").json == {"enabled": True, "active": False}
+    assert client.post("/captive-portal", json={"enabled": True}).json == {"enabled": True, "active": True}
+    assert client.post("/captive-portal", json={"enabled": True}).json == {"enabled": True, "active": True}
+    assert len(iptables.rules) == 1
+    assert iptables.rules[0] == ["PREROUTING", "-p", "tcp", "--dport", "80", "-j", "REDIRECT", "--to-ports", "5005"]
+    iptables.rules.append(list(iptables.rules[0]))  # a duplicate left behind by hand
+    assert client.post("/captive-portal", json={"enabled": False}).json == {"enabled": False, "active": False}
+    assert iptables.rules == []
+    assert appliance.settings.get().CaptivePortal.enabled is False
+    assert client.get("/captive-portal").json == {"enabled": False, "active": False}
+
+
+def test_captive_portal_is_applied_on_start(app, runner, iptables):
+    appliance = app.extensions["securitycam"]
+    appliance.captive_portal.start()
+    assert len(iptables.rules) == 1
+
+
+@pytest.mark.parametrize("body", [{}, {"enabled": "yes"}, {"enabled": 1}])
+def test_captive_portal_bad_body(client, body):
+    response = client.post("/captive-portal", json=body)
+    assert response.status_code == 400 and response.json["field"] == "enabled"
