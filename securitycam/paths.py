@@ -58,6 +58,8 @@ class DataPaths:
         return self.root / "default-password.txt"
 
     def create(self) -> None:
+        # Settings, the database and the clips are the owner's alone.
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         for directory in (
             self.settings_dir,
             self.cache,

@@ -6,6 +6,7 @@ with a pool of threads. Each SSE client holds a thread, so the bus refuses clien
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ class ApplianceServer(BaseApplication):  # type: ignore[misc]
             "keepalive": 5,
             "accesslog": None,
             "loglevel": "warning",
+            "post_worker_init": self._post_worker_init,
             "worker_exit": self._worker_exit,
         }
         self.max_sse_clients = max(1, threads - API_THREADS_RESERVED)
@@ -49,8 +51,26 @@ class ApplianceServer(BaseApplication):  # type: ignore[misc]
         return self.application
 
     @staticmethod
-    def _worker_exit(server: Any, worker: Any) -> None:
+    def _appliance(worker: Any) -> Any:
         app = getattr(worker, "wsgi", None)
-        appliance = getattr(app, "extensions", {}).get("securitycam") if app else None
+        return getattr(app, "extensions", {}).get("securitycam") if app else None
+
+    @classmethod
+    def _post_worker_init(cls, worker: Any) -> None:
+        """On SIGTERM, end the SSE streams first so their threads free up and shutdown is quick."""
+        appliance = cls._appliance(worker)
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_term(signum: int, frame: Any) -> None:
+            if appliance is not None:
+                appliance.bus.close()
+            if callable(previous):
+                previous(signum, frame)
+
+        signal.signal(signal.SIGTERM, on_term)
+
+    @classmethod
+    def _worker_exit(cls, server: Any, worker: Any) -> None:
+        appliance = cls._appliance(worker)
         if appliance is not None:
             appliance.stop()

@@ -46,7 +46,7 @@ def test_serve_answers_and_stops_on_sigterm(tmp_path):
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
-        assert time.monotonic() - started < 15
+        assert time.monotonic() - started < 4  # SSE streams end at once, not after the grace period
         stream.close()
     finally:
         if proc.poll() is None:
