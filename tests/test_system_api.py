@@ -194,3 +194,21 @@ def test_captive_portal_is_applied_on_start(app, runner, iptables):
 def test_captive_portal_bad_body(client, body):
     response = client.post("/captive-portal", json=body)
     assert response.status_code == 400 and response.json["field"] == "enabled"
+
+
+def test_monitor_pushes_system_info_while_someone_listens(sysroot, disk):
+    from securitycam.bus import EventBus
+    from securitycam.system.health import HealthMonitor
+    from securitycam.system.host import HostReader
+
+    write_sys(sysroot, THERMAL, "48000")
+    bus = EventBus()
+    monitor = HealthMonitor(HostReader(sysroot, disk_usage=disk), sysroot, bus, interval=0.05)
+    monitor.start()
+    time.sleep(0.2)
+    assert bus.recent("system_info") == []  # nobody listening: no work
+    with bus.subscribe() as sub:
+        event = sub.next(timeout=2)
+    monitor.stop()
+    assert event.name == "system_info"
+    assert event.data["cpu_temp"] == 48.0 and event.data["disk_percent"] == disk.percent

@@ -9,7 +9,8 @@
 
 Other parts may raise their own alerts with :meth:`HealthMonitor.set_alert` (a corrupt settings
 file does). Readings are cheap (a few small files), so the monitor re-reads every 30 s and on
-every request for the state.
+every request for the state; while anyone listens on SSE it also pushes a ``system_info``
+snapshot (CPU, memory, disk, temperature) at the same pace, for the dashboard's live figures.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from securitycam.bus import SYSTEM_ALERT, EventBus
+import psutil
+
+from securitycam.bus import SYSTEM_ALERT, SYSTEM_INFO, EventBus
 from securitycam.system.host import HostReader
 
 log = logging.getLogger(__name__)
@@ -116,10 +119,21 @@ class HealthMonitor:
         if self._thread:
             self._thread.join(timeout=5)
 
+    def publish_snapshot(self, state: dict[str, Any]) -> None:
+        self._bus.publish(SYSTEM_INFO, {
+            "cpu_percent": psutil.cpu_percent(interval=None),
+            "memory_percent": psutil.virtual_memory().percent,
+            "disk_percent": state["values"]["storage"],
+            "cpu_temp": state["values"]["cpu_temp"],
+            "overall": state["overall"],
+        })
+
     def _run(self) -> None:
         while True:
             try:
-                self.check()
+                state = self.check()
+                if self._bus.subscriber_count:
+                    self.publish_snapshot(state)
             except Exception:
                 log.exception("health check failed")
             if self._stop.wait(self._interval):

@@ -9,6 +9,7 @@ and answers from a script, so nothing is executed and tests read back what would
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
@@ -42,9 +43,17 @@ class CommandRunner:
 
 
 class SubprocessRunner(CommandRunner):
+    """Runs commands for real. The service runs as its own user; the few commands that need root
+    go through ``sudo -n``, allowed for exactly those commands by ``scripts/install.sh``."""
+
+    PRIVILEGED = frozenset({"systemctl", "iptables"})
+
     def run(self, args: Sequence[str], timeout: float = 30.0) -> CommandResult:
+        args = list(args)
+        if args and args[0] in self.PRIVILEGED and os.geteuid() != 0:
+            args = ["sudo", "-n", *args]
         try:
-            done = subprocess.run(list(args), capture_output=True, text=True, timeout=timeout, check=False)
+            done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as exc:
             raise CommandTimeout(f"{args[0]} timed out after {timeout:g} s") from exc
         except OSError as exc:
