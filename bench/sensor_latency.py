@@ -25,14 +25,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gpiozero.pins.mock import MockFactory  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from gpiozero.pins.mock import MockFactory
+from werkzeug.serving import make_server
 
-from securitycam.app import create_app  # noqa: E402
-from securitycam.appliance import Hardware  # noqa: E402
-from securitycam.bus import SENSOR_STATE  # noqa: E402
-from securitycam.system.host import HostReader  # noqa: E402
-from securitycam.system.runner import RecordingRunner  # noqa: E402
+from securitycam.app import create_app
+from securitycam.appliance import Hardware
+from securitycam.bus import SENSOR_STATE
+from securitycam.system.host import HostReader
+from securitycam.system.runner import RecordingRunner
 
 GPIO = 22
 BOUNCE_MS = 2
