@@ -75,6 +75,14 @@ class Calibration:
         return number
 
 
+class CalibrationError(ValueError):
+    """A calibration value that does not fit its type's schema; ``key`` names it."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
 BOUNCE_MS = Calibration("bounce_ms", "Debounce time", "int", 50, min=0, max=1000, step=5, unit="ms")
 
 
@@ -118,16 +126,17 @@ class SensorDriver:
 
     @classmethod
     def check_calibration(cls, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The given calibration values, checked; ``KeyError``/``ValueError`` name the bad key."""
+        """The given calibration values, checked against the schema; :class:`CalibrationError` if one is not."""
         schema = {item.key: item for item in cls.calibration}
         checked = {}
         for key, value in values.items():
             if key not in schema:
-                raise KeyError(key)
+                known = ", ".join(schema) or "none"
+                raise CalibrationError(key, f"{cls.type_name} has no calibration {key!r} (known: {known})")
             try:
                 checked[key] = schema[key].check(value)
             except ValueError as exc:
-                raise ValueError(f"{key} {exc}") from exc
+                raise CalibrationError(key, f"calibration.{key} {exc}") from exc
         return checked
 
     @classmethod

@@ -36,7 +36,7 @@ from securitycam.bus import SENSOR_STATE, EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.models import SensorSettings, Settings
-from securitycam.sensors.base import SensorDriver, sensor_types
+from securitycam.sensors.base import CalibrationError, SensorDriver, sensor_types
 from securitycam.sensors.presence import NobodyHome, PresenceCheck
 from securitycam.store.events import EventStore
 
@@ -77,14 +77,8 @@ def check_sensor(config: SensorSettings, others: Iterable[SensorSettings] = ()) 
                 raise SensorConfigError("gpio", f"GPIO {gpio} is already used by sensor {other.id!r}")
     try:
         calibration = driver.check_calibration(config.calibration)
-    except KeyError as exc:
-        known = ", ".join(item.key for item in driver.calibration) or "none"
-        raise SensorConfigError(
-            f"calibration.{exc.args[0]}", f"{config.type} has no calibration {exc.args[0]!r} (known: {known})"
-        ) from exc
-    except ValueError as exc:
-        key = str(exc).split(" ", 1)[0]
-        raise SensorConfigError(f"calibration.{key}", f"calibration.{exc}") from exc
+    except CalibrationError as exc:
+        raise SensorConfigError(f"calibration.{exc.key}", str(exc)) from exc
     return config.model_copy(update={"gpio": gpio, "calibration": calibration})
 
 
@@ -153,9 +147,9 @@ class SensorManager:
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="sensor-manager", daemon=True)
         with self._lock:
             self._apply(self._settings.get().Sensors)
-        self._thread = threading.Thread(target=self._run, name="sensor-manager", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -165,7 +159,10 @@ class SensorManager:
             self._thread.join(timeout=5)
             self._thread = None
         with self._lock:
-            self._apply([])
+            for runtime in self._runtimes.values():
+                self._disarm(runtime)
+                self._end_event(runtime)
+            self._runtimes = {}
 
     def sync(self, timeout: float = 2.0) -> bool:
         """Wait until the manager has handled everything queued so far and any timers now due.
@@ -237,7 +234,8 @@ class SensorManager:
 
     # -- configuration ----------------------------------------------------------------------------
     def _settings_changed(self, old: Settings, new: Settings) -> None:
-        if old.Sensors != new.Sensors:
+        # Before start() nothing is armed; start() reads the settings as they are then.
+        if old.Sensors != new.Sensors and self._thread is not None:
             with self._lock:
                 self._apply(new.Sensors)
             self._queue.put(None)  # the thread's next deadline may have moved
@@ -301,7 +299,7 @@ class SensorManager:
                 partial(self._enqueue, runtime),
             )
             first = driver.open()
-        except (GPIOZeroError, KeyError, ValueError, TypeError) as exc:
+        except (GPIOZeroError, ValueError, OSError) as exc:
             runtime.error = f"cannot arm {runtime.config.type} on GPIO {runtime.config.gpio}: {exc}"
             log.error("sensor %s: %s", runtime.config.id, runtime.error)
             return
