@@ -37,7 +37,7 @@ Report = Callable[["SensorDriver", bool], None]
 
 @dataclass(frozen=True)
 class Wire:
-    """One row of a wiring table: the part's ``pin`` and what it ``connect``\\ s to on the Pi."""
+    """One row of a wiring table: the part's ``pin`` and where on the Pi's header it connects."""
 
     pin: str
     connect: str

@@ -188,7 +188,12 @@ class SensorManager:
             return [runtime.status(now) for runtime in self._runtimes.values()]
 
     def test_pin(self, type_name: str, gpio: int) -> dict[str, Any]:
-        """The raw level on ``gpio`` read with ``type_name``'s pull, without disturbing a sensor on it."""
+        """The raw level on ``gpio`` read with ``type_name``'s pull, without disturbing a sensor on it.
+
+        A pin a running sensor holds is read through that sensor's device (reading an input
+        changes nothing); a free pin is claimed just for the reading. ``would_trigger`` says
+        whether the level means "triggered" for the type, before any ``invert_logic``.
+        """
         driver_class = sensor_types().get(type_name)
         if driver_class is None:
             raise SensorConfigError("type", f"unknown sensor type {type_name!r}", available=list(sensor_types()))
@@ -243,9 +248,9 @@ class SensorManager:
     def _apply(self, configs: list[SensorSettings]) -> None:
         """Make the running sensors match ``configs``; unchanged ones are not touched.
 
-        A changed sensor keeps its open event if it stays enabled, of the same type, on the same camera: the change
-        counts as a release (the hold starts, with the new ``hold_seconds``), and if the new
-        driver reads triggered at once the event simply continues.
+        A changed sensor keeps its open event if it stays enabled, of the same type, on the same
+        camera: the change counts as a release (the hold starts, with the new ``hold_seconds``),
+        and if the new driver reads triggered at once the event simply continues.
         """
         now = self._clock.monotonic()
         wanted = {config.id: config for config in configs}

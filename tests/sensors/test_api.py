@@ -288,3 +288,20 @@ def test_sse_stream_carries_sensor_state(client, live_server, token):
     assert event_line == "event: sensor_state"
     data = json.loads(data_line.removeprefix("data: "))
     assert data["triggered"] is True and data["recording_from_sensor"] is True
+
+
+def test_a_sensor_that_cannot_be_armed_says_why(client):
+    # POST /settings saves what validates as settings; the manager reports what it cannot arm.
+    sensors = [
+        {"id": "door", "type": "reed_switch", "gpio": 22, "enabled": True},
+        {"id": "twin", "type": "pir", "gpio": 22, "enabled": True},
+        {"id": "gone", "type": "sonar", "gpio": 5, "enabled": True},
+    ]
+    assert client.post("/settings", json={"Sensors": sensors}).status_code == 200
+    statuses = {s["id"]: s for s in client.get("/sensors").json["sensors"]}
+    assert statuses["door"]["armed"] and statuses["door"]["error"] is None
+    assert not statuses["twin"]["armed"] and "GPIO22" in statuses["twin"]["error"].replace(" ", "")
+    assert not statuses["gone"]["armed"] and "sonar" in statuses["gone"]["error"]
+    # Freeing the pin lets the other sensor arm on the next change.
+    assert client.patch("/sensors/door", json={"gpio": 23}).status_code == 200
+    assert client.get("/sensors/twin").json["armed"]
