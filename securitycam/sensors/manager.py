@@ -309,7 +309,8 @@ class SensorManager:
             log.error("sensor %s: %s", runtime.config.id, runtime.error)
             return
         runtime.driver = driver
-        log.info("sensor %s armed: %s on GPIO %s", runtime.config.id, runtime.config.type, runtime.config.gpio)
+        pin = "no pin" if runtime.config.gpio is None else f"GPIO {runtime.config.gpio}"
+        log.info("sensor %s armed: %s (%s)", runtime.config.id, runtime.config.type, pin)
         if driver.start(first, now):
             self._signal(runtime, True, now)
 

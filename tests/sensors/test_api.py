@@ -6,8 +6,11 @@ import json
 
 import pytest
 import requests
+from gpiozero.pins.mock import MockFactory
 
 from securitycam.app import create_app
+from securitycam.appliance import Hardware
+from securitycam.system.host import HostReader
 from tests.conftest import write_sys
 
 
@@ -305,3 +308,9 @@ def test_a_sensor_that_cannot_be_armed_says_why(client):
     # Freeing the pin lets the other sensor arm on the next change.
     assert client.patch("/sensors/door", json={"gpio": 23}).status_code == 200
     assert client.get("/sensors/twin").json["armed"]
+
+
+def test_the_pin_factory_seam(sysroot):
+    assert isinstance(Hardware(host=HostReader(sysroot)).resolved().pin_factory, MockFactory)
+    write_sys(sysroot, "proc/device-tree/model", "Raspberry Pi 4 Model B Rev 1.4\x00")
+    assert Hardware(host=HostReader(sysroot)).resolved().pin_factory is None, "gpiozero's own default (lgpio)"
