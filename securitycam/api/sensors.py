@@ -67,24 +67,21 @@ class PinTest(BaseModel):
     gpio: StrictInt | None = Field(None, ge=0, le=27)
 
 
+# A gpio of None below stands for the type's default pin, which check_sensor() fills in.
+
+
 def _merged(current: SensorSettings, change: SensorChange) -> SensorSettings:
     """``current`` with the fields the client set; a new type starts from its own pin and calibration."""
     fields = change.model_dump(exclude_unset=True, exclude={"id"})
     if "type" in fields and fields["type"] != current.type:
         fields.setdefault("calibration", {})
         fields.setdefault("gpio", None)
-    if fields.get("gpio", current.gpio) is None:
-        driver = sensor_types().get(fields.get("type", current.type))
-        fields["gpio"] = driver.default_gpio if driver else None
     return SensorSettings.model_validate({**current.model_dump(), **fields})
 
 
 def _described(base: SensorSettings, body: SensorConfigure) -> SensorSettings:
     """``base`` as the spec's whole-sensor ``body`` describes it; its id, camera and name stay unless given."""
-    fields = body.model_dump(exclude_none=True, exclude={"id"})
-    if body.gpio is None:
-        driver = sensor_types().get(body.type)
-        fields["gpio"] = driver.default_gpio if driver else None
+    fields = {**body.model_dump(exclude_none=True, exclude={"id"}), "gpio": body.gpio}
     return SensorSettings.model_validate({**base.model_dump(), **fields})
 
 

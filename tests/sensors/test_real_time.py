@@ -41,6 +41,6 @@ def test_bounce_and_hold_on_the_real_clock(client, pins, appliance):
     released = time.monotonic()
     wait_until(lambda: not events.get(event.id).in_progress)
     held = time.monotonic() - released
-    assert 0.3 <= held < 1.0, held
+    assert 0.3 <= held < 2.0, held
     assert len(events.list(source="sensor")) == 1
     assert not appliance.sensors.status()["triggered"]
