@@ -218,6 +218,24 @@ def test_pir_motion_through_gpiozero_sampling(client, wire):
     assert wire.sensor_events(in_progress=True) == []
 
 
+def test_pir_averaging_ignores_a_short_spike(client, wire):
+    calibration = {"sample_rate": 100, "queue_len": 10, "sensitivity": 0.5}
+    configure(client, type="pir", gpio=17, calibration=calibration)
+    time.sleep(0.15)  # fill the 10-sample queue with "no motion"
+    wire.pins.pin(17).drive_high()
+    time.sleep(0.015)  # one or two samples of ten: below the 50 % threshold
+    wire.pins.pin(17).drive_low()
+    time.sleep(0.15)
+    wire.settle()
+    assert wire.sensor_events() == []
+    wire.pins.pin(17).drive_high()
+    deadline = time.monotonic() + 2
+    while not wire.status()["triggered"]:
+        assert time.monotonic() < deadline, "sustained motion never triggered"
+        time.sleep(0.01)
+    assert len(wire.sensor_events()) == 1
+
+
 def test_presence_suppresses_a_trigger(client, wire, presence):
     configure(client, type="reed_switch", gpio=22)
     presence.home = True
