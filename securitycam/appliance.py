@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from securitycam.auth import AuthService
 from securitycam.auth.service import env_password
@@ -19,6 +19,7 @@ from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
 from securitycam.paths import DataPaths
+from securitycam.sensors.manager import SensorManager, use_mock_sensor
 from securitycam.store import Database
 from securitycam.store.events import EventStore
 from securitycam.system.captive import CaptivePortal
@@ -26,6 +27,9 @@ from securitycam.system.health import WARN, HealthMonitor
 from securitycam.system.host import HostReader
 from securitycam.system.info import GitInfo
 from securitycam.system.runner import CommandRunner, RecordingRunner, SubprocessRunner
+
+if TYPE_CHECKING:
+    from gpiozero.pins import Factory
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,8 @@ class Hardware:
     runner: CommandRunner | None = None
     host: HostReader | None = None
     clock: Clock | None = None
+    # gpiozero's pin factory; resolved to None on a Pi (gpiozero's default, lgpio), mock pins elsewhere.
+    pin_factory: Factory | None = None
 
     def resolved(self) -> Hardware:
         host = self.host or HostReader("/")
@@ -49,7 +55,12 @@ class Hardware:
         # Off a Pi, commands that change the machine (reboot, iptables) are only recorded; git is
         # read-only and shows the demo's real version.
         runner = self.runner or (SubprocessRunner() if on_pi else RecordingRunner(passthrough=["git"]))
-        return Hardware(runner=runner, host=host, clock=self.clock or Clock())
+        pin_factory = self.pin_factory
+        if pin_factory is None and not on_pi:
+            from gpiozero.pins.mock import MockFactory
+
+            pin_factory = MockFactory()
+        return Hardware(runner=runner, host=host, clock=self.clock or Clock(), pin_factory=pin_factory)
 
 
 @dataclass
@@ -64,6 +75,7 @@ class Appliance:
     health: HealthMonitor
     git: GitInfo
     captive_portal: CaptivePortal
+    sensors: SensorManager
     services: list[Service] = field(default_factory=list)
 
     @property
@@ -93,7 +105,10 @@ class Appliance:
         paths = DataPaths(Path(data_dir).resolve())
         paths.create()
         hw = (hardware or Hardware()).resolved()
+        first_start = not paths.settings_file.exists()
         settings = SettingsStore(paths.settings_file, defaults_file)
+        if first_start and not hw.host.is_raspberry_pi():
+            use_mock_sensor(settings)
         db = Database(paths.database)
         db.migrate()
         events = EventStore(db, hw.clock)
@@ -117,8 +132,10 @@ class Appliance:
             health=health,
             git=GitInfo(hw.runner),
             captive_portal=CaptivePortal(hw.runner, settings),
+            # Presence (Bluetooth) plugs in here: SensorManager(..., presence=<its anyone_home() check>).
+            sensors=SensorManager(settings, events, bus, hw.clock, hw.pin_factory),
         )
-        appliance.services = [health, appliance.captive_portal]
+        appliance.services = [health, appliance.captive_portal, appliance.sensors]
         return appliance
 
     def start(self) -> None:

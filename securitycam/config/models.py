@@ -1,6 +1,6 @@
 """The settings file's schema.
 
-Top-level keys are sections named as in the spec's ``settings.json`` (``Sensor``,
+Top-level keys are sections named as in the spec's ``settings.json`` (``Sensors``,
 ``StorageLimit``, ``CaptivePortal``, ...). A part that needs settings adds a section model here
 and a field on :class:`Settings`; its default is what a fresh appliance gets. Fields marked
 :func:`secret` are never returned by ``GET /settings`` nor accepted by ``POST /settings``.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 def secret(default: Any = None) -> Any:
@@ -22,13 +22,27 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+SENSOR_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+
+
 class SensorSettings(Section):
+    """One GPIO sensor bound to a camera. ``id`` names it in ``/sensors/<id>`` and never changes.
+
+    ``gpio`` is null for a type that reads no pin (``mock``). The type and its ``calibration``
+    keys are checked against the driver registry by the sensor API (``securitycam.sensors``).
+    """
+
+    id: str = Field("sensor1", pattern=SENSOR_ID_PATTERN)
+    name: str = Field("", max_length=64)
     type: str = "reed_switch"
-    gpio: int = Field(22, ge=0, le=27)
+    gpio: int | None = Field(22, ge=0, le=27)
     enabled: bool = False
     hold_seconds: float = Field(10, ge=0, le=3600)
     invert_logic: bool = False
     calibration: dict[str, Any] = Field(default_factory=dict)
+    camera: str = Field("cam", min_length=1, max_length=64)
+    # A sensor that should record even when a known phone is home (e.g. a garage door at night).
+    ignore_presence: bool = False
 
 
 class StorageLimitSettings(Section):
@@ -62,12 +76,37 @@ class ServerSettings(Section):
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    Sensor: SensorSettings = Field(default_factory=SensorSettings)
+    # Every GPIO sensor; the spec's single-sensor endpoints (``/sensor/*``) act on the first.
+    Sensors: list[SensorSettings] = Field(default_factory=lambda: [SensorSettings()], max_length=16)
     StorageLimit: StorageLimitSettings = Field(default_factory=StorageLimitSettings)
     CaptivePortal: CaptivePortalSettings = Field(default_factory=CaptivePortalSettings)
     Timelapse: TimelapseSettings = Field(default_factory=TimelapseSettings)
     Auth: AuthSettings = Field(default_factory=AuthSettings)
     Server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_sensor_section(cls, data: Any) -> Any:
+        """The spec's single ``Sensor`` section (older files, clients of the spec) is the first sensor."""
+        if not isinstance(data, dict) or "Sensor" not in data:
+            return data
+        data = dict(data)
+        legacy = data.pop("Sensor")
+        sensors = data.get("Sensors")
+        sensors = list(sensors) if isinstance(sensors, list) and sensors else [SensorSettings().model_dump()]
+        first = sensors[0].model_dump() if isinstance(sensors[0], BaseModel) else sensors[0]
+        sensors[0] = {**first, **legacy} if isinstance(first, dict) and isinstance(legacy, dict) else legacy
+        data["Sensors"] = sensors
+        return data
+
+    @field_validator("Sensors")
+    @classmethod
+    def _unique_sensor_ids(cls, sensors: list[SensorSettings]) -> list[SensorSettings]:
+        ids = [sensor.id for sensor in sensors]
+        duplicates = sorted({sensor_id for sensor_id in ids if ids.count(sensor_id) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate sensor id {', '.join(duplicates)}")
+        return sensors
 
 
 def secret_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
