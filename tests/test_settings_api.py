@@ -34,7 +34,7 @@ def test_post_settings_is_a_partial_update_that_persists(client, app, data_dir, 
         ({"StorageLimit": {"max_percent": "lots"}}, "StorageLimit.max_percent"),
         ({"StorageLimit": {"max_percent": 99}}, "StorageLimit.max_percent"),
         ({"Timelapse": {"resolution": "4k"}}, "Timelapse.resolution"),
-        ({"Sensor": {"gpio": 28}}, "Sensor.gpio"),
+        ({"Sensor": {"gpio": 28}}, "Sensors.0.gpio"),  # the spec's single Sensor is the first of Sensors
         ({"NoSuchSection": {}}, "NoSuchSection"),
         ({"StorageLimit": {"typo": 1}}, "StorageLimit.typo"),
     ],
