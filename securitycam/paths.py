@@ -57,6 +57,10 @@ class DataPaths:
     def default_password_file(self) -> Path:
         return self.root / "default-password.txt"
 
+    @property
+    def session_secret_file(self) -> Path:
+        return self.root / "session-secret"
+
     def create(self) -> None:
         for directory in (
             self.settings_dir,
