@@ -8,6 +8,7 @@ value the dashboard echoes in ``X-CSRF-Token`` on changes (see :mod:`securitycam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -96,9 +97,10 @@ def own_user() -> User:
     return user
 
 
-def start_session(user: User, answer: Any, cookies: tuple[str, ...]) -> Response:
+def start_session(user: User, answer: Callable[[str], Response], cookies: tuple[str, ...]) -> Response:
+    """A new session for ``user``: ``answer(token)`` is the response, carrying it in ``cookies``."""
     token = appliance().accounts.sessions.issue(user)
-    response = answer(token) if callable(answer) else answer
+    response = answer(token)
     set_session_cookies(response, token, cookies, new_csrf=cookies == DASHBOARD_COOKIES)
     return response
 

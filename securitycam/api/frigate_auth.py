@@ -54,7 +54,7 @@ def _user_json(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def login():  # type: ignore[no-untyped-def]
     body = parse_body(FrigateLogin)
     user = appliance().accounts.login(client_address(), body.user, body.password, body.totp_code)
-    return start_session(user, Response(status=200), FRIGATE_COOKIES)
+    return start_session(user, lambda token: Response(status=200), FRIGATE_COOKIES)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
