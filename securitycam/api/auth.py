@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, g, jsonify, request
 from pydantic import BaseModel, Field
 
 from securitycam.api.accounts import NewPassword, change_own_password
 from securitycam.api.common import appliance, parse_body, public, self_service
 from securitycam.api.guard import client_address, request_token
 from securitycam.auth import LoginFailed
+from securitycam.auth.accounts import SESSION_COOKIES
 from securitycam.auth.users import ADMIN
 
 log = logging.getLogger(__name__)
@@ -31,11 +32,11 @@ class PasswordChange(BaseModel):
 @bp.get("/status")
 @public
 def status():  # type: ignore[no-untyped-def]
-    token = request_token()
-    return jsonify(
-        enabled=appliance().auth.enabled,
-        valid=appliance().auth.check_token(token) if token else None,
+    """Whether auth is on and, if the request carries any credential (token, session, key), whether it is good."""
+    presented = (
+        request_token() or request.headers.get("X-API-Key") or any(name in request.cookies for name in SESSION_COOKIES)
     )
+    return jsonify(enabled=appliance().auth.enabled, valid=(g.identity is not None) if presented else None)
 
 
 @bp.post("/validate")

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from securitycam.api.accounts import NewPassword, Secret, change_own_password, password_changed, start_session
 from securitycam.api.common import ApiError, admin_only, appliance, parse_body, public, self_service
 from securitycam.api.guard import FRIGATE_COOKIES, clear_session_cookies, client_address, current_identity
-from securitycam.auth.users import check_username
+from securitycam.auth.users import User, check_username
 
 bp = Blueprint("frigate_auth", __name__, url_prefix="/api")
 
@@ -45,7 +45,7 @@ class RoleUpdate(BaseModel):
     role: Role
 
 
-def _user_json(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _user_json(user: User) -> dict[str, str]:
     return {"username": user.username, "role": user.role}
 
 

@@ -158,3 +158,10 @@ def test_set_password_checks_the_current_one_and_the_new_ones_length(viewer):
 def test_deleted_users_sessions_end(admin_session, viewer):
     assert admin_session.delete(f"/api/users/{VIEWER}").status_code == 200
     assert viewer.get("/auth/me").status_code == 401
+
+
+def test_status_validates_any_credential(app: Flask, anon):
+    token = session_token(app.test_client(), "admin", PASSWORD)
+    assert anon.get("/auth/status").json == {"enabled": True, "valid": None}
+    assert bearer(app, token).get("/auth/status").json == {"enabled": True, "valid": True}
+    assert bearer(app, token + "x").get("/auth/status").json == {"enabled": True, "valid": False}
