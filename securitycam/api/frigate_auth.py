@@ -109,7 +109,7 @@ def set_user_password(username: str):  # type: ignore[no-untyped-def]
     identity = current_identity()
     users = appliance().accounts.users
     if identity.is_admin:
-        return password_changed(users.set_password(users.require(username).username, body.password), {"success": True})
+        return password_changed(users.set_password(username, body.password), {"success": True})
     if identity.user is None or identity.user.username.lower() != username.lower():
         raise ApiError(403, "a viewer may change only their own password")
     if body.old_password is None:

@@ -4,8 +4,8 @@ Authentication (:meth:`securitycam.auth.Accounts.identify`) tries, in this order
 token (``Authorization: Bearer`` or ``?token=``, for EventSource, which cannot set headers), a
 session JWT (``Authorization: Bearer``, then the ``auth_token``, ``media_token`` and
 ``frigate_token`` cookies), an API key (``X-API-Key``). The first that checks out wins and is
-kept in ``g.identity`` (user, role, how). Views marked :func:`~securitycam.api.common.public`
-skip the check.
+kept in ``g.identity`` (user, role, how; also ``g.user`` and ``g.role``). Views marked
+:func:`~securitycam.api.common.public` skip the check.
 
 Authorization is one general rule, so an endpoint added later is covered without doing anything:
 ``GET``/``HEAD``/``OPTIONS`` are open to every role, anything else needs ``admin``, except views
@@ -127,6 +127,7 @@ def install_guard(app: Flask) -> None:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="securitycam"'
                 return response
             g.identity = Identity(accounts.users.get(ADMIN), "admin", "open")
+        g.user, g.role = g.identity.user, g.identity.role
         return _authorize(view, g.identity)
 
     @app.after_request

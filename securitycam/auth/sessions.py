@@ -88,5 +88,10 @@ class SessionTokens:
         return Session(str(claims["sub"]), str(claims.get("role")), claims["iat"], claims["exp"], claims["sv"])
 
     def needs_refresh(self, session: Session) -> bool:
-        """Whether less than ``refresh_time`` is left, so the answer should carry a fresh token."""
-        return session.expires_at - self._clock.time() < self._settings.get().Auth.refresh_time
+        """Whether less than ``refresh_time`` is left, so the answer should carry a fresh token.
+
+        The window is capped at half the session, so a short ``session_length`` alone does not
+        make every request renew the token.
+        """
+        auth = self._settings.get().Auth
+        return session.expires_at - self._clock.time() < min(auth.refresh_time, auth.session_length / 2)

@@ -165,3 +165,13 @@ def test_status_validates_any_credential(app: Flask, anon):
     assert anon.get("/auth/status").json == {"enabled": True, "valid": None}
     assert bearer(app, token).get("/auth/status").json == {"enabled": True, "valid": True}
     assert bearer(app, token + "x").get("/auth/status").json == {"enabled": True, "valid": False}
+
+
+def test_a_short_session_refreshes_in_its_second_half(client, app: Flask, clock: ManualClock):
+    assert client.post("/settings", json={"Auth": {"session_length": 3600}}).status_code == 200
+    browser = app.test_client()
+    session_token(browser, "admin", PASSWORD)
+    clock.advance(1700)
+    assert browser.get("/auth/me").headers.getlist("Set-Cookie") == []
+    clock.advance(200)
+    assert any(h.startswith("auth_token=") for h in browser.get("/auth/me").headers.getlist("Set-Cookie"))
