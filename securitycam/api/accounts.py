@@ -27,9 +27,9 @@ from securitycam.api.common import (
 )
 from securitycam.api.guard import (
     DASHBOARD_COOKIES,
-    FRIGATE_COOKIES,
     clear_session_cookies,
     client_address,
+    cookies_for,
     current_identity,
     set_session_cookies,
 )
@@ -103,11 +103,6 @@ def start_session(user: User, answer: Callable[[str], Response], cookies: tuple[
     response = answer(token)
     set_session_cookies(response, token, cookies, new_csrf=cookies == DASHBOARD_COOKIES)
     return response
-
-
-def cookies_for(cookie: str) -> tuple[str, ...]:
-    """The cookies a session arrived in: Frigate's own, or the dashboard's pair."""
-    return FRIGATE_COOKIES if cookie in FRIGATE_COOKIES else DASHBOARD_COOKIES
 
 
 def password_changed(user: User, answer: dict[str, Any]) -> Response:

@@ -70,6 +70,11 @@ def set_session_cookies(response: Response, token: str, names: tuple[str, ...], 
         )
 
 
+def cookies_for(cookie: str) -> tuple[str, ...]:
+    """The cookies to renew for a session that arrived in ``cookie``: Frigate's own, or the dashboard's pair."""
+    return FRIGATE_COOKIES if cookie in FRIGATE_COOKIES else DASHBOARD_COOKIES
+
+
 def clear_session_cookies(response: Response) -> None:
     for name in (*SESSION_COOKIES, CSRF_COOKIE):
         response.delete_cookie(name)
@@ -145,8 +150,7 @@ def install_guard(app: Flask) -> None:
             return response
         sessions = appliance().accounts.sessions
         if sessions.needs_refresh(identity.session):
-            names = FRIGATE_COOKIES if identity.cookie in FRIGATE_COOKIES else DASHBOARD_COOKIES
-            set_session_cookies(response, sessions.issue(identity.user), names, new_csrf=False)
+            set_session_cookies(response, sessions.issue(identity.user), cookies_for(identity.cookie), new_csrf=False)
         return response
 
     @app.after_request

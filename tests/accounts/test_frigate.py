@@ -92,3 +92,13 @@ def test_a_viewer_changes_their_own_password_with_the_old_one(viewer, app: Flask
         == VIEWER
     )
     assert viewer.get("/auth/me").status_code == 401
+
+
+def test_the_spec_example_works_over_a_real_socket(live_server):
+    import requests
+
+    session = requests.Session()
+    login = session.post(f"{live_server.url}/api/login", json={"user": "admin", "password": PASSWORD}, timeout=5)
+    assert login.status_code == 200 and "frigate_token" in session.cookies
+    assert session.get(f"{live_server.url}/api/profile", timeout=5).json() == {"username": "admin", "role": "admin"}
+    assert requests.get(f"{live_server.url}/api/profile", timeout=5).status_code == 401
