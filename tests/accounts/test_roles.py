@@ -3,10 +3,11 @@ endpoint added later by anyone is checked without this file changing."""
 
 from __future__ import annotations
 
-import re
+import uuid
 
 import pytest
 from flask import Flask
+from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, Rule, UUIDConverter
 
 from tests.accounts.conftest import VIEWER, cookie, session_token
 from tests.conftest import PASSWORD
@@ -31,12 +32,22 @@ PUBLIC = {
 ADMIN_ONLY_READS = {"accounts.list_api_keys", "frigate_auth.list_users"}
 
 
-def _sample_url(rule) -> str:  # type: ignore[no-untyped-def]
-    def value(match: re.Match[str]) -> str:
-        converter = match.group(1) or ""
-        return "1" if converter.startswith(("int", "float")) else "sample"
+def _sample_url(rule: Rule) -> str:
+    """A URL that ``rule`` matches, with a plausible value for each of its converters."""
 
-    return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>", value, rule.rule)
+    def sample(converter: object) -> object:
+        if isinstance(converter, AnyConverter):
+            return sorted(converter.items)[0]
+        if isinstance(converter, IntegerConverter):
+            return 1
+        if isinstance(converter, FloatConverter):
+            return 1.0
+        if isinstance(converter, UUIDConverter):
+            return uuid.UUID(int=1)
+        return "sample"
+
+    values = {name: sample(converter) for name, converter in rule._converters.items()}
+    return rule.build(values)[1]
 
 
 def _routes(app: Flask, want):  # type: ignore[no-untyped-def]
