@@ -147,9 +147,7 @@ def login_form() -> LoginForm:
 def login():  # type: ignore[no-untyped-def]
     form = login_form()
     user = appliance().accounts.login(client_address(), form.username, form.password, form.totp_code)
-    return start_session(
-        user, lambda token: jsonify(access_token=token, token_type="bearer"), DASHBOARD_COOKIES
-    )
+    return start_session(user, lambda token: jsonify(access_token=token, token_type="bearer"), DASHBOARD_COOKIES)
 
 
 @bp.post("/logout")

@@ -65,7 +65,7 @@ def admin_only(view: F) -> F:
 
 def self_service(view: F) -> F:
     """Mark a state-changing view any logged-in user may call, because it acts on the caller only
-    (logout, own password, own second factor). The view itself must check that it does."""
+    (their own password, their own second factor). The view itself must make sure it does."""
     view.self_service = True  # type: ignore[attr-defined]
     return view
 

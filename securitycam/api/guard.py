@@ -65,9 +65,7 @@ def set_session_cookies(response: Response, token: str, names: tuple[str, ...], 
     for name in names:
         response.set_cookie(name, token, max_age=max_age, httponly=True, secure=secure, samesite="Lax")
     if new_csrf:
-        response.set_cookie(
-            CSRF_COOKIE, secrets.token_urlsafe(24), max_age=max_age, secure=secure, samesite="Strict"
-        )
+        response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(24), max_age=max_age, secure=secure, samesite="Strict")
 
 
 def cookies_for(cookie: str) -> tuple[str, ...]:
@@ -144,8 +142,11 @@ def install_guard(app: Flask) -> None:
             or identity.cookie is None
             or identity.user is None
             or response.status_code >= 400
-            or any(cookie.startswith(f"{name}=") for cookie in response.headers.getlist("Set-Cookie")
-                   for name in SESSION_COOKIES)
+            or any(
+                cookie.startswith(f"{name}=")
+                for cookie in response.headers.getlist("Set-Cookie")
+                for name in SESSION_COOKIES
+            )
         ):
             return response
         sessions = appliance().accounts.sessions

@@ -88,9 +88,7 @@ class LoginThrottle:
         waits = [self._clients.retry_after(client), self._users.retry_after(username.lower())]
         retry_after = max((w for w in waits if w is not None), default=None)
         if retry_after is not None:
-            raise LoginFailed(
-                429, f"too many failed attempts; try again in {retry_after} s", retry_after=retry_after
-            )
+            raise LoginFailed(429, f"too many failed attempts; try again in {retry_after} s", retry_after=retry_after)
 
     def failed(self, client: str, username: str, what: str) -> None:
         # The attempted secret is never logged, only who tried what from where.

@@ -99,4 +99,3 @@ class TwoFactor:
             if hmac.compare_digest(totp.generate_otp(step), code):
                 return step
         return None
-

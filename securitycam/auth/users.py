@@ -190,9 +190,7 @@ class UserStore:
     def claim_recovery_code(self, user_id: int, code_hash: str) -> bool:
         """Use up a recovery code; ``False`` if it is not (or no longer) one of the user's."""
         with self._db.transaction() as tx:
-            cursor = tx.execute(
-                "DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?", (user_id, code_hash)
-            )
+            cursor = tx.execute("DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?", (user_id, code_hash))
         return cursor.rowcount == 1
 
     def recovery_codes_left(self, user_id: int) -> int:
