@@ -4,12 +4,14 @@
 what makes argon2 expensive for a GPU farm; 19 MiB per check is affordable on a 512 MB board that
 also runs ffmpeg, and one lane matches a request thread (the board has four slow cores shared with
 the recorder). A check costs tens of milliseconds here and a few hundred on the Pi (see
-``bench/password_check.py``); logins are rate limited, so that cost cannot be turned into a
-denial of service.
+``bench/auth_checks.py``). Failed logins are rate limited, and at most
+:data:`CONCURRENT_CHECKS` hashes run at once (others wait their turn): 64 request threads each
+hashing at the same moment would ask for 1.2 GB, more than the board has.
 """
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -19,10 +21,14 @@ HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 PASSWORD_MIN = 4
 PASSWORD_MAX = 128
+CONCURRENT_CHECKS = 2
+
+_slots = threading.BoundedSemaphore(CONCURRENT_CHECKS)
 
 
 def hash_password(password: str) -> str:
-    return HASHER.hash(password)
+    with _slots:
+        return HASHER.hash(password)
 
 
 def verify_password(stored: str | None, password: object) -> bool:
@@ -33,8 +39,10 @@ def verify_password(stored: str | None, password: object) -> bool:
     """
     if not isinstance(password, str):
         return False
+    against = stored or _decoy_hash()
     try:
-        return HASHER.verify(stored or _decoy_hash(), password) and stored is not None
+        with _slots:
+            return HASHER.verify(against, password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

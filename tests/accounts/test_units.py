@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from securitycam.auth import passwords
 from securitycam.auth.apikeys import ApiKeyStore, InvalidApiKey
 from securitycam.auth.passwords import verify_password
 from securitycam.auth.sessions import load_secret
@@ -80,3 +82,32 @@ def test_the_session_secret_is_made_once_privately(tmp_path: Path):
     assert load_secret(path) == secret
     path.write_bytes(b"short")  # a damaged file is replaced, never used as a weak key
     assert load_secret(path) not in (secret, b"short")
+
+
+def test_at_most_two_password_hashes_run_at_once(monkeypatch: pytest.MonkeyPatch):
+    # Each argon2 run takes 19 MiB: a burst of logins must not take 64 times that on a 512 MB Pi.
+    real = passwords.HASHER
+
+    class CountingHasher:
+        running = peak = 0
+        lock = threading.Lock()
+
+        def verify(self, stored: str, password: str) -> bool:
+            with self.lock:
+                self.running += 1
+                self.peak = max(self.peak, self.running)
+            try:
+                return real.verify(stored, password)
+            finally:
+                with self.lock:
+                    self.running -= 1
+
+    counting = CountingHasher()
+    stored = passwords.hash_password("burst")
+    monkeypatch.setattr(passwords, "HASHER", counting)
+    threads = [threading.Thread(target=passwords.verify_password, args=(stored, "burst")) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counting.peak == passwords.CONCURRENT_CHECKS
