@@ -20,7 +20,6 @@ from securitycam.clock import Clock
 from securitycam.store import Database, register_schema
 
 ADMIN = "admin"
-ROLES = ("admin", "viewer")
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 register_schema(
@@ -76,10 +75,6 @@ class User:
     totp_secret: str | None
     totp_enabled: bool
     totp_last_step: int
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
     @classmethod
     def from_row(cls, row: Row) -> User:
