@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from securitycam.auth import AuthService
+from securitycam.auth import Accounts, AuthService
+from securitycam.auth.apikeys import ApiKeyStore
 from securitycam.auth.service import env_password
+from securitycam.auth.sessions import SessionTokens
+from securitycam.auth.users import UserStore
 from securitycam.bus import EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
@@ -72,6 +75,7 @@ class Appliance:
     bus: EventBus
     events: EventStore
     auth: AuthService
+    accounts: Accounts
     health: HealthMonitor
     git: GitInfo
     captive_portal: CaptivePortal
@@ -113,7 +117,10 @@ class Appliance:
         db.migrate()
         events = EventStore(db, hw.clock)
         bus = EventBus(max_subscribers=max_sse_clients)
-        auth = AuthService(settings, db, paths.default_password_file, hw.clock)
+        users = UserStore(db, hw.clock)
+        keys = ApiKeyStore(db, hw.clock)
+        sessions = SessionTokens(paths.session_secret_file, settings, hw.clock)
+        auth = AuthService(settings, db, users, keys, paths.default_password_file, hw.clock)
         auth.bootstrap(
             [paths.root / "reset-auth", hw.host.root / "boot/firmware/reset-auth", hw.host.root / "boot/reset-auth"],
             env_password(),
@@ -129,6 +136,7 @@ class Appliance:
             bus=bus,
             events=events,
             auth=auth,
+            accounts=Accounts(auth, users, sessions, keys, hw.clock),
             health=health,
             git=GitInfo(hw.runner),
             captive_portal=CaptivePortal(hw.runner, settings),

@@ -57,6 +57,10 @@ class DataPaths:
     def default_password_file(self) -> Path:
         return self.root / "default-password.txt"
 
+    @property
+    def session_secret_file(self) -> Path:
+        return self.root / "session-secret"
+
     def create(self) -> None:
         # Settings, the database and the clips are the owner's alone.
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from securitycam.api import auth, events, logs, sensors, settings, system
+from securitycam.api import accounts, auth, events, frigate_auth, logs, sensors, settings, system
 
-BLUEPRINTS = [auth.bp, settings.bp, events.bp, system.bp, logs.bp, sensors.bp]
+BLUEPRINTS = [auth.bp, settings.bp, events.bp, system.bp, logs.bp, sensors.bp, accounts.bp, frigate_auth.bp]
 
 
 def register_blueprints(app: Flask) -> None:

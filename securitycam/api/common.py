@@ -54,6 +54,22 @@ def public(view: F) -> F:
     return view
 
 
+def admin_only(view: F) -> F:
+    """Mark a read-only view as admin-only because what it shows is sensitive (users, API keys).
+
+    Views that change state need no marker: the guard gives them to admins only by default.
+    """
+    view.admin_only = True  # type: ignore[attr-defined]
+    return view
+
+
+def self_service(view: F) -> F:
+    """Mark a state-changing view any logged-in user may call, because it acts on the caller only
+    (their own password, their own second factor). The view itself must make sure it does."""
+    view.self_service = True  # type: ignore[attr-defined]
+    return view
+
+
 def json_object(optional: bool = False) -> dict[str, Any]:
     """The request's JSON body, which must be an object; an absent body is ``{}`` if ``optional``."""
     raw = request.get_data(cache=True)

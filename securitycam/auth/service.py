@@ -1,9 +1,10 @@
-"""The appliance's own authentication (``appliance-api.md``): one dashboard password, API tokens.
+"""The appliance's own authentication (``appliance-api.md``): the dashboard password, API tokens.
 
-The password is hashed with argon2id (parameters chosen for a Pi Zero 2 W: 19 MiB, two passes,
-one lane, OWASP's minimum for argon2id). Tokens are 256-bit random strings; only their SHA-256
-is stored, which is enough for a secret with that much entropy and keeps each request's check at
-microseconds. Every successful login issues a fresh token; ``regenerate`` revokes them all.
+The dashboard password is the password of the ``admin`` user (:mod:`securitycam.auth.users`,
+hashed with argon2id, see :mod:`securitycam.auth.passwords`). Tokens are 256-bit random strings;
+only their SHA-256 is stored, which is enough for a secret with that much entropy and keeps each
+request's check at microseconds. Every successful login issues a fresh token; ``regenerate``
+revokes them all. Tokens act as ``admin``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import secrets
 import threading
 from pathlib import Path
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
+from securitycam.auth.apikeys import ApiKeyStore
+from securitycam.auth.passwords import PASSWORD_MAX, PASSWORD_MIN
+from securitycam.auth.users import ADMIN, UserStore
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.fileio import write_atomic
@@ -25,8 +26,6 @@ from securitycam.store import Database, register_schema
 
 log = logging.getLogger(__name__)
 
-PASSWORD_MIN = 4
-PASSWORD_MAX = 128
 MAX_TOKENS = 50  # oldest sessions are forgotten past this many logins
 
 register_schema(
@@ -42,13 +41,6 @@ register_schema(
     ],
 )
 
-HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-
-
-class WrongPassword(ValueError):
-    pass
-
-
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -58,11 +50,15 @@ class AuthService:
         self,
         settings: SettingsStore,
         db: Database,
+        users: UserStore,
+        keys: ApiKeyStore,
         password_file: Path,
         clock: Clock | None = None,
     ) -> None:
         self._settings = settings
         self._db = db
+        self._users = users
+        self._keys = keys
         self._password_file = password_file
         self._clock = clock or Clock()
         self._lock = threading.Lock()
@@ -70,24 +66,32 @@ class AuthService:
 
     # -- first start and reset -------------------------------------------------------------------
     def bootstrap(self, reset_markers: list[Path], env_password: str | None) -> None:
-        """Set a first password if there is none, or reset auth if a ``reset-auth`` file exists.
+        """Make the ``admin`` user on a first start, or reset auth if a ``reset-auth`` file exists.
 
         The password comes from ``env_password`` (``SECURITYCAM_PASSWORD``), else a random one is
-        written to ``default-password.txt`` (mode 0600) for the owner to read once.
+        written to ``default-password.txt`` (mode 0600) for the owner to read once. An appliance
+        set up before user accounts keeps its dashboard password: it becomes ``admin``'s.
+        A reset also turns off ``admin``'s second factor and revokes every session, token and
+        API key: whoever had the old password may have made some.
         """
         markers = [m for m in reset_markers if m.exists()]
+        legacy_hash = self._settings.get().Auth.password_hash
         if markers:
             log.warning("auth reset requested by %s", ", ".join(str(m) for m in markers))
-        elif self._settings.get().Auth.password_hash:
+        elif self._users.get(ADMIN):
+            return
+        elif legacy_hash:
+            self._users.create(ADMIN, legacy_hash, "admin", hashed=True)
+            self._forget_legacy_hash()
+            log.info("the dashboard password is now the password of user %r", ADMIN)
             return
         password = env_password or secrets.token_urlsafe(12)
         if env_password:
             self._password_file.unlink(missing_ok=True)
         else:
             write_atomic(self._password_file, password + "\n", mode=0o600)
-            log.warning("dashboard password written to %s", self._password_file)
-        self._store_password(password, enable=True)
-        self._revoke_all()
+            log.warning("dashboard password (user %r) written to %s", ADMIN, self._password_file)
+        self._reset_admin(password)
         for marker in markers:
             try:
                 marker.unlink()
@@ -100,16 +104,8 @@ class AuthService:
         return self._settings.get().Auth.enabled
 
     def check_password(self, password: str) -> bool:
-        stored = self._settings.get().Auth.password_hash
-        if not stored or not isinstance(password, str):
-            return False
-        try:
-            HASHER.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            return False
-        if HASHER.check_needs_rehash(stored):
-            self._store_password(password)
-        return True
+        """Whether ``password`` is the dashboard password (the ``admin`` user's)."""
+        return self._users.check_password(ADMIN, password) is not None
 
     def check_token(self, token: str | None) -> bool:
         if not token:
@@ -142,17 +138,26 @@ class AuthService:
         self._revoke_all()
         return self.issue_token()
 
-    def set_password(self, current: str, new: str) -> None:
-        if not self.check_password(current):
-            raise WrongPassword("current password is wrong")
-        self._store_password(new)
-        self._password_file.unlink(missing_ok=True)
+    def password_changed(self, username: str) -> None:
+        """Forget the first-start password file once ``admin`` has chosen their own."""
+        if username == ADMIN:
+            self._password_file.unlink(missing_ok=True)
 
-    def _store_password(self, password: str, enable: bool = False) -> None:
-        hashed = HASHER.hash(password)
+    def _reset_admin(self, password: str) -> None:
+        admin = self._users.get(ADMIN)
+        if admin is None:
+            self._users.create(ADMIN, password, "admin")
+        else:
+            self._users.set_password(ADMIN, password)
+            self._users.set_totp(admin.id, None, enabled=False, recovery_hashes=[])
+        self._users.end_all_sessions()
+        self._keys.revoke_all()
+        self._revoke_all()
+        self._forget_legacy_hash(enable=True)
 
+    def _forget_legacy_hash(self, enable: bool = False) -> None:
         def change(settings):  # type: ignore[no-untyped-def]
-            settings.Auth.password_hash = hashed
+            settings.Auth.password_hash = None
             if enable:
                 settings.Auth.enabled = True
 

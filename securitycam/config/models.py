@@ -64,7 +64,12 @@ class TimelapseSettings(Section):
 
 class AuthSettings(Section):
     enabled: bool = True
+    # Kept only to read an appliance set up before user accounts: moved to user "admin" at start.
     password_hash: str | None = secret()
+    # Frigate's names: a login lasts session_length seconds; a cookie session with less than
+    # refresh_time left (at most half of session_length) gets a fresh token on its next request.
+    session_length: int = Field(86400, ge=300, le=90 * 86400)
+    refresh_time: int = Field(43200, ge=0, le=90 * 86400)
 
 
 class ServerSettings(Section):
