@@ -14,6 +14,7 @@ from typing import Protocol
 
 from securitycam.auth import AuthService
 from securitycam.auth.service import env_password
+from securitycam.bt import BluetoothAdapter, PresenceMonitor
 from securitycam.bus import EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
@@ -42,6 +43,7 @@ class Hardware:
     runner: CommandRunner | None = None
     host: HostReader | None = None
     clock: Clock | None = None
+    bluetooth: BluetoothAdapter | None = None
 
     def resolved(self) -> Hardware:
         host = self.host or HostReader("/")
@@ -49,7 +51,10 @@ class Hardware:
         # Off a Pi, commands that change the machine (reboot, iptables) are only recorded; git is
         # read-only and shows the demo's real version.
         runner = self.runner or (SubprocessRunner() if on_pi else RecordingRunner(passthrough=["git"]))
-        return Hardware(runner=runner, host=host, clock=self.clock or Clock())
+        # Off a Pi the recording runner answers no bluetoothctl, so Bluetooth reports "no adapter"
+        # unless a test or the demo passes one over a FakeRadio.
+        bluetooth = self.bluetooth or BluetoothAdapter(runner)
+        return Hardware(runner=runner, host=host, clock=self.clock or Clock(), bluetooth=bluetooth)
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Appliance:
     health: HealthMonitor
     git: GitInfo
     captive_portal: CaptivePortal
+    presence: PresenceMonitor
     services: list[Service] = field(default_factory=list)
 
     @property
@@ -77,6 +83,10 @@ class Appliance:
     @property
     def clock(self) -> Clock:
         return self.hardware.clock  # type: ignore[return-value]
+
+    @property
+    def bluetooth(self) -> BluetoothAdapter:
+        return self.hardware.bluetooth  # type: ignore[return-value]
 
     @property
     def on_pi(self) -> bool:
@@ -117,8 +127,9 @@ class Appliance:
             health=health,
             git=GitInfo(hw.runner),
             captive_portal=CaptivePortal(hw.runner, settings),
+            presence=PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health),  # type: ignore[arg-type]
         )
-        appliance.services = [health, appliance.captive_portal]
+        appliance.services = [health, appliance.captive_portal, appliance.presence]
         return appliance
 
     def start(self) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from securitycam.api import auth, events, logs, settings, system
+from securitycam.api import auth, bluetooth, events, logs, settings, system
 
-BLUEPRINTS = [auth.bp, settings.bp, events.bp, system.bp, logs.bp]
+BLUEPRINTS = [auth.bp, settings.bp, events.bp, system.bp, logs.bp, bluetooth.bp]
 
 
 def register_blueprints(app: Flask) -> None:
