@@ -105,9 +105,7 @@ def test_no_adapter_answers_503_at_once(client: FlaskClient, path: str, body: di
 
 
 @pytest.mark.parametrize("radio", [FakeRadio(controller=False)])
-def test_no_adapter_still_lists_and_forgets_tracked_devices(
-    client: FlaskClient, appliance: Appliance
-) -> None:
+def test_no_adapter_still_lists_and_forgets_tracked_devices(client: FlaskClient, appliance: Appliance) -> None:
     appliance.presence.track(TAG, "Keys")
     listed = client.get("/devices/bt")
     assert listed.status_code == 200
