@@ -17,14 +17,15 @@ no controller (no D-Bus, no bluetoothd, no ``hci0``, tools not installed) instea
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from securitycam.system.runner import CommandResult, CommandRunner, CommandTimeout
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from bleak.backends.scanner import BaseBleakScanner
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _ADDRESS = re.compile(r"^[0-9A-F]{2}(:[0-9A-F]{2}){5}$")
 _NOT_DEVICES = {"00:00:00:00:00:00", "FF:FF:FF:FF:FF:FF"}
@@ -52,7 +54,7 @@ def normalize_address(value: str) -> str:
     addresses name no device.
     """
     address = value.strip().upper()
-    if not _ADDRESS.match(address):
+    if not _ADDRESS.fullmatch(address):
         raise ValueError("a Bluetooth address looks like AA:BB:CC:DD:EE:FF (six hex pairs separated by colons)")
     if address in _NOT_DEVICES:
         raise ValueError(f"{address} is not a device address")
@@ -113,6 +115,23 @@ class BluetoothAdapter:
         self.pairing_poll = pairing_poll
         self._radio = threading.Lock()
         self._passive_works = True
+        self._loop: _EventLoopThread | None = None
+        self._loop_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop the thread that runs bleak's event loop (it starts again on the next scan)."""
+        with self._loop_lock:
+            if self._loop is not None:
+                self._loop.close()
+                self._loop = None
+
+    def _ble_loop(self) -> _EventLoopThread:
+        # One long-lived loop keeps bleak's D-Bus connection open between presence checks, instead of
+        # connecting and listing BlueZ's objects again every time (costly on a Pi Zero).
+        with self._loop_lock:
+            if self._loop is None:
+                self._loop = _EventLoopThread()
+            return self._loop
 
     # -- the controller --------------------------------------------------------------------------
     def check(self) -> None:
@@ -123,13 +142,6 @@ class BluetoothAdapter:
             raise AdapterUnavailable(f"no Bluetooth adapter found ({reason.splitlines()[0]})")
         if "Powered: no" in shown.stdout and not self._ctl("power", "on").ok:
             raise AdapterUnavailable("the Bluetooth adapter is off and could not be powered on")
-
-    def available(self) -> bool:
-        try:
-            self.check()
-        except AdapterUnavailable:
-            return False
-        return True
 
     # -- BLE -------------------------------------------------------------------------------------
     def scan(self, duration: float, passive: bool = False) -> list[Sighting]:
@@ -154,7 +166,11 @@ class BluetoothAdapter:
         if passive:
             options.update(scanning_mode="passive", bluez={"or_patterns": _passive_patterns()})
         try:
-            return asyncio.run(BleakScanner.discover(timeout=duration, return_adv=True, **options))
+            return self._ble_loop().run(
+                BleakScanner.discover(timeout=duration, return_adv=True, **options), timeout=duration + TOOL_TIMEOUT
+            )
+        except TimeoutError as exc:
+            raise AdapterUnavailable("the Bluetooth LE scan did not finish: is the bluetooth service running?") from exc
         except BleakError as exc:
             if passive:
                 log.info("passive BLE scanning is not supported here (%s); scanning actively", exc)
@@ -257,6 +273,28 @@ class BluetoothAdapter:
             yield
         finally:
             self._radio.release()
+
+
+class _EventLoopThread:
+    """An asyncio loop on its own daemon thread; :meth:`run` waits for a coroutine from any thread."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="bleak-loop", daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float) -> T:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError from None
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
 
 
 def _clean(text: str) -> str:

@@ -235,6 +235,7 @@ class PresenceMonitor:
         if self._thread is not None:
             self._thread.join(timeout=15)
             self._thread = None
+        self.adapter.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self._settings.get().Bluetooth.poll_seconds):

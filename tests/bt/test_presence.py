@@ -87,6 +87,7 @@ def test_passive_scanning_unsupported_falls_back_to_active_once(appliance: Appli
     radio.arrive(TAG, answers_ping=False)
     monitor.poll()
     monitor.poll()
+    monitor.stop()
     assert monitor.anyone_home() is True
     assert radio.scan_modes == ["passive", "active", "active"]
 
