@@ -14,7 +14,7 @@ from typing import Protocol
 
 from securitycam.auth import AuthService
 from securitycam.auth.service import env_password
-from securitycam.bt import BluetoothAdapter, PresenceMonitor
+from securitycam.bt import BluetoothAdapter, PresenceMonitor, demo_adapter
 from securitycam.bus import EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
@@ -51,9 +51,10 @@ class Hardware:
         # Off a Pi, commands that change the machine (reboot, iptables) are only recorded; git is
         # read-only and shows the demo's real version.
         runner = self.runner or (SubprocessRunner() if on_pi else RecordingRunner(passthrough=["git"]))
-        # Off a Pi the recording runner answers no bluetoothctl, so Bluetooth reports "no adapter"
-        # unless a test or the demo passes one over a FakeRadio.
-        bluetooth = self.bluetooth or BluetoothAdapter(runner)
+        # The demo (no Pi, no runner given) simulates a room with a phone in it; a test that brings its
+        # own runner but no adapter gets "no Bluetooth adapter".
+        demo = self.runner is None and not on_pi
+        bluetooth = self.bluetooth or (demo_adapter(runner) if demo else BluetoothAdapter(runner))
         return Hardware(runner=runner, host=host, clock=self.clock or Clock(), bluetooth=bluetooth)
 
 
@@ -116,6 +117,7 @@ class Appliance:
         health = HealthMonitor(hw.host, paths.root, bus)
         for problem in settings.problems:
             health.set_alert("settings", WARN, problem)
+        presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health)  # type: ignore[arg-type]
         appliance = cls(
             paths=paths,
             hardware=hw,
@@ -127,7 +129,7 @@ class Appliance:
             health=health,
             git=GitInfo(hw.runner),
             captive_portal=CaptivePortal(hw.runner, settings),
-            presence=PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health),  # type: ignore[arg-type]
+            presence=presence,
         )
         appliance.services = [health, appliance.captive_portal, appliance.presence]
         return appliance

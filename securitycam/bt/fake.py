@@ -25,6 +25,9 @@ from securitycam.bt.adapter import BluetoothAdapter
 from securitycam.system.runner import CommandResult, RecordingRunner
 
 CONTROLLER = "B8:27:EB:00:00:01"
+# Locally administered addresses (second hex digit 2/6/A/E): no real device has them.
+DEMO_PHONE = "02:00:5E:00:53:01"
+DEMO_TAG = "06:00:5E:00:53:02"
 
 
 @dataclass
@@ -54,6 +57,14 @@ class FakeRadio:
         self.scan_modes: list[str] = []
         self._incoming: tuple[FakeDevice, int] | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def demo(cls) -> FakeRadio:
+        """The demo's room: a phone that answers pings and advertises, and a BLE tag."""
+        radio = cls()
+        radio.arrive(DEMO_PHONE, "Demo phone", rssi=-58)
+        radio.arrive(DEMO_TAG, "Demo tag", rssi=-77, answers_ping=False)
+        return radio
 
     # -- what a test does ------------------------------------------------------------------------
     def arrive(self, address: str, name: str | None = None, **options: Any) -> FakeDevice:

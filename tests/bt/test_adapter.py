@@ -112,3 +112,22 @@ def test_addresses_are_normalized(raw: str, normal: str) -> None:
 def test_malformed_addresses_are_refused(raw: str) -> None:
     with pytest.raises(ValueError, match="AA:BB:CC:DD:EE:FF"):
         normalize_address(raw)
+
+
+def test_the_demo_has_a_simulated_room_a_user_can_pair_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from securitycam.app import create_app
+    from securitycam.bt.fake import DEMO_PHONE
+    from tests.conftest import PASSWORD
+
+    monkeypatch.setenv("SECURITYCAM_PASSWORD", PASSWORD)
+    app = create_app(tmp_path / "data", Hardware(host=HostReader(tmp_path)), start=False)
+    client = app.test_client()
+    token = client.post("/auth/validate", json={"password": PASSWORD}).json["token"]
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    try:
+        scanned = client.post("/bt/scan", json={"duration": 0.05}).json["devices"]
+        assert scanned[0] == {"address": DEMO_PHONE, "name": "Demo phone", "rssi": -58, "tracked": False}
+        assert client.post("/devices/bt/add", json={"address": DEMO_PHONE}).status_code == 201
+        assert client.get("/devices/bt").json["anyone_home"] is True
+    finally:
+        app.extensions["securitycam"].stop()
