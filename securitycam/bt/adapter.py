@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import math
 import re
 import threading
 import time
@@ -230,14 +231,16 @@ class BluetoothAdapter:
         """Be discoverable and pairable for ``timeout`` seconds; the first device that pairs meanwhile
         is trusted and returned as ``(address, name)``; ``None`` if nobody paired.
 
-        Accepting the request itself is the job of BlueZ's default agent (the install script runs one
-        with the NoInputNoOutput capability), so "Just Works" pairing needs nothing on the Pi's side.
+        Accepting the request itself is the job of BlueZ's default agent: on the Pi one must be running
+        with the NoInputNoOutput capability (for instance bluez-tools' ``bt-agent -c NoInputNoOutput``)
+        for a phone's "Just Works" pairing to complete without anyone at the Pi.
         """
         self.check()
         with self._exclusive():
             before = set(self.paired())
             self._ctl("pairable", "on")
-            self._ctl("discoverable-timeout", str(round(timeout)))
+            # BlueZ reads 0 as "forever": never let a short window round down to that.
+            self._ctl("discoverable-timeout", str(max(1, math.ceil(timeout))))
             if not self._ctl("discoverable", "on").ok:
                 raise AdapterUnavailable("the Bluetooth adapter refused to become discoverable")
             try:

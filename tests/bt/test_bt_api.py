@@ -166,6 +166,7 @@ def test_discoverable_times_out_with_408_and_closes_the_window(
     assert response.json == {"success": False, "message": "no device paired within 0.2 s"}
     assert 0.2 <= time.monotonic() - started < 2
     assert bluetoothctl_calls(runner, "discoverable", "on")
+    assert bluetoothctl_calls(runner, "discoverable-timeout", "1")  # 0 would mean "forever" to BlueZ
     assert radio.discoverable is False
     assert client.get("/devices/bt").json["devices"] == []
 
