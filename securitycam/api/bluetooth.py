@@ -11,6 +11,7 @@ from typing import Annotated
 
 from flask import Blueprint, jsonify
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic_core import PydanticCustomError
 
 from securitycam.api.common import ApiError, appliance, error_response, parse_body
 from securitycam.bt import AdapterBusy, AdapterUnavailable, PairingFailed, normalize_address
@@ -18,7 +19,16 @@ from securitycam.bt.presence import TooManyDevices
 
 bp = Blueprint("bluetooth", __name__)
 
-Address = Annotated[str, AfterValidator(normalize_address)]
+
+def _address(value: str) -> str:
+    try:
+        return normalize_address(value)
+    except ValueError as exc:
+        # A custom error keeps pydantic's "Value error, " prefix out of the message a user reads.
+        raise PydanticCustomError("bluetooth_address", str(exc)) from exc
+
+
+Address = Annotated[str, AfterValidator(_address)]
 
 
 class Body(BaseModel):

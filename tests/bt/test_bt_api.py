@@ -63,13 +63,15 @@ def test_scan_refuses_unknown_fields(client: FlaskClient) -> None:
     assert response.json["field"] == "durration"
 
 
-def test_second_scan_while_one_runs_is_refused_not_queued(client: FlaskClient, app) -> None:  # type: ignore[no-untyped-def]
+def test_second_scan_while_one_runs_is_refused_not_queued(client: FlaskClient, app, radio: FakeRadio) -> None:  # type: ignore[no-untyped-def]
     first: dict = {}
     other = app.test_client()
     other.environ_base.update(client.environ_base)
-    thread = threading.Thread(target=lambda: first.update(r=other.post("/bt/scan", json={"duration": 1.0})))
+    thread = threading.Thread(target=lambda: first.update(r=other.post("/bt/scan", json={"duration": 1.5})))
     thread.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 1
+    while not radio.scan_modes and time.monotonic() < deadline:  # until the first scan is on the air
+        time.sleep(0.01)
     response = client.post("/bt/scan", json={"duration": 0.05})
     thread.join()
     assert response.status_code == 409
@@ -278,6 +280,8 @@ def test_bad_addresses_are_refused_before_anything_runs(
     assert response.status_code == 400
     assert response.json["success"] is False
     assert response.json["field"] == "address"
+    assert response.json["message"].startswith("address: ")
+    assert "Value error" not in response.json["message"]
     assert not [c for c in runner.calls if c[0] in ("bluetoothctl", "l2ping")]
 
 
