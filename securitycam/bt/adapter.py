@@ -33,6 +33,8 @@ from securitycam.system.runner import CommandResult, CommandRunner, CommandTimeo
 if TYPE_CHECKING:
     from bleak.backends.scanner import BaseBleakScanner
 
+    from securitycam.bt.agent import PairingAgent
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -100,7 +102,7 @@ class BluetoothAdapter:
 
     ``busy_wait`` is how long an operation waits for another to finish before raising
     :class:`AdapterBusy`; ``pairing_poll`` how often the discoverable window checks for a newly
-    paired device.
+    paired device; ``dbus_address`` the bus the pairing agent registers on (``None``: the system bus).
     """
 
     def __init__(
@@ -109,14 +111,16 @@ class BluetoothAdapter:
         scanner_backend: type[BaseBleakScanner] | None = None,
         busy_wait: float = 10.0,
         pairing_poll: float = 1.0,
+        dbus_address: str | None = None,
     ) -> None:
         self.runner = runner
+        self.dbus_address = dbus_address
         self.scanner_backend = scanner_backend
         self.busy_wait = busy_wait
         self.pairing_poll = pairing_poll
         self._radio = threading.Lock()
         self._passive_works = True
-        self._loop: _EventLoopThread | None = None
+        self._loop: EventLoopThread | None = None
         self._loop_lock = threading.Lock()
 
     def close(self) -> None:
@@ -126,12 +130,12 @@ class BluetoothAdapter:
                 self._loop.close()
                 self._loop = None
 
-    def _ble_loop(self) -> _EventLoopThread:
+    def _ble_loop(self) -> EventLoopThread:
         # One long-lived loop keeps bleak's D-Bus connection open between presence checks, instead of
         # connecting and listing BlueZ's objects again every time (costly on a Pi Zero).
         with self._loop_lock:
             if self._loop is None:
-                self._loop = _EventLoopThread()
+                self._loop = EventLoopThread()
             return self._loop
 
     # -- the controller --------------------------------------------------------------------------
@@ -231,12 +235,13 @@ class BluetoothAdapter:
         """Be discoverable and pairable for ``timeout`` seconds; the first device that pairs meanwhile
         is trusted and returned as ``(address, name)``; ``None`` if nobody paired.
 
-        Accepting the request itself is the job of BlueZ's default agent: on the Pi one must be running
-        with the NoInputNoOutput capability (for instance bluez-tools' ``bt-agent -c NoInputNoOutput``)
-        for a phone's "Just Works" pairing to complete without anyone at the Pi.
+        For the window, :class:`~securitycam.bt.agent.PairingAgent` is BlueZ's default agent and
+        accepts the phone's "Just Works" request; where it cannot register (no D-Bus here) pairing
+        is left to whatever agent the system runs.
         """
         self.check()
         with self._exclusive():
+            agent = self._register_agent()
             before = set(self.paired())
             self._ctl("pairable", "on")
             # BlueZ reads 0 as "forever": never let a short window round down to that.
@@ -257,6 +262,23 @@ class BluetoothAdapter:
                     time.sleep(min(self.pairing_poll, remaining))
             finally:
                 self._ctl("discoverable", "off")
+                if agent is not None:
+                    self._unregister_agent(agent)
+
+    def _unregister_agent(self, agent: PairingAgent) -> None:
+        try:
+            self._ble_loop().run(agent.unregister(), timeout=TOOL_TIMEOUT)
+        except TimeoutError:
+            log.warning("BlueZ did not answer unregistering the pairing agent")
+
+    def _register_agent(self) -> PairingAgent | None:
+        from securitycam.bt.agent import AgentRefused, PairingAgent
+
+        try:
+            return self._ble_loop().run(PairingAgent.register(self.dbus_address), timeout=TOOL_TIMEOUT)
+        except (AgentRefused, TimeoutError) as exc:
+            log.warning("pairing agent not registered (%s); pairing relies on the system's agent", exc or "timeout")
+            return None
 
     # -- plumbing --------------------------------------------------------------------------------
     def _ctl(self, *args: str, timeout: float = TOOL_TIMEOUT) -> CommandResult:
@@ -278,7 +300,7 @@ class BluetoothAdapter:
             self._radio.release()
 
 
-class _EventLoopThread:
+class EventLoopThread:
     """An asyncio loop on its own daemon thread; :meth:`run` waits for a coroutine from any thread."""
 
     def __init__(self) -> None:

@@ -25,6 +25,7 @@ from securitycam.bt.adapter import BluetoothAdapter
 from securitycam.system.runner import CommandResult, RecordingRunner
 
 CONTROLLER = "B8:27:EB:00:00:01"
+NO_BUS = "unix:path=/nonexistent/securitycam-fake-radio-bus"
 # Locally administered addresses (second hex digit 2/6/A/E): no real device has them.
 DEMO_PHONE = "02:00:5E:00:53:01"
 DEMO_TAG = "06:00:5E:00:53:02"
@@ -84,6 +85,8 @@ class FakeRadio:
     def adapter(self, runner: RecordingRunner, **options: Any) -> BluetoothAdapter:
         """The real adapter, with this radio answering its commands and scans."""
         self.attach(runner)
+        # A simulated room must never register a pairing agent with this machine's real BlueZ.
+        options.setdefault("dbus_address", NO_BUS)
         return BluetoothAdapter(runner, scanner_backend=self.scanner_backend(), **options)
 
     def attach(self, runner: RecordingRunner) -> None:
