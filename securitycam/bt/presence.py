@@ -107,7 +107,8 @@ class PresenceMonitor:
         self._health = health
         self._lock = threading.RLock()
         self._listeners: list[PresenceListener] = []
-        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._stopping = False
         self._thread: threading.Thread | None = None
         self._adapter_problem: str | None = None
         self._enabled = settings.get().Bluetooth.presence_enabled
@@ -226,19 +227,25 @@ class PresenceMonitor:
 
     # -- service ---------------------------------------------------------------------------------
     def start(self) -> None:
-        self._stop.clear()
+        self._stopping = False
         self._thread = threading.Thread(target=self._run, name="bt-presence", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping = True
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=15)
             self._thread = None
         self.adapter.close()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._settings.get().Bluetooth.poll_seconds):
+        while True:
+            # A change to the Bluetooth settings wakes the loop: the new period applies at once.
+            self._wake.wait(self._settings.get().Bluetooth.poll_seconds)
+            self._wake.clear()
+            if self._stopping:
+                return
             try:
                 self.poll()
             except Exception:
@@ -288,6 +295,8 @@ class PresenceMonitor:
                 log.exception("presence listener %r failed", listener)
 
     def _settings_changed(self, old: Settings, new: Settings) -> None:
+        if new.Bluetooth != old.Bluetooth:
+            self._wake.set()
         with self._lock:
             was_home = self.anyone_home()
             self._enabled = new.Bluetooth.presence_enabled

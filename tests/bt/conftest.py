@@ -3,17 +3,20 @@ time under the test's control."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
+from securitycam.app import create_app
 from securitycam.appliance import Appliance, Hardware
 from securitycam.bt import PresenceMonitor
 from securitycam.bt.fake import FakeRadio
 from securitycam.clock import ManualClock
 from securitycam.system.host import HostReader
 from securitycam.system.runner import RecordingRunner
-from tests.conftest import FakeDisk
+from tests.conftest import FAST_DELAYS, PASSWORD, FakeDisk
 
 PHONE = "AA:BB:CC:DD:EE:01"
 TAG = "C0:FF:EE:00:00:02"
@@ -40,6 +43,16 @@ def hardware(runner: RecordingRunner, sysroot: Path, disk: FakeDisk, radio: Fake
         clock=clock,
         bluetooth=radio.adapter(runner, busy_wait=0.3, pairing_poll=0.01),
     )
+
+
+@pytest.fixture
+def app(data_dir: Path, hardware: Hardware, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """The app with its services not started: a presence check runs only when a test calls ``poll()``,
+    never behind its back."""
+    monkeypatch.setenv("SECURITYCAM_PASSWORD", PASSWORD)
+    app = create_app(data_dir, hardware, start=False, config=FAST_DELAYS)
+    yield app
+    app.extensions["securitycam"].stop()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ Time moves only when a test advances the :class:`ManualClock`; a presence check 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -230,6 +231,23 @@ def test_invalid_settings_are_refused(client: FlaskClient) -> None:
         response = client.post("/settings", json={"Bluetooth": bad})
         assert response.status_code == 400, bad
         assert next(iter(bad)) in response.json["message"]
+
+
+def test_background_checks_run_every_period_and_at_once_after_a_settings_change(
+    appliance: Appliance, radio: FakeRadio
+) -> None:
+    appliance.presence.start()
+    changes: list[bool] = []
+    arrived = threading.Event()
+    appliance.presence.on_change(lambda home: (changes.append(home), arrived.set()))
+    appliance.presence.track(PHONE)
+    radio.arrive(PHONE, advertises=False)
+
+    appliance.settings.update({"Bluetooth": {**FAST_BLUETOOTH, "poll_seconds": 5}})
+
+    assert arrived.wait(3), "a settings change should start a check without waiting a whole period"
+    assert changes == [True]
+    appliance.presence.stop()
 
 
 # -- restarts -----------------------------------------------------------------------------------
