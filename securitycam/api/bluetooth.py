@@ -32,7 +32,7 @@ Address = Annotated[str, AfterValidator(_address)]
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ScanRequest(Body):

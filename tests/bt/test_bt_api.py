@@ -49,7 +49,10 @@ def test_scan_without_body_uses_configured_duration(client: FlaskClient, applian
     assert time.monotonic() - started >= 0.2
 
 
-@pytest.mark.parametrize("body", [{"duration": 0}, {"duration": -1}, {"duration": 61}, {"duration": "long"}])
+@pytest.mark.parametrize(
+    "body",
+    [{"duration": 0}, {"duration": -1}, {"duration": 61}, {"duration": "long"}, {"duration": "5"}, {"duration": True}],
+)
 def test_scan_refuses_bad_duration(client: FlaskClient, body: dict) -> None:
     response = client.post("/bt/scan", json=body)
     assert response.status_code == 400
@@ -179,7 +182,9 @@ def test_already_paired_devices_do_not_count_as_a_new_pairing(client: FlaskClien
     assert response.status_code == 408
 
 
-@pytest.mark.parametrize("body", [{"timeout": 0}, {"timeout": 301}, {"timeout": "soon"}, {"timeout": None}])
+@pytest.mark.parametrize(
+    "body", [{"timeout": 0}, {"timeout": 301}, {"timeout": "soon"}, {"timeout": None}, {"timeout": False}]
+)
 def test_discoverable_refuses_bad_timeout(client: FlaskClient, body: dict, runner: RecordingRunner) -> None:
     response = client.post("/bt/discoverable", json=body)
     assert response.status_code == 400
