@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from securitycam.api.common import ApiError, appliance, error_response, parse_body
 from securitycam.bt import AdapterBusy, AdapterUnavailable, PairingFailed, normalize_address
+from securitycam.bt.pairing_log import pairing_log
 from securitycam.bt.presence import TooManyDevices
 
 bp = Blueprint("bluetooth", __name__)
@@ -80,11 +81,15 @@ def scan():  # type: ignore[no-untyped-def]
 def discoverable():  # type: ignore[no-untyped-def]
     body = parse_body(DiscoverableRequest, optional=True)
     a = appliance()
-    paired = a.bluetooth.wait_for_pairing(body.timeout)
-    if paired is None:
-        raise ApiError(408, f"no device paired within {body.timeout:g} s")
-    address, name = paired
-    device, _ = _track(address, name, seen=True)
+    with pairing_log(
+        a.paths.logs, a.bluetooth, a.clock, f"POST /bt/discoverable (timeout {body.timeout:g} s)"
+    ) as transcript:
+        paired = a.bluetooth.wait_for_pairing(body.timeout)
+        if paired is None:
+            raise ApiError(408, f"no device paired within {body.timeout:g} s")
+        address, name = paired
+        device, _ = _track(address, name, seen=True)
+        transcript.append(f"paired {address} ({name or 'no name'}): tracked for presence")
     return jsonify(success=True, device=device)
 
 
@@ -103,8 +108,10 @@ def tracked_devices():  # type: ignore[no-untyped-def]
 def add_device():  # type: ignore[no-untyped-def]
     body = parse_body(AddDevice)
     a = appliance()
-    name = body.name
-    if body.pair:
+    if not body.pair:
+        device, created = _track(body.address, body.name, seen=False)
+        return jsonify(success=True, device=device), 201 if created else 200
+    with pairing_log(a.paths.logs, a.bluetooth, a.clock, f"POST /devices/bt/add {body.address}") as transcript:
         try:
             a.bluetooth.pair(body.address)
         except PairingFailed as exc:
@@ -114,8 +121,8 @@ def add_device():  # type: ignore[no-untyped-def]
                 'or send "pair": false to track a BLE tag by its address',
                 field="address",
             ) from exc
-        name = name or a.bluetooth.name_of(body.address)
-    device, created = _track(body.address, name, seen=body.pair)
+        device, created = _track(body.address, body.name or a.bluetooth.name_of(body.address), seen=True)
+        transcript.append(f"paired {body.address} ({device['name'] or 'no name'}): tracked for presence")
     return jsonify(success=True, device=device), 201 if created else 200
 
 

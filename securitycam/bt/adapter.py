@@ -122,6 +122,17 @@ class BluetoothAdapter:
         self._passive_works = True
         self._loop: EventLoopThread | None = None
         self._loop_lock = threading.Lock()
+        self._local = threading.local()
+
+    @contextmanager
+    def transcript(self) -> Iterator[list[str]]:
+        """Record the BlueZ commands this thread runs, with their output, until the block ends."""
+        lines: list[str] = []
+        self._local.transcript = lines
+        try:
+            yield lines
+        finally:
+            self._local.transcript = None
 
     def close(self) -> None:
         """Stop the thread that runs bleak's event loop (it starts again on the next scan)."""
@@ -288,6 +299,11 @@ class BluetoothAdapter:
             raise AdapterUnavailable("bluetoothctl did not answer: is the bluetooth service running?") from exc
         if result.returncode == 127:
             raise AdapterUnavailable("bluetoothctl is not installed (install the bluez package)")
+        transcript = getattr(self._local, "transcript", None)
+        if transcript is not None:
+            output = _clean(result.stdout + result.stderr)
+            transcript.append(f"$ bluetoothctl {' '.join(args)}  [exit {result.returncode}]")
+            transcript.extend(f"  {line}" for line in output.splitlines())
         return result
 
     @contextmanager

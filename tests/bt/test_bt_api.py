@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 
 import pytest
 from flask.testing import FlaskClient
@@ -328,3 +329,36 @@ def test_remove_of_an_untracked_device_is_404(client: FlaskClient) -> None:
 )
 def test_bluetooth_endpoints_need_a_token(anon: FlaskClient, method: str, path: str) -> None:
     assert getattr(anon, method)(path, json={}).status_code == 401
+
+
+# -- pairing transcripts (logs/bluetooth-pairing/, read through the logs API) ---------------------
+def test_each_pairing_attempt_leaves_a_transcript_in_the_logs_api(
+    client: FlaskClient, radio: FakeRadio, clock: ManualClock
+) -> None:
+    radio.pair_when_discoverable(PHONE, "Ana's phone")
+    assert client.post("/bt/discoverable", json={"timeout": 2}).status_code == 200
+    clock.advance(60)
+    assert client.post("/devices/bt/add", json={"address": WATCH}).status_code == 409  # not nearby
+
+    listed = [entry for entry in client.get("/logs/install").json if entry["category"] == "bluetooth-pairing"]
+    assert len(listed) == 2
+    texts = {entry["name"]: client.get(f"/logs/script/{entry['name']}").get_data(as_text=True) for entry in listed}
+    window = next(text for text in texts.values() if text.startswith("POST /bt/discoverable"))
+    assert "$ bluetoothctl discoverable on  [exit 0]" in window
+    assert f"$ bluetoothctl trust {PHONE}  [exit 0]" in window
+    assert window.rstrip().endswith(f"paired {PHONE} (Ana's phone): tracked for presence")
+    refused = next(text for text in texts.values() if text.startswith(f"POST /devices/bt/add {WATCH}"))
+    assert f"  Device {WATCH} not available" in refused
+    assert refused.rstrip().splitlines()[-1].startswith(f"failed: could not pair with {WATCH}")
+
+
+def test_pairing_transcripts_are_capped(client: FlaskClient, clock: ManualClock, appliance: Appliance) -> None:
+    from securitycam.bt.pairing_log import KEEP
+
+    attempts = []
+    for _ in range(KEEP + 3):
+        clock.advance(1)
+        attempts.append(f"{datetime.fromtimestamp(clock.time()):%Y-%m-%d_%H-%M-%S}.log")
+        client.post("/devices/bt/add", json={"address": PHONE})
+    kept = sorted(p.name for p in (appliance.paths.logs / "bluetooth-pairing").iterdir())
+    assert kept == attempts[3:]  # the three oldest are gone
