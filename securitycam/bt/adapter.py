@@ -286,10 +286,14 @@ class BluetoothAdapter:
         from securitycam.bt.agent import AgentRefused, PairingAgent
 
         try:
-            return self._ble_loop().run(PairingAgent.register(self.dbus_address), timeout=TOOL_TIMEOUT)
+            agent = self._ble_loop().run(PairingAgent.register(self.dbus_address), timeout=TOOL_TIMEOUT)
         except (AgentRefused, TimeoutError) as exc:
-            log.warning("pairing agent not registered (%s); pairing relies on the system's agent", exc or "timeout")
+            message = f"pairing agent not registered ({exc or 'timeout'}); pairing relies on the system's agent"
+            log.warning("%s", message)
+            self._note(message)
             return None
+        self._note("pairing agent registered: Just Works pairing is accepted until the window closes")
+        return agent
 
     # -- plumbing --------------------------------------------------------------------------------
     def _ctl(self, *args: str, timeout: float = TOOL_TIMEOUT) -> CommandResult:
@@ -299,12 +303,15 @@ class BluetoothAdapter:
             raise AdapterUnavailable("bluetoothctl did not answer: is the bluetooth service running?") from exc
         if result.returncode == 127:
             raise AdapterUnavailable("bluetoothctl is not installed (install the bluez package)")
+        self._note(f"$ bluetoothctl {' '.join(args)}  [exit {result.returncode}]")
+        for line in _clean(result.stdout + result.stderr).splitlines():
+            self._note(f"  {line}")
+        return result
+
+    def _note(self, line: str) -> None:
         transcript = getattr(self._local, "transcript", None)
         if transcript is not None:
-            output = _clean(result.stdout + result.stderr)
-            transcript.append(f"$ bluetoothctl {' '.join(args)}  [exit {result.returncode}]")
-            transcript.extend(f"  {line}" for line in output.splitlines())
-        return result
+            transcript.append(line)
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:

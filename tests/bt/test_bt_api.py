@@ -345,6 +345,7 @@ def test_each_pairing_attempt_leaves_a_transcript_in_the_logs_api(
     texts = {entry["name"]: client.get(f"/logs/script/{entry['name']}").get_data(as_text=True) for entry in listed}
     window = next(text for text in texts.values() if text.startswith("POST /bt/discoverable"))
     assert "$ bluetoothctl discoverable on  [exit 0]" in window
+    assert "pairing agent not registered (no D-Bus system bus" in window  # the fake room has no D-Bus
     assert f"$ bluetoothctl trust {PHONE}  [exit 0]" in window
     assert window.rstrip().endswith(f"paired {PHONE} (Ana's phone): tracked for presence")
     refused = next(text for text in texts.values() if text.startswith(f"POST /devices/bt/add {WATCH}"))
