@@ -24,7 +24,7 @@ import re
 import threading
 import time
 from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -253,13 +253,13 @@ class BluetoothAdapter:
         self.check()
         with self._exclusive():
             agent = self._register_agent()
-            before = set(self.paired())
-            self._ctl("pairable", "on")
-            # BlueZ reads 0 as "forever": never let a short window round down to that.
-            self._ctl("discoverable-timeout", str(max(1, math.ceil(timeout))))
-            if not self._ctl("discoverable", "on").ok:
-                raise AdapterUnavailable("the Bluetooth adapter refused to become discoverable")
             try:
+                before = set(self.paired())
+                self._ctl("pairable", "on")
+                # BlueZ reads 0 as "forever": never let a short window round down to that.
+                self._ctl("discoverable-timeout", str(max(1, math.ceil(timeout))))
+                if not self._ctl("discoverable", "on").ok:
+                    raise AdapterUnavailable("the Bluetooth adapter refused to become discoverable")
                 deadline = time.monotonic() + timeout
                 while True:
                     new = {a: n for a, n in self.paired().items() if a not in before}
@@ -272,7 +272,9 @@ class BluetoothAdapter:
                         return None
                     time.sleep(min(self.pairing_poll, remaining))
             finally:
-                self._ctl("discoverable", "off")
+                # BlueZ's own discoverable-timeout closes the window should bluetoothctl not answer now.
+                with suppress(AdapterUnavailable):
+                    self._ctl("discoverable", "off")
                 if agent is not None:
                     self._unregister_agent(agent)
 

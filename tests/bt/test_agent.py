@@ -132,3 +132,18 @@ def test_window_still_opens_when_bluez_refuses_the_agent(bus_address: str) -> No
         adapter.close()
         refusing.close()
     assert [member for member, _ in refusing.calls] == ["RegisterAgent"]
+
+
+def test_agent_is_unregistered_when_the_window_cannot_open(bus_address: str, bluez: FakeBlueZ) -> None:
+    from securitycam.bt import AdapterUnavailable
+    from securitycam.system.runner import CommandResult
+
+    runner = RecordingRunner()
+    adapter = FakeRadio().adapter(runner, dbus_address=bus_address)
+    runner.respond(["bluetoothctl", "discoverable", "on"], CommandResult(1, "Failed to set discoverable on\n"))
+    try:
+        with pytest.raises(AdapterUnavailable, match="refused to become discoverable"):
+            adapter.wait_for_pairing(2)
+    finally:
+        adapter.close()
+    assert [member for member, _ in bluez.calls] == ["RegisterAgent", "RequestDefaultAgent", "UnregisterAgent"]
