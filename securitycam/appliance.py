@@ -17,6 +17,7 @@ from securitycam.auth.apikeys import ApiKeyStore
 from securitycam.auth.service import env_password
 from securitycam.auth.sessions import SessionTokens
 from securitycam.auth.users import UserStore
+from securitycam.bt import BluetoothAdapter, PresenceMonitor, demo_adapter
 from securitycam.bus import EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
@@ -51,6 +52,7 @@ class Hardware:
     clock: Clock | None = None
     # gpiozero's pin factory; resolved to None on a Pi (gpiozero's default, lgpio), mock pins elsewhere.
     pin_factory: Factory | None = None
+    bluetooth: BluetoothAdapter | None = None
 
     def resolved(self) -> Hardware:
         host = self.host or HostReader("/")
@@ -58,12 +60,18 @@ class Hardware:
         # Off a Pi, commands that change the machine (reboot, iptables) are only recorded; git is
         # read-only and shows the demo's real version.
         runner = self.runner or (SubprocessRunner() if on_pi else RecordingRunner(passthrough=["git"]))
+        # The demo (no Pi, no runner given) simulates a room with a phone in it; a test that brings its
+        # own runner but no adapter gets "no Bluetooth adapter".
+        demo = self.runner is None and not on_pi
+        bluetooth = self.bluetooth or (demo_adapter(runner) if demo else BluetoothAdapter(runner))
         pin_factory = self.pin_factory
         if pin_factory is None and not on_pi:
             from gpiozero.pins.mock import MockFactory
 
             pin_factory = MockFactory()
-        return Hardware(runner=runner, host=host, clock=self.clock or Clock(), pin_factory=pin_factory)
+        return Hardware(
+            runner=runner, host=host, clock=self.clock or Clock(), pin_factory=pin_factory, bluetooth=bluetooth
+        )
 
 
 @dataclass
@@ -80,6 +88,7 @@ class Appliance:
     git: GitInfo
     captive_portal: CaptivePortal
     sensors: SensorManager
+    presence: PresenceMonitor
     services: list[Service] = field(default_factory=list)
 
     @property
@@ -93,6 +102,10 @@ class Appliance:
     @property
     def clock(self) -> Clock:
         return self.hardware.clock  # type: ignore[return-value]
+
+    @property
+    def bluetooth(self) -> BluetoothAdapter:
+        return self.hardware.bluetooth  # type: ignore[return-value]
 
     @property
     def on_pi(self) -> bool:
@@ -128,6 +141,7 @@ class Appliance:
         health = HealthMonitor(hw.host, paths.root, bus)
         for problem in settings.problems:
             health.set_alert("settings", WARN, problem)
+        presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health)  # type: ignore[arg-type]
         appliance = cls(
             paths=paths,
             hardware=hw,
@@ -140,10 +154,10 @@ class Appliance:
             health=health,
             git=GitInfo(hw.runner),
             captive_portal=CaptivePortal(hw.runner, settings),
-            # Presence (Bluetooth) plugs in here: SensorManager(..., presence=<its anyone_home() check>).
-            sensors=SensorManager(settings, events, bus, hw.clock, hw.pin_factory),
+            presence=presence,
+            sensors=SensorManager(settings, events, bus, hw.clock, hw.pin_factory, presence=presence),
         )
-        appliance.services = [health, appliance.captive_portal, appliance.sensors]
+        appliance.services = [health, appliance.captive_portal, appliance.presence, appliance.sensors]
         return appliance
 
     def start(self) -> None:

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from securitycam.api import accounts, auth, events, frigate_auth, logs, sensors, settings, system
+from securitycam.api import accounts, auth, bluetooth, events, frigate_auth, logs, sensors, settings, system
 
-BLUEPRINTS = [auth.bp, settings.bp, events.bp, system.bp, logs.bp, sensors.bp, accounts.bp, frigate_auth.bp]
+# One per line, so that parts added in parallel merge without conflicts.
+BLUEPRINTS = [
+    auth.bp,
+    accounts.bp,
+    frigate_auth.bp,
+    settings.bp,
+    events.bp,
+    system.bp,
+    logs.bp,
+    sensors.bp,
+    bluetooth.bp,
+]
 
 
 def register_blueprints(app: Flask) -> None:

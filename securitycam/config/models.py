@@ -78,6 +78,18 @@ class ServerSettings(Section):
     dashboard_port: int = Field(4321, ge=1, le=65535)
 
 
+class BluetoothSettings(Section):
+    # Off: nobody counts as home, so sensor alerts are never suppressed.
+    presence_enabled: bool = True
+    # Seconds between presence checks, and unseen seconds before a tracked device counts as gone;
+    # a phone asleep in a pocket can miss a few checks without anyone "leaving".
+    poll_seconds: float = Field(30, ge=5, le=600)
+    away_after_seconds: float = Field(300, ge=30, le=3600)
+    # BLE listening per presence check (0: classic l2ping only); POST /bt/scan's default duration.
+    listen_seconds: float = Field(5, ge=0, le=30)
+    scan_seconds: float = Field(20, gt=0, le=60)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -88,6 +100,7 @@ class Settings(BaseModel):
     Timelapse: TimelapseSettings = Field(default_factory=TimelapseSettings)
     Auth: AuthSettings = Field(default_factory=AuthSettings)
     Server: ServerSettings = Field(default_factory=ServerSettings)
+    Bluetooth: BluetoothSettings = Field(default_factory=BluetoothSettings)
 
     @model_validator(mode="before")
     @classmethod
