@@ -9,25 +9,15 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from securitycam.appliance import Appliance, Hardware
+from securitycam.appliance import Hardware
 from securitycam.bt.fake import FakeRadio
 from securitycam.clock import ManualClock
 from securitycam.system.host import HostReader
 from securitycam.system.runner import RecordingRunner
 from tests.bt.conftest import FAST_BLUETOOTH, PHONE
-from tests.sensors.conftest import ContactPin, Wiring
+from tests.sensors.conftest import Wiring
 
 DOOR = 22
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def pins() -> MockFactory:
-    return MockFactory(pin_class=ContactPin)
 
 
 @pytest.fixture
@@ -38,13 +28,9 @@ def radio() -> FakeRadio:
 @pytest.fixture
 def hardware(runner: RecordingRunner, sysroot: Path, disk, clock: ManualClock, pins: MockFactory,
              radio: FakeRadio) -> Hardware:
+    """The sensor tests' mock pins and clock, and the real Bluetooth adapter over a fake radio."""
     return Hardware(runner=runner, host=HostReader(sysroot, disk_usage=disk), clock=clock, pin_factory=pins,
                     bluetooth=radio.adapter(runner, busy_wait=0.3, pairing_poll=0.01))
-
-
-@pytest.fixture
-def wire(appliance: Appliance, pins: MockFactory, clock: ManualClock) -> Wiring:
-    return Wiring(appliance, pins, clock)
 
 
 def open_and_close_door(wire: Wiring) -> None:
