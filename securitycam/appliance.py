@@ -19,6 +19,8 @@ from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
 from securitycam.paths import DataPaths
+from securitycam.recorder import Recorder
+from securitycam.recorder.mediamtx import MediaMTX
 from securitycam.store import Database
 from securitycam.store.events import EventStore
 from securitycam.system.captive import CaptivePortal
@@ -42,6 +44,8 @@ class Hardware:
     runner: CommandRunner | None = None
     host: HostReader | None = None
     clock: Clock | None = None
+    # False leaves the cameras idle (no ffmpeg): for tests of parts that need no footage.
+    run_cameras: bool = True
 
     def resolved(self) -> Hardware:
         host = self.host or HostReader("/")
@@ -49,7 +53,7 @@ class Hardware:
         # Off a Pi, commands that change the machine (reboot, iptables) are only recorded; git is
         # read-only and shows the demo's real version.
         runner = self.runner or (SubprocessRunner() if on_pi else RecordingRunner(passthrough=["git"]))
-        return Hardware(runner=runner, host=host, clock=self.clock or Clock())
+        return Hardware(runner=runner, host=host, clock=self.clock or Clock(), run_cameras=self.run_cameras)
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Appliance:
     health: HealthMonitor
     git: GitInfo
     captive_portal: CaptivePortal
+    recorder: Recorder
     services: list[Service] = field(default_factory=list)
 
     @property
@@ -117,8 +122,10 @@ class Appliance:
             health=health,
             git=GitInfo(hw.runner),
             captive_portal=CaptivePortal(hw.runner, settings),
+            recorder=Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
+                              run_cameras=hw.run_cameras),
         )
-        appliance.services = [health, appliance.captive_portal]
+        appliance.services = [health, appliance.captive_portal, appliance.recorder]
         return appliance
 
     def start(self) -> None:

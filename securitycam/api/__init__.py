@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from securitycam.api import auth, events, logs, settings, system
+from securitycam.api import auth, events, logs, media, recording, settings, system
 
-BLUEPRINTS = [auth.bp, settings.bp, events.bp, system.bp, logs.bp]
+BLUEPRINTS = [auth.bp, settings.bp, events.bp, system.bp, logs.bp, recording.bp, media.bp]
 
 
 def register_blueprints(app: Flask) -> None:
