@@ -96,7 +96,7 @@ class CameraRecorder:
         else:
             source_args, encode = self.source.input_args(), self.source.encode_args(keyframe_interval)
         return [
-            "ffmpeg", "-hide_banner", "-loglevel", "error", *source_args,
+            "ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *source_args,
             "-map", "0:v:0", *encode, "-an",
             "-f", "segment", "-segment_time", f"{camera.segment_seconds:g}", "-segment_format", "mpegts",
             "-segment_list", "pipe:1", "-segment_list_type", "csv",
