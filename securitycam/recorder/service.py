@@ -6,8 +6,8 @@ thread); a worker thread of our own does everything else, every ``tick`` seconds
 woken:
 
 - **retention**: a segment that overlaps ``[start − pre_capture, end + post_capture]`` of a pending
-  event moves from the cache ring to ``recordings/.segments/``; one no event wants is deleted once
-  older than ``ring_seconds``;
+  event moves from the cache ring to ``recordings/.segments/``; one no event wants (any more) is
+  deleted once older than ``ring_seconds``;
 - **clips**: once footage up to ``end + post_capture`` exists (or the camera gave up), the event's
   segments are joined into a clip with sidecars; an event longer than ``max_clip_seconds`` is cut
   into several clips as it goes;
@@ -180,6 +180,11 @@ class Recorder:
             recorder = self.cameras.get(event.camera)
             if recorder is not None:
                 self._publish_state(recorder)
+
+    def forget(self, event_id: str) -> None:
+        """Make no clip for ``event_id`` (it was deleted); its footage leaves with the ring."""
+        with self._lock:
+            self._pending.pop(event_id, None)
 
     def camera_settings(self, name: str | None) -> CameraSettings:
         cameras = self._settings.get().Cameras
@@ -362,7 +367,8 @@ class Recorder:
                     log.warning("cannot keep segment %s: %s", segment.path, exc)
                     continue
                 self.index.move(segment, target)
-            elif not wanted and (segment.kept or segment.end_time < now - ring):
+            elif not wanted and segment.end_time < now - ring:
+                # A clipped segment stays for the ring's window too: the next event's pre-capture.
                 segment.path.unlink(missing_ok=True)
                 self.index.remove(segment)
 

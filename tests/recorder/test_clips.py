@@ -75,6 +75,8 @@ def test_manual_recording_over_http(live: Live):
     [path] = wait_for(lambda: clip_for(live, event_id), timeout=20)
     meta = json.loads(Path(path).with_name(Path(path).stem + ".meta.json").read_text())
     assert meta["reason"] == "manual" and meta["sensor_type"] is None
+    # Right after another event's clip: its segments stay in the ring for this one's pre-capture.
+    assert abs(meta["pre_capture"] - CAMERA["pre_capture"]) <= SEGMENT + 0.2
     row = live.appliance.events.get(event_id)
     assert row.source == "manual" and row.end_time is not None and row.has_clip
 
