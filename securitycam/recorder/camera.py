@@ -58,6 +58,9 @@ class CameraRecorder:
         self.last_segment_end: float | None = None
         self.last_segment_seen: float | None = None
         self.error: str | None = None
+        # Seconds beyond three segment lengths before a silent ffmpeg counts as stalled (time to
+        # connect to an RTSP camera and wait for its first keyframe).
+        self.stall_grace = 10.0
         self.supervisor = Supervisor(
             f"ffmpeg-{camera.name}",
             self.command,
@@ -117,11 +120,11 @@ class CameraRecorder:
             return None
 
     def stalled(self, now: float) -> bool:
-        """Running but no segment for a good while (three segments and some connect time)."""
+        """Running but no segment for three segment lengths plus ``stall_grace`` seconds."""
         if self.state != RUNNING:
             return False
         since = max(self.last_segment_seen or 0.0, self.supervisor.started_at or 0.0)
-        return now - since > 3 * self.camera.segment_seconds + 10
+        return now - since > 3 * self.camera.segment_seconds + self.stall_grace
 
     def restart(self, reason: str) -> None:
         self._gap_reason = reason

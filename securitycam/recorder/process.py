@@ -84,9 +84,9 @@ class Supervisor:
         self._backoff = self._initial_backoff
 
     def restart(self, reason: str) -> None:
-        """Stop the current process (the watchdog's call when it stalls); the loop starts another."""
+        """Kill a stalled process (a hung one may ignore politeness); the loop starts another."""
         log.warning("%s: restarting (%s)", self.name, reason)
-        self._terminate(self._process)
+        self.kill()
 
     def kill(self) -> None:
         """Kill the process abruptly, as a crash or power cut would (tests and benchmarks)."""
