@@ -89,19 +89,22 @@ def delete_snapshot():  # type: ignore[no-untyped-def]
     return jsonify(success=True)
 
 
-def clip_sidecar(suffix: str, what: str):  # type: ignore[no-untyped-def]
-    video = archive.jailed_any(query_path("video_path"), video_places())
+def clip_sidecar(suffix: str, what: str, name: str | None):  # type: ignore[no-untyped-def]
+    video = archive.jailed_any(name or query_path("video_path"), video_places())
     return cached_image(existing(clips.sidecar(video, suffix), what))
 
 
+# The spec's summary table also names them /thumbnail/<file> and /sprite/<file>: both forms work.
 @bp.get("/thumbnail")
-def thumbnail():  # type: ignore[no-untyped-def]
-    return clip_sidecar(".thumb.jpg", "thumbnail")
+@bp.get("/thumbnail/<path:name>")
+def thumbnail(name: str | None = None):  # type: ignore[no-untyped-def]
+    return clip_sidecar(".thumb.jpg", "thumbnail", name)
 
 
 @bp.get("/sprite")
-def sprite():  # type: ignore[no-untyped-def]
-    return clip_sidecar(".sprite.jpg", "sprite")
+@bp.get("/sprite/<path:name>")
+def sprite(name: str | None = None):  # type: ignore[no-untyped-def]
+    return clip_sidecar(".sprite.jpg", "sprite", name)
 
 
 def int_arg(name: str, default: int, low: int, high: int) -> int:

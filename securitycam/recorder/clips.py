@@ -61,7 +61,7 @@ def build_clip(segments: Sequence[Path], output: Path, trigger_offset: float, me
     """
     listing = output.with_name(f".{output.stem}.concat.txt")
     partial = output.with_name(f".{output.stem}.partial.mp4")
-    listing.write_text("".join(f"file '{os.fspath(path)}'\n" for path in segments))
+    listing.write_text("".join(f"file '{_concat_quote(path)}'\n" for path in segments))
     try:
         _run([*FFMPEG, "-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0:v", "-c", "copy",
               "-movflags", "+faststart", "-f", "mp4", str(partial)])
@@ -78,6 +78,11 @@ def build_clip(segments: Sequence[Path], output: Path, trigger_offset: float, me
         listing.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
     return duration
+
+
+def _concat_quote(path: Path) -> str:
+    # The concat demuxer's quoting: a single quote closes, is escaped, and reopens.
+    return os.fspath(path).replace("'", "'\\''")
 
 
 def probe_duration(video: Path) -> float:

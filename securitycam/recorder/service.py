@@ -56,14 +56,15 @@ class PendingClip:
     """An event whose footage is still to be (fully) made into clips."""
 
     event: Event
+    camera: CameraSettings  # as it was when the event opened, even if settings change meanwhile
     window_start: float
     end: float | None = None
     part: int = 1
     used: set[int] = field(default_factory=set)
     clips: list[str] = field(default_factory=list)
 
-    def wants(self, segment: Segment, post_capture: float) -> bool:
-        until = math.inf if self.end is None else self.end + post_capture
+    def wants(self, segment: Segment) -> bool:
+        until = math.inf if self.end is None else self.end + self.camera.post_capture
         return segment.id not in self.used and segment.overlaps(self.window_start, until)
 
 
@@ -165,8 +166,9 @@ class Recorder:
         recorder = self.cameras.get(event.camera)
         if recorder is None:
             return
+        camera = recorder.camera
         with self._lock:
-            self._pending[event.id] = PendingClip(event, event.start_time - recorder.camera.pre_capture)
+            self._pending[event.id] = PendingClip(event, camera, event.start_time - camera.pre_capture)
         self._wake.set()
         self._publish_state(recorder)
 
@@ -284,7 +286,7 @@ class Recorder:
         self._retain(now)
 
     def _advance(self, clip: PendingClip, now: float) -> None:
-        camera = self._settings_for(clip.event.camera)
+        camera = clip.camera
         latest = self.index.latest_end(clip.event.camera) or 0.0
         if clip.end is None:
             if latest - clip.window_start >= camera.max_clip_seconds:
@@ -299,10 +301,6 @@ class Recorder:
             recorder = self.cameras.get(clip.event.camera)
             if recorder is not None:
                 self._publish_state(recorder)
-
-    def _settings_for(self, name: str) -> CameraSettings:
-        recorder = self.cameras.get(name)
-        return recorder.camera if recorder else self.camera_settings(name)
 
     def _make_clip(self, clip: PendingClip, camera: CameraSettings, until: float) -> None:
         event = clip.event
@@ -353,11 +351,10 @@ class Recorder:
             pending = list(self._pending.values())
         for segment in self.index.all():
             camera = self.cameras.get(segment.camera)
-            post = camera.camera.post_capture if camera else 0.0
             # Never shorter than what a new event's pre-capture will ask for.
             ring = max(camera.camera.ring_seconds, camera.camera.pre_capture + 2 * camera.camera.segment_seconds) \
                 if camera else 0.0
-            wanted = any(p.event.camera == segment.camera and p.wants(segment, post) for p in pending)
+            wanted = any(p.event.camera == segment.camera and p.wants(segment) for p in pending)
             if wanted and not segment.kept:
                 target = self.kept_dir / segment.camera / segment.path.name
                 target.parent.mkdir(parents=True, exist_ok=True)

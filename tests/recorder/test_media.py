@@ -61,6 +61,8 @@ def test_thumbnail_and_sprite_of_a_clip(live: Live, clip: Path):
         assert "max-age=86400" in response.headers["Cache-Control"]
         # Relative to recordings/ works as well as the absolute path.
         assert client.get(endpoint, query_string={"video_path": clip.name}).status_code == 200
+        assert client.get(f"{endpoint}/{clip.name}").data == response.data
+        assert client.get(f"{endpoint}/..%2Fsecuritycam.db").status_code in (400, 404)
         missing = client.get(endpoint, query_string={"video_path": "output_20000101_000000.mp4"})
         assert missing.status_code == 404
         assert client.get(endpoint, query_string={"video_path": "../../../etc/passwd"}).status_code == 400
