@@ -44,7 +44,8 @@ class CameraSource:
         self.camera = camera
 
     def input_args(self) -> list[str]:
-        """ffmpeg arguments up to and including ``-i``, for reading the camera directly."""
+        """ffmpeg arguments that read the camera directly: input options, ``-i``, and any filter the
+        source needs for the recording (e.g. a file's frame rate brought to ``fps``)."""
         raise NotImplementedError
 
     def encode_args(self, keyframe_interval: int) -> list[str]:

@@ -4,7 +4,9 @@ its own events). Short segments and windows keep the suite fast."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -72,9 +74,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 def ffprobe_json(path: Path, entries: str) -> dict:
-    import json
-    import subprocess
-
     done = subprocess.run(["ffprobe", "-v", "error", "-show_entries", entries, "-of", "json", str(path)],
                           capture_output=True, text=True, check=True)
     return json.loads(done.stdout)

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
 from securitycam.bus import ARCHIVE_UPDATED
+from tests.conftest import LiveServer
 from tests.recorder.conftest import Live, wait_for
 
 
@@ -145,3 +147,20 @@ def test_media_needs_a_token(anon):
     for path in ("/snapshots", "/archive", "/cameras", "/recording/status"):
         assert anon.get(path).status_code == 401
     assert anon.post("/snapshot").status_code == 401
+
+
+def test_archive_updates_reach_an_sse_client(live: Live):
+    server = LiveServer(live.app)
+    try:
+        token = live.client.environ_base["HTTP_AUTHORIZATION"].split()[1]
+        with requests.get(f"{server.url}/events", params={"token": token}, stream=True, timeout=10) as stream:
+            assert stream.status_code == 200
+            path = live.client.post("/snapshot").json["path"]
+            seen = ""
+            for chunk in stream.iter_content(chunk_size=None, decode_unicode=True):
+                seen += chunk
+                if path in seen:
+                    break
+        assert "event: archive_updated" in seen
+    finally:
+        server.stop()
