@@ -69,8 +69,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     recorder = appliance.recorder
     # Enough ring for a full pre-capture before any test triggers.
     wait_for(lambda: recorder.index.count("cam") >= 3, timeout=20)
-    yield Live(app, appliance, client)
-    appliance.stop()
+    live = Live(app, appliance, client)
+    yield live
+    live.appliance.stop()
 
 
 def ffprobe_json(path: Path, entries: str) -> dict:

@@ -3,11 +3,18 @@ restarts ffmpeg)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
+from datetime import datetime
+from pathlib import Path
 
-from securitycam.bus import RECORDING_STATE
+from securitycam.app import create_app
+from securitycam.appliance import Hardware
+from securitycam.bus import ARCHIVE_UPDATED, RECORDING_STATE
+from securitycam.system.runner import RecordingRunner
+from tests.conftest import FAST_DELAYS
 from tests.recorder.conftest import Live, wait_for
 
 
@@ -42,3 +49,30 @@ def test_changing_camera_settings_restarts_its_recorder(live: Live):
     assert current.supervisor.pid != old_pid
     states = [e.data for e in live.appliance.bus.recent(RECORDING_STATE) if e.data["camera"] == "cam"]
     assert states[-1]["state"] == "running"
+
+
+def test_an_event_open_across_a_restart_still_gets_its_clip(live: Live):
+    """Restarts the shared appliance on its data directory; later tests get the new one."""
+    data_dir = live.appliance.paths.root
+    pre = live.appliance.recorder.cameras["cam"].camera.pre_capture
+    event = live.appliance.events.open("cam", "sensor", "reed_switch")
+    wait_for(lambda: any(s.kept for s in live.appliance.recorder.index.for_camera("cam")))
+    live.appliance.stop()
+
+    app = create_app(data_dir, Hardware(runner=RecordingRunner(), host=live.appliance.host), config=FAST_DELAYS)
+    appliance = app.extensions["securitycam"]
+    client = app.test_client()
+    client.environ_base.update(live.client.environ_base)
+    live.app, live.appliance, live.client = app, appliance, client  # the fixture's teardown stops it
+
+    assert event.id in appliance.recorder.recording("cam")
+    wait_for(lambda: appliance.recorder.cameras["cam"].last_segment_seen, timeout=20)
+    appliance.events.end(event.id)
+    path = wait_for(lambda: next((e.data["path"] for e in appliance.bus.recent(ARCHIVE_UPDATED)
+                                  if e.data.get("event_id") == event.id), None), timeout=20)
+    meta = json.loads(Path(path).with_name(Path(path).stem + ".meta.json").read_text())
+    # The footage from before the restart (pre-capture included) is in the clip.
+    assert abs(meta["pre_capture"] - pre) <= 1.2
+    assert datetime.fromisoformat(meta["started"]).timestamp() <= event.start_time - pre + 0.2
+    assert appliance.events.get(event.id).has_clip
+    assert client.get("/recording/status").status_code == 200
