@@ -3,6 +3,8 @@ and each camera's latest frame."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict
 
@@ -53,7 +55,8 @@ def cameras():  # type: ignore[no-untyped-def]
     settings = appliance().settings.get()
     status = {camera["name"]: camera for camera in recorder().status()["cameras"]}
     mediamtx = recorder().mediamtx
-    host = request.host.split(":")[0] if not request.host.startswith("[") else request.host.rsplit(":", 1)[0]
+    # Live-view URLs use the host name the client reached us by (MediaMTX listens on every address).
+    host = urlsplit(f"//{request.host}").hostname or "localhost"
     relay = mediamtx.describe(settings, host) if mediamtx else {"running": False, "paths": {}, "live": {}}
     listing = []
     for camera in settings.Cameras:
