@@ -33,13 +33,13 @@ def sidecar(video: Path, suffix: str) -> Path:
     return video.with_name(video.stem + suffix)
 
 
-def clip_name(directory: Path, trigger: float, prefix: str = "output") -> Path:
+def free_name(directory: Path, moment: float, prefix: str = "output", suffix: str = ".mp4") -> Path:
     """A free ``output_YYYYmmdd_HHMMSS.mp4`` name (``_2``, ``_3``... when one already exists)."""
-    stamp = time.strftime("%Y%m%d_%H%M%S", time.localtime(trigger))
-    candidate = directory / f"{prefix}_{stamp}.mp4"
+    stamp = time.strftime("%Y%m%d_%H%M%S", time.localtime(moment))
+    candidate = directory / f"{prefix}_{stamp}{suffix}"
     number = 2
     while candidate.exists():
-        candidate = directory / f"{prefix}_{stamp}_{number}.mp4"
+        candidate = directory / f"{prefix}_{stamp}_{number}{suffix}"
         number += 1
     return candidate
 

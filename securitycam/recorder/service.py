@@ -236,7 +236,7 @@ class Recorder:
         frame = recorder.latest_frame()
         if frame is None:
             raise RecorderError(500, f"no recent frame from camera {recorder.name!r} ({recorder.state})")
-        target = clips.clip_name(self._paths.recordings, self._clock.time(), prefix="snapshot").with_suffix(".jpg")
+        target = clips.free_name(self._paths.recordings, self._clock.time(), prefix="snapshot", suffix=".jpg")
         write_atomic(target, frame)
         self._bus.publish(ARCHIVE_UPDATED, {"type": "snapshot", "path": str(target), "camera": recorder.name})
         return target
@@ -316,7 +316,7 @@ class Recorder:
         first_part = clip.part == 1
         clip.part += 1
         begun = time.monotonic()
-        output = clips.clip_name(self._paths.recordings, event.start_time if first_part else segments[0].start_time)
+        output = clips.free_name(self._paths.recordings, event.start_time if first_part else segments[0].start_time)
         clip_start = segments[0].start_time
         trigger_offset = event.start_time - clip_start if first_part else 0.0
         current = self._events.get(event.id) or event

@@ -41,6 +41,11 @@ def test_snapshot_is_listed_served_and_deleted(live: Live):
     assert client.get("/snapshot_image", query_string={"path": path}).status_code == 404
 
 
+def test_snapshots_in_the_same_second_do_not_overwrite_each_other(live: Live):
+    first, second = (live.client.post("/snapshot").json["path"] for _ in range(2))
+    assert first != second and Path(first).exists() and Path(second).exists()
+
+
 @pytest.mark.parametrize("name", ["../settings/settings.json", "/etc/passwd", "../securitycam.db",
                                   "output_x.mp4", "snapshot_../../x.jpg", ""])
 def test_snapshot_paths_outside_or_of_the_wrong_kind_are_refused(live: Live, name: str):
