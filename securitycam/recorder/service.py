@@ -149,11 +149,27 @@ class Recorder:
     def _resume_events(self) -> None:
         """Events left open (or ended but unclipped) by a restart keep their claim on footage."""
         recent = self._clock.time() - 3600
-        for event in self._events.list(has_clip=False, after=recent, limit=50):
-            if event.camera in self.cameras and "clip_error" not in event.data:
-                self._event_opened(event)
-                if event.end_time is not None:
-                    self._event_ended(event)
+        unclipped = self._events.list(has_clip=False, after=recent, limit=50)
+        running = self._events.list(in_progress=True, after=recent, limit=50)
+        for event in {e.id: e for e in [*unclipped, *running]}.values():
+            if event.camera not in self.cameras or "clip_error" in event.data:
+                continue
+            self._event_opened(event)
+            self._continue_after(event, event.data.get("clips", []))
+            if event.end_time is not None:
+                self._event_ended(event)
+
+    def _continue_after(self, event: Event, made: list[str]) -> None:
+        """A long event already cut into clips goes on from where its last clip stopped."""
+        stops = [meta["stopped"] for meta in (clips.read_meta(Path(path)) for path in made) if meta]
+        if not stops:
+            return
+        with self._lock:
+            pending = self._pending[event.id]
+            # Past the last clipped segment's end (the meta keeps it to the millisecond).
+            pending.window_start = max(datetime.fromisoformat(stop).timestamp() for stop in stops) + 0.01
+            pending.part = len(stops) + 1
+            pending.clips = list(made)
 
     def _settings_changed(self, old: Settings, new: Settings) -> None:
         if old.Cameras != new.Cameras or old.MediaMTX != new.MediaMTX:

@@ -51,12 +51,13 @@ def test_changing_camera_settings_restarts_its_recorder(live: Live):
     assert states[-1]["state"] == "running"
 
 
-def test_an_event_open_across_a_restart_still_gets_its_clip(live: Live):
+def test_an_event_open_across_a_restart_keeps_all_its_footage(live: Live):
     """Restarts the shared appliance on its data directory; later tests get the new one."""
     data_dir = live.appliance.paths.root
-    pre = live.appliance.recorder.cameras["cam"].camera.pre_capture
+    camera = live.appliance.recorder.cameras["cam"].camera
     event = live.appliance.events.open("cam", "sensor", "reed_switch")
-    wait_for(lambda: any(s.kept for s in live.appliance.recorder.index.for_camera("cam")))
+    # Long enough for its first clip (max_clip_seconds) before the restart.
+    [first] = wait_for(lambda: clips_of(live, event.id), timeout=20)
     live.appliance.stop()
 
     app = create_app(data_dir, Hardware(runner=RecordingRunner(), host=live.appliance.host), config=FAST_DELAYS)
@@ -68,11 +69,20 @@ def test_an_event_open_across_a_restart_still_gets_its_clip(live: Live):
     assert event.id in appliance.recorder.recording("cam")
     wait_for(lambda: appliance.recorder.cameras["cam"].last_segment_seen, timeout=20)
     appliance.events.end(event.id)
-    path = wait_for(lambda: next((e.data["path"] for e in appliance.bus.recent(ARCHIVE_UPDATED)
-                                  if e.data.get("event_id") == event.id), None), timeout=20)
-    meta = json.loads(Path(path).with_name(Path(path).stem + ".meta.json").read_text())
-    # The footage from before the restart (pre-capture included) is in the clip.
-    assert abs(meta["pre_capture"] - pre) <= 1.2
-    assert datetime.fromisoformat(meta["started"]).timestamp() <= event.start_time - pre + 0.2
-    assert appliance.events.get(event.id).has_clip
+    [second] = wait_for(lambda: clips_of(live, event.id), timeout=20)
+    before, after = (json.loads(Path(p).with_name(Path(p).stem + ".meta.json").read_text()) for p in (first, second))
+    assert abs(before["pre_capture"] - camera.pre_capture) <= camera.segment_seconds + 0.2
+    assert (before["part"], after["part"]) == (1, 2)
+    # The second clip starts where the first stopped (no footage twice) and runs to the end + post.
+    assert epoch(after["started"]) >= epoch(before["stopped"]) - 0.05
+    assert epoch(after["stopped"]) >= appliance.events.get(event.id).end_time + camera.post_capture - 0.2
+    assert appliance.events.get(event.id).data["clips"] == [first, second]
     assert client.get("/recording/status").status_code == 200
+
+
+def clips_of(live: Live, event_id: str) -> list[str]:
+    return [e.data["path"] for e in live.appliance.bus.recent(ARCHIVE_UPDATED) if e.data.get("event_id") == event_id]
+
+
+def epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
