@@ -1,6 +1,7 @@
 # Shared by the install, run and test scripts: idempotent steps, each a no-op when already done.
 VENV="${SECURITYCAM_VENV:-$PWD/.venv}"
-SYSTEM_PACKAGES=(ffmpeg mosquitto python3-venv python3-dev gcc git)
+# fonts-dejavu-core: the synthetic camera's burned-in clock (ffmpeg drawtext needs a font file).
+SYSTEM_PACKAGES=(ffmpeg fonts-dejavu-core mosquitto python3-venv python3-dev gcc git)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -23,6 +23,8 @@ from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
 from securitycam.paths import DataPaths
+from securitycam.recorder import Recorder
+from securitycam.recorder.mediamtx import MediaMTX
 from securitycam.sensors.manager import SensorManager, use_mock_sensor
 from securitycam.store import Database
 from securitycam.store.events import EventStore
@@ -53,6 +55,8 @@ class Hardware:
     # gpiozero's pin factory; resolved to None on a Pi (gpiozero's default, lgpio), mock pins elsewhere.
     pin_factory: Factory | None = None
     bluetooth: BluetoothAdapter | None = None
+    # False leaves the cameras idle (no ffmpeg): for tests of parts that need no footage.
+    run_cameras: bool = True
 
     def resolved(self) -> Hardware:
         host = self.host or HostReader("/")
@@ -70,7 +74,12 @@ class Hardware:
 
             pin_factory = MockFactory()
         return Hardware(
-            runner=runner, host=host, clock=self.clock or Clock(), pin_factory=pin_factory, bluetooth=bluetooth
+            runner=runner,
+            host=host,
+            clock=self.clock or Clock(),
+            pin_factory=pin_factory,
+            bluetooth=bluetooth,
+            run_cameras=self.run_cameras,
         )
 
 
@@ -89,6 +98,7 @@ class Appliance:
     captive_portal: CaptivePortal
     sensors: SensorManager
     presence: PresenceMonitor
+    recorder: Recorder
     services: list[Service] = field(default_factory=list)
 
     @property
@@ -156,8 +166,13 @@ class Appliance:
             captive_portal=CaptivePortal(hw.runner, settings),
             presence=presence,
             sensors=SensorManager(settings, events, bus, hw.clock, hw.pin_factory, presence=presence),
+            recorder=Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
+                              run_cameras=hw.run_cameras),
         )
-        appliance.services = [health, appliance.captive_portal, appliance.presence, appliance.sensors]
+        # The recorder starts before the sensors so that a trigger at start-up finds it listening.
+        appliance.services = [
+            health, appliance.captive_portal, appliance.presence, appliance.recorder, appliance.sensors
+        ]
         return appliance
 
     def start(self) -> None:

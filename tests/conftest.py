@@ -61,7 +61,8 @@ def disk() -> FakeDisk:
 
 @pytest.fixture
 def hardware(runner: RecordingRunner, sysroot: Path, disk: FakeDisk) -> Hardware:
-    return Hardware(runner=runner, host=HostReader(sysroot, disk_usage=disk))
+    # Cameras stay idle unless a test module asks for footage (tests/recorder does).
+    return Hardware(runner=runner, host=HostReader(sysroot, disk_usage=disk), run_cameras=False)
 
 
 @pytest.fixture

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from flask import Flask
 
-from securitycam.api import accounts, auth, bluetooth, events, frigate_auth, logs, sensors, settings, system
+from securitycam.api import (
+    accounts,
+    auth,
+    bluetooth,
+    events,
+    frigate_auth,
+    logs,
+    media,
+    recording,
+    sensors,
+    settings,
+    system,
+)
 
 # One per line, so that parts added in parallel merge without conflicts.
 BLUEPRINTS = [
@@ -17,6 +29,8 @@ BLUEPRINTS = [
     logs.bp,
     sensors.bp,
     bluetooth.bp,
+    recording.bp,
+    media.bp,
 ]
 
 

@@ -88,6 +88,55 @@ class BluetoothSettings(Section):
     # BLE listening per presence check (0: classic l2ping only); POST /bt/scan's default duration.
     listen_seconds: float = Field(5, ge=0, le=30)
     scan_seconds: float = Field(20, gt=0, le=60)
+class CameraSettings(Section):
+    """One camera: where its video comes from and how the recorder keeps it.
+
+    ``source`` names a registered camera source (``securitycam.cameras``): ``synthetic`` (a test
+    pattern with a clock, the default with no camera), ``rtsp`` (``url``), ``file`` (``path``,
+    looped). Clips run from ``pre_capture`` seconds before an event to ``post_capture`` after it.
+    """
+
+    name: str = Field("cam", pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    enabled: bool = True
+    source: str = "synthetic"
+    url: str = ""
+    path: str = ""
+    width: int = Field(640, ge=64, le=3840)
+    height: int = Field(360, ge=64, le=2160)
+    fps: int = Field(10, ge=1, le=60)
+    pre_capture: float = Field(5, ge=0, le=60)
+    post_capture: float = Field(5, ge=0, le=300)
+    segment_seconds: float = Field(2, ge=0.5, le=10)
+    max_clip_seconds: float = Field(300, ge=5, le=3600)
+    # How long a segment no event wants stays in the ring before it is deleted.
+    ring_seconds: float = Field(30, ge=5, le=600)
+    # The latest-frame cache (snapshots, timelapse, detection): frames a second and their width.
+    frame_rate: float = Field(2, gt=0, le=15)
+    frame_width: int = Field(640, ge=64, le=3840)
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        from securitycam.cameras import SOURCES
+
+        if value not in SOURCES:
+            raise ValueError(f"unknown camera source {value!r}; known: {', '.join(sorted(SOURCES))}")
+        return value
+
+
+class MediaMTXSettings(Section):
+    """MediaMTX owns the camera on a Pi and serves live view; used only when its binary is found."""
+
+    enabled: bool = True
+    binary: str = "mediamtx"
+    rtsp_port: int = Field(8554, ge=1, le=65535)
+    hls_port: int = Field(8888, ge=1, le=65535)
+    webrtc_port: int = Field(8889, ge=1, le=65535)
+    api_port: int = Field(9997, ge=1, le=65535)
+
+
+def _default_cameras() -> list[CameraSettings]:
+    return [CameraSettings()]
 
 
 class Settings(BaseModel):
@@ -101,6 +150,8 @@ class Settings(BaseModel):
     Auth: AuthSettings = Field(default_factory=AuthSettings)
     Server: ServerSettings = Field(default_factory=ServerSettings)
     Bluetooth: BluetoothSettings = Field(default_factory=BluetoothSettings)
+    Cameras: list[CameraSettings] = Field(default_factory=_default_cameras, min_length=1)
+    MediaMTX: MediaMTXSettings = Field(default_factory=MediaMTXSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -125,6 +176,14 @@ class Settings(BaseModel):
         if duplicates:
             raise ValueError(f"duplicate sensor id {', '.join(duplicates)}")
         return sensors
+
+    @field_validator("Cameras")
+    @classmethod
+    def _unique_camera_names(cls, cameras: list[CameraSettings]) -> list[CameraSettings]:
+        names = [camera.name for camera in cameras]
+        if len(set(names)) != len(names):
+            raise ValueError("camera names must be unique")
+        return cameras
 
 
 def secret_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

@@ -26,7 +26,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def hardware(runner: RecordingRunner, sysroot: Path, disk: FakeDisk, clock: ManualClock) -> Hardware:
-    return Hardware(runner=runner, host=HostReader(sysroot, disk_usage=disk), clock=clock)
+    return Hardware(runner=runner, host=HostReader(sysroot, disk_usage=disk), clock=clock, run_cameras=False)
 
 
 def session_token(anon: FlaskClient, username: str, password: str, **extra: str) -> str:

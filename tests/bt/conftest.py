@@ -42,6 +42,7 @@ def hardware(runner: RecordingRunner, sysroot: Path, disk: FakeDisk, radio: Fake
         host=HostReader(sysroot, disk_usage=disk),
         clock=clock,
         bluetooth=radio.adapter(runner, busy_wait=0.3, pairing_poll=0.01),
+        run_cameras=False,
     )
 
 

@@ -257,6 +257,7 @@ def build(data_dir: Path, runner: RecordingRunner, radio: FakeRadio, clock: Manu
         host=HostReader(tmp_path / "sysroot", disk_usage=FakeDisk()),
         clock=clock,
         bluetooth=radio.adapter(runner),
+        run_cameras=False,
     )
     app = create_app(data_dir, hardware, start=False)
     app.extensions["securitycam"].settings.update({"Bluetooth": FAST_BLUETOOTH})

@@ -45,7 +45,8 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def hardware(runner: RecordingRunner, sysroot: Path, disk, pins: MockFactory, clock: ManualClock) -> Hardware:
-    return Hardware(runner=runner, host=HostReader(sysroot, disk_usage=disk), clock=clock, pin_factory=pins)
+    return Hardware(runner=runner, host=HostReader(sysroot, disk_usage=disk), clock=clock, pin_factory=pins,
+                    run_cameras=False)
 
 
 @pytest.fixture

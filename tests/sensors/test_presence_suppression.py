@@ -30,7 +30,7 @@ def hardware(runner: RecordingRunner, sysroot: Path, disk, clock: ManualClock, p
              radio: FakeRadio) -> Hardware:
     """The sensor tests' mock pins and clock, and the real Bluetooth adapter over a fake radio."""
     return Hardware(runner=runner, host=HostReader(sysroot, disk_usage=disk), clock=clock, pin_factory=pins,
-                    bluetooth=radio.adapter(runner, busy_wait=0.3, pairing_poll=0.01))
+                    bluetooth=radio.adapter(runner, busy_wait=0.3, pairing_poll=0.01), run_cameras=False)
 
 
 def open_and_close_door(wire: Wiring) -> None:

@@ -1,0 +1,170 @@
+"""Media and archive: snapshots, clip thumbnails and sprites, the clip archive, and video streaming
+with HTTP Range (``appliance-api.md``, Media, Snapshot, Thumbnail, Sprite and Archive sections).
+
+Every path a client names is resolved inside its own directory and must have the file name its
+kind has (``snapshot_*.jpg``, ``output_*.mp4``, ``timelapse_*.mp4``), or the answer is 400.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from flask import Blueprint, jsonify, request, send_file
+from pydantic import BaseModel, ConfigDict
+
+from securitycam.api.common import ApiError, appliance, parse_body
+from securitycam.api.recording import CameraChoice, call, recorder
+from securitycam.bus import ARCHIVE_UPDATED
+from securitycam.recorder import archive, clips
+
+bp = Blueprint("media", __name__)
+
+DAY = 24 * 3600
+
+
+class SnapshotPath(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    snapshot_path: str
+
+
+class ClipPath(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str
+
+
+def recordings_dir() -> Path:
+    return appliance().paths.recordings
+
+
+def video_places() -> list[tuple[Path, str]]:
+    paths = appliance().paths
+    return [(paths.recordings, archive.CLIP_PATTERN), (paths.timelapse, archive.TIMELAPSE_PATTERN)]
+
+
+def query_path(name: str) -> str:
+    value = request.args.get(name, "")
+    if not value:
+        raise ApiError(400, f"{name}: a path is required", field=name)
+    return value
+
+
+def existing(path: Path, what: str) -> Path:
+    if not path.is_file():
+        raise ApiError(404, f"{what} not found")
+    return path
+
+
+def cached_image(path: Path):  # type: ignore[no-untyped-def]
+    response = send_file(path, mimetype="image/jpeg", conditional=True, max_age=DAY)
+    response.headers["Cache-Control"] = f"private, max-age={DAY}"
+    return response
+
+
+@bp.post("/snapshot")
+def take_snapshot():  # type: ignore[no-untyped-def]
+    choice = parse_body(CameraChoice, optional=True)
+    path = call(recorder().snapshot, choice.camera)
+    return jsonify(path=str(path))
+
+
+@bp.get("/snapshots")
+def list_snapshots():  # type: ignore[no-untyped-def]
+    entries = archive.scan(recordings_dir(), archive.SNAPSHOT_PATTERN)
+    return jsonify([{"path": str(entry.path), "size": entry.size} for entry in entries])
+
+
+@bp.get("/snapshot_image")
+def snapshot_image():  # type: ignore[no-untyped-def]
+    path = archive.jailed(recordings_dir(), query_path("path"), archive.SNAPSHOT_PATTERN)
+    return cached_image(existing(path, "snapshot"))
+
+
+@bp.post("/delete_snapshot")
+def delete_snapshot():  # type: ignore[no-untyped-def]
+    body = parse_body(SnapshotPath)
+    path = existing(archive.jailed(recordings_dir(), body.snapshot_path, archive.SNAPSHOT_PATTERN), "snapshot")
+    path.unlink()
+    appliance().bus.publish(ARCHIVE_UPDATED, {"type": "snapshot", "path": str(path), "deleted": True})
+    return jsonify(success=True)
+
+
+def clip_sidecar(suffix: str, what: str, name: str | None):  # type: ignore[no-untyped-def]
+    video = archive.jailed_any(name or query_path("video_path"), video_places())
+    return cached_image(existing(clips.sidecar(video, suffix), what))
+
+
+# The spec's summary table also names them /thumbnail/<file> and /sprite/<file>: both forms work.
+@bp.get("/thumbnail")
+@bp.get("/thumbnail/<path:name>")
+def thumbnail(name: str | None = None):  # type: ignore[no-untyped-def]
+    return clip_sidecar(".thumb.jpg", "thumbnail", name)
+
+
+@bp.get("/sprite")
+@bp.get("/sprite/<path:name>")
+def sprite(name: str | None = None):  # type: ignore[no-untyped-def]
+    return clip_sidecar(".sprite.jpg", "sprite", name)
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ApiError(400, f"{name}: must be an integer", field=name) from exc
+    if not low <= value <= high:
+        raise ApiError(400, f"{name}: must be between {low} and {high}", field=name)
+    return value
+
+
+@bp.get("/archive")
+def list_archive():  # type: ignore[no-untyped-def]
+    """Clips newest first, ``page`` (from 1) of ``per_page``, with meta, thumbnail and sprite."""
+    page = int_arg("page", 1, 1, 100_000)
+    per_page = int_arg("per_page", 20, 1, 200)
+    entries = archive.scan(recordings_dir(), archive.CLIP_PATTERN)
+    chosen = entries[(page - 1) * per_page: page * per_page]
+    return jsonify(items=[archive.describe_clip(entry) for entry in chosen], total=len(entries),
+                   page=page, per_page=per_page)
+
+
+@bp.post("/archive/delete")
+def delete_clip():  # type: ignore[no-untyped-def]
+    body = parse_body(ClipPath)
+    video = existing(archive.jailed(recordings_dir(), body.path, archive.CLIP_PATTERN), "recording")
+    meta = clips.read_meta(video) or {}
+    clips.delete_with_sidecars(video)
+    events = appliance().events
+    event = events.get(meta["event_id"]) if isinstance(meta.get("event_id"), str) else None
+    if event is not None:
+        remaining = [clip for clip in event.data.get("clips", []) if clip != str(video)]
+        events.update(event.id, has_clip=bool(remaining), has_snapshot=bool(remaining),
+                      data={**event.data, "clips": remaining})
+    appliance().bus.publish(ARCHIVE_UPDATED, {"type": "recording", "path": str(video), "deleted": True})
+    return jsonify(success=True)
+
+
+@bp.get("/archive/new_count")
+def new_count():  # type: ignore[no-untyped-def]
+    """Clips, snapshots and timelapses newer than ``since`` (ISO 8601); 0 when it is missing or invalid."""
+    raw = request.args.get("since", "")
+    try:
+        since = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return jsonify(count=0)
+    if since.tzinfo is None:
+        since = since.astimezone()
+    paths = appliance().paths
+    places = [(paths.recordings, archive.CLIP_PATTERN), (paths.recordings, archive.SNAPSHOT_PATTERN),
+              (paths.timelapse, archive.TIMELAPSE_PATTERN)]
+    return jsonify(count=archive.count_since(places, since.timestamp()))
+
+
+@bp.get("/video")
+def stream_video():  # type: ignore[no-untyped-def]
+    """A clip or timelapse, with HTTP Range so a browser can seek."""
+    path = existing(archive.jailed_any(query_path("path"), video_places()), "video")
+    return send_file(path, mimetype="video/mp4", conditional=True, max_age=3600)

@@ -1,0 +1,178 @@
+"""Keep a child process (ffmpeg, MediaMTX) running: restart it with back-off, stop it cleanly.
+
+The supervisor's thread starts the process, hands each line of its stdout to ``on_line`` (so a
+reader can index segments as ffmpeg finishes them), and when the process exits for any reason
+other than :meth:`Supervisor.stop` waits ``backoff`` seconds (doubling up to ``max_backoff``;
+reset once the process proves healthy with :meth:`Supervisor.healthy`) and starts it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from securitycam.clock import Clock
+
+log = logging.getLogger(__name__)
+
+RUNNING = "running"
+RESTARTING = "restarting"
+STOPPED = "stopped"
+FAILED = "failed"
+
+
+class Supervisor:
+    """One supervised child process.
+
+    ``command`` is called before every start (settings may have changed). ``on_state(state,
+    detail)`` is told of every change (``running``, ``restarting`` with the exit code,
+    ``failed`` when it cannot be started, ``stopped``). stderr goes to ``log_file``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        command: Callable[[], list[str]],
+        *,
+        log_file: Path,
+        on_line: Callable[[str], None] | None = None,
+        on_state: Callable[[str, dict], None] | None = None,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        stop_timeout: float = 5.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.name = name
+        self._command = command
+        self._log_file = log_file
+        self._on_line = on_line
+        self._on_state = on_state
+        self._initial_backoff = backoff
+        self._backoff = backoff
+        self._max_backoff = max_backoff
+        self._stop_timeout = stop_timeout
+        self._clock = clock or Clock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self.state = STOPPED
+        self.restarts = 0
+        self.started_at: float | None = None
+        self.last_exit: int | None = None
+
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process and process.poll() is None else None
+
+    def start(self) -> None:
+        if self._thread and self._thread.is_alive():
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name=f"supervise-{self.name}", daemon=True)
+        self._thread.start()
+
+    def healthy(self) -> None:
+        """The process is doing its job: the next failure starts the back-off from the beginning."""
+        self._backoff = self._initial_backoff
+
+    def restart(self, reason: str) -> None:
+        """Kill a stalled process (a hung one may ignore politeness); the loop starts another."""
+        log.warning("%s: restarting (%s)", self.name, reason)
+        self.kill()
+
+    def kill(self) -> None:
+        """Kill the process abruptly, as a crash or power cut would (tests and benchmarks)."""
+        process = self._process
+        if process and process.poll() is None:
+            process.kill()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._terminate(self._process)
+        if self._thread:
+            self._thread.join(timeout=self._stop_timeout + 5)
+        self._set_state(STOPPED, {})
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                args = self._command()
+                self._log_file.parent.mkdir(parents=True, exist_ok=True)
+                with open(self._log_file, "ab") as stderr:
+                    process = subprocess.Popen(
+                        args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                        start_new_session=True,
+                    )
+            except (OSError, ValueError) as exc:
+                log.error("%s: cannot start: %s", self.name, exc)
+                self._set_state(FAILED, {"error": str(exc)})
+                self._wait_backoff()
+                continue
+            with self._lock:
+                self._process = process
+            if self._stopping.is_set():
+                self._terminate(process)
+            self.started_at = self._clock.time()
+            self._set_state(RUNNING, {"pid": process.pid})
+            self._pump(process)
+            code = process.wait()
+            self.last_exit = code
+            if self._stopping.is_set():
+                break
+            self.restarts += 1
+            log.warning("%s: exited with %s; restarting in %.1f s", self.name, code, self._backoff)
+            self._set_state(RESTARTING, {"exit_code": code, "retry_in": self._backoff})
+            self._wait_backoff()
+
+    def _pump(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None
+        for raw in process.stdout:
+            if self._on_line is not None:
+                try:
+                    self._on_line(raw.decode(errors="replace").strip())
+                except Exception:
+                    log.exception("%s: output handler failed", self.name)
+        process.stdout.close()
+
+    def _wait_backoff(self) -> None:
+        self._stopping.wait(self._backoff)
+        self._backoff = min(self._backoff * 2, self._max_backoff)
+
+    def _terminate(self, process: subprocess.Popen[bytes] | None) -> None:
+        """Ask politely (``q`` on stdin, which ffmpeg honours, then SIGTERM), then kill the group."""
+        if process is None or process.poll() is not None:
+            return
+        try:
+            if process.stdin:
+                process.stdin.write(b"q")
+                process.stdin.close()
+        except OSError:
+            pass
+        try:
+            process.wait(timeout=self._stop_timeout / 2)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+        process.terminate()
+        try:
+            process.wait(timeout=self._stop_timeout / 2)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def _set_state(self, state: str, detail: dict) -> None:
+        self.state = state
+        if self._on_state is not None:
+            try:
+                self._on_state(state, detail)
+            except Exception:
+                log.exception("%s: state listener failed", self.name)

@@ -1,0 +1,390 @@
+"""The recorder: always-on segment rings for every camera, and the clips events ask for.
+
+Sensors, detection and the API open and end events in :class:`~securitycam.store.events.EventStore`;
+the recorder listens. Opening an event only notes its range (the listener runs in the opener's
+thread); a worker thread of our own does everything else, every ``tick`` seconds or at once when
+woken:
+
+- **retention**: a segment that overlaps ``[start − pre_capture, end + post_capture]`` of a pending
+  event moves from the cache ring to ``recordings/.segments/``; one no event wants (any more) is
+  deleted once older than ``ring_seconds``;
+- **clips**: once footage up to ``end + post_capture`` exists (or the camera gave up), the event's
+  segments are joined into a clip with sidecars; an event longer than ``max_clip_seconds`` is cut
+  into several clips as it goes;
+- **watchdog**: a camera whose ffmpeg runs but writes no segments is restarted.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from securitycam.bus import ARCHIVE_UPDATED, RECORDING_STATE, EventBus
+from securitycam.clock import Clock
+from securitycam.config import SettingsStore
+from securitycam.config.models import CameraSettings, Settings
+from securitycam.fileio import write_atomic
+from securitycam.paths import DataPaths
+from securitycam.recorder import clips
+from securitycam.recorder.camera import CameraRecorder
+from securitycam.recorder.mediamtx import MediaMTX
+from securitycam.recorder.segments import Segment, SegmentIndex
+from securitycam.store import Database
+from securitycam.store.events import Event, EventStore
+
+log = logging.getLogger(__name__)
+
+MANUAL = "manual"
+
+
+class RecorderError(RuntimeError):
+    """A request the recorder cannot honour; ``status`` is the HTTP status that fits."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class PendingClip:
+    """An event whose footage is still to be (fully) made into clips."""
+
+    event: Event
+    camera: CameraSettings  # as it was when the event opened, even if settings change meanwhile
+    window_start: float
+    end: float | None = None
+    part: int = 1
+    used: set[int] = field(default_factory=set)
+    clips: list[str] = field(default_factory=list)
+
+    def wants(self, segment: Segment) -> bool:
+        until = math.inf if self.end is None else self.end + self.camera.post_capture
+        return segment.id not in self.used and segment.overlaps(self.window_start, until)
+
+
+class Recorder:
+    """Every camera's recorder plus retention and clip making; a service of the appliance."""
+
+    def __init__(
+        self,
+        settings: SettingsStore,
+        paths: DataPaths,
+        db: Database,
+        events: EventStore,
+        bus: EventBus,
+        clock: Clock | None = None,
+        mediamtx: MediaMTX | None = None,
+        tick: float = 0.5,
+        backoff: float = 1.0,
+        run_cameras: bool = True,
+    ) -> None:
+        self._settings = settings
+        self._run_cameras = run_cameras
+        self._paths = paths
+        self._events = events
+        self._bus = bus
+        self._clock = clock or Clock()
+        self.mediamtx = mediamtx
+        self._tick = tick
+        self._backoff = backoff
+        self.index = SegmentIndex(db)
+        self.cameras: dict[str, CameraRecorder] = {}
+        self._pending: dict[str, PendingClip] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._reconfigure = False
+        self._thread: threading.Thread | None = None
+        self.kept_dir = paths.recordings / ".segments"
+        events.on_open(self._event_opened)
+        events.on_end(self._event_ended)
+        settings.on_change(self._settings_changed)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._reconfigure = False
+        self._start_cameras()
+        self._resume_events()
+        self._thread = threading.Thread(target=self._work, name="recorder", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=30)
+        self._stop_cameras()
+        if self.mediamtx is not None:
+            self.mediamtx.stop()
+
+    def _start_cameras(self) -> None:
+        if not self._run_cameras:
+            return
+        settings = self._settings.get()
+        if self.mediamtx is not None:
+            self.mediamtx.apply(settings)
+        for camera in settings.Cameras:
+            if camera.enabled:
+                recorder = CameraRecorder(
+                    camera, self._paths, self.index, self._clock,
+                    relay_url=self.mediamtx.relay_url if self.mediamtx else (lambda _name: None),
+                    on_change=self._publish_state, backoff=self._backoff,
+                )
+                self.cameras[camera.name] = recorder
+                recorder.start()
+
+    def _stop_cameras(self) -> None:
+        cameras, self.cameras = self.cameras, {}
+        for recorder in cameras.values():
+            recorder.stop()
+
+    def _resume_events(self) -> None:
+        """Events left open (or ended but unclipped) by a restart keep their claim on footage."""
+        recent = self._clock.time() - 3600
+        unclipped = self._events.list(has_clip=False, after=recent, limit=50)
+        running = self._events.list(in_progress=True, after=recent, limit=50)
+        for event in {e.id: e for e in [*unclipped, *running]}.values():
+            if event.camera not in self.cameras or "clip_error" in event.data:
+                continue
+            self._event_opened(event)
+            self._continue_after(event, event.data.get("clips", []))
+            if event.end_time is not None:
+                self._event_ended(event)
+
+    def _continue_after(self, event: Event, made: list[str]) -> None:
+        """A long event already cut into clips goes on from where its last clip stopped."""
+        stops = [meta["stopped"] for meta in (clips.read_meta(Path(path)) for path in made) if meta]
+        if not stops:
+            return
+        with self._lock:
+            pending = self._pending[event.id]
+            # Past the last clipped segment's end (the meta keeps it to the millisecond).
+            pending.window_start = max(datetime.fromisoformat(stop).timestamp() for stop in stops) + 0.01
+            pending.part = len(stops) + 1
+            pending.clips = list(made)
+
+    def _settings_changed(self, old: Settings, new: Settings) -> None:
+        if old.Cameras != new.Cameras or old.MediaMTX != new.MediaMTX:
+            self._reconfigure = True
+            self._wake.set()
+
+    # -- the event interface ------------------------------------------------------------------
+
+    def _event_opened(self, event: Event) -> None:
+        recorder = self.cameras.get(event.camera)
+        if recorder is None:
+            return
+        camera = recorder.camera
+        with self._lock:
+            self._pending[event.id] = PendingClip(event, camera, event.start_time - camera.pre_capture)
+        self._wake.set()
+        self._publish_state(recorder)
+
+    def _event_ended(self, event: Event) -> None:
+        with self._lock:
+            pending = self._pending.get(event.id)
+            if pending is not None:
+                pending.end = event.end_time
+        if pending is not None:
+            self._wake.set()
+            recorder = self.cameras.get(event.camera)
+            if recorder is not None:
+                self._publish_state(recorder)
+
+    def forget(self, event_id: str) -> None:
+        """Make no clip for ``event_id`` (it was deleted); its footage leaves with the ring."""
+        with self._lock:
+            self._pending.pop(event_id, None)
+
+    def camera_settings(self, name: str | None) -> CameraSettings:
+        cameras = self._settings.get().Cameras
+        if name is None:
+            return cameras[0]
+        for camera in cameras:
+            if camera.name == name:
+                return camera
+        raise RecorderError(404, f"no camera named {name!r}")
+
+    def _running_camera(self, name: str | None) -> CameraRecorder:
+        camera = self.camera_settings(name)
+        recorder = self.cameras.get(camera.name)
+        if recorder is None:
+            raise RecorderError(409, f"camera {camera.name!r} is disabled")
+        return recorder
+
+    def start_manual(self, camera: str | None = None) -> Event:
+        """Open a ``manual`` event on ``camera`` (the first camera by default)."""
+        recorder = self._running_camera(camera)
+        if self.manual_event(recorder.name):
+            raise RecorderError(409, f"camera {recorder.name!r} is already recording manually")
+        return self._events.open(recorder.name, MANUAL, MANUAL)
+
+    def stop_manual(self, camera: str | None = None) -> Event:
+        recorder = self._running_camera(camera)
+        event_id = self.manual_event(recorder.name)
+        if event_id is None:
+            raise RecorderError(409, f"camera {recorder.name!r} is not recording manually")
+        ended = self._events.end(event_id)
+        assert ended is not None
+        return ended
+
+    def manual_event(self, camera: str) -> str | None:
+        with self._lock:
+            return next((p.event.id for p in self._pending.values()
+                         if p.event.camera == camera and p.event.source == MANUAL and p.end is None), None)
+
+    def recording(self, camera: str) -> list[str]:
+        """Ids of the events on ``camera`` still keeping footage."""
+        with self._lock:
+            return [p.event.id for p in self._pending.values() if p.event.camera == camera]
+
+    def snapshot(self, camera: str | None = None) -> Path:
+        """Save the camera's latest frame as ``recordings/snapshot_YYYYmmdd_HHMMSS.jpg``."""
+        recorder = self._running_camera(camera)
+        frame = recorder.latest_frame()
+        if frame is None:
+            raise RecorderError(500, f"no recent frame from camera {recorder.name!r} ({recorder.state})")
+        target = clips.free_name(self._paths.recordings, self._clock.time(), prefix="snapshot", suffix=".jpg")
+        write_atomic(target, frame)
+        self._bus.publish(ARCHIVE_UPDATED, {"type": "snapshot", "path": str(target), "camera": recorder.name})
+        return target
+
+    def status(self) -> dict:
+        cameras = []
+        for name, recorder in list(self.cameras.items()):
+            events = self.recording(name)
+            cameras.append({"name": name, **recorder.status(), "recording": bool(events), "events": events,
+                            "manual_event": self.manual_event(name)})
+        return {"recording": any(camera["recording"] for camera in cameras), "cameras": cameras}
+
+    def _publish_state(self, recorder: CameraRecorder) -> None:
+        events = self.recording(recorder.name)
+        self._bus.publish(RECORDING_STATE, {
+            "camera": recorder.name, "state": recorder.state, "recording": bool(events),
+            "events": events, "error": recorder.error,
+        })
+
+    # -- the worker -------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(self._tick)
+            self._wake.clear()
+            if self._stopping.is_set():
+                break
+            try:
+                if self._reconfigure:
+                    self._reconfigure = False
+                    self._stop_cameras()
+                    self._start_cameras()
+                self.step()
+            except Exception:
+                log.exception("recorder step failed")
+
+    def step(self) -> None:
+        """One round of watchdog, clip making and retention (the worker calls it every tick)."""
+        now = self._clock.time()
+        for recorder in list(self.cameras.values()):
+            if recorder.stalled(now):
+                recorder.restart(f"no segment for {now - (recorder.last_segment_seen or now):.0f} s")
+        with self._lock:
+            pending = list(self._pending.values())
+        for clip in pending:
+            self._advance(clip, now)
+        self._retain(now)
+
+    def _advance(self, clip: PendingClip, now: float) -> None:
+        camera = clip.camera
+        latest = self.index.latest_end(clip.event.camera) or 0.0
+        if clip.end is None:
+            if latest - clip.window_start >= camera.max_clip_seconds:
+                self._make_clip(clip, camera, clip.window_start + camera.max_clip_seconds)
+            return
+        until = clip.end + camera.post_capture
+        gave_up = now > until + 2 * camera.segment_seconds + 10
+        if latest >= until or gave_up:
+            self._make_clip(clip, camera, until)
+            with self._lock:
+                self._pending.pop(clip.event.id, None)
+            recorder = self.cameras.get(clip.event.camera)
+            if recorder is not None:
+                self._publish_state(recorder)
+
+    def _make_clip(self, clip: PendingClip, camera: CameraSettings, until: float) -> None:
+        event = clip.event
+        segments = [s for s in self.index.overlapping(event.camera, clip.window_start, until)
+                    if s.id not in clip.used and s.path.exists()]
+        if not segments:
+            if clip.part == 1:
+                log.warning("event %s: no footage from camera %s", event.id, event.camera)
+                self._events.update(event.id, data={**event.data, "clip_error": "no footage"})
+            return
+        clip.used.update(s.id for s in segments)
+        clip.window_start = segments[-1].end_time
+        first_part = clip.part == 1
+        clip.part += 1
+        begun = time.monotonic()
+        output = clips.free_name(self._paths.recordings, event.start_time if first_part else segments[0].start_time)
+        clip_start = segments[0].start_time
+        trigger_offset = event.start_time - clip_start if first_part else 0.0
+        current = self._events.get(event.id) or event
+        meta = {
+            "reason": event.source,
+            "event_id": event.id,
+            "camera": event.camera,
+            "label": event.label,
+            "sensor_type": current.data.get("sensor_type") or (event.label if event.source == "sensor" else None),
+            "started": _iso(clip_start),
+            "stopped": _iso(segments[-1].end_time),
+            "trigger_time": _iso(event.start_time),
+            "pre_capture": round(max(0.0, trigger_offset), 3),
+            "pre_capture_setting": camera.pre_capture,
+            "post_capture_setting": camera.post_capture,
+            "part": clip.part - 1,
+            "segments": len(segments),
+        }
+        try:
+            duration = clips.build_clip([s.path for s in segments], output, trigger_offset, meta)
+        except clips.ClipError as exc:
+            log.error("event %s: making %s failed: %s", event.id, output.name, exc)
+            return
+        clip.clips.append(str(output))
+        self._events.update(event.id, has_clip=True, has_snapshot=True, data={**current.data, "clips": clip.clips})
+        log.info("event %s: clip %s (%.1f s) in %.2f s", event.id, output.name, duration, time.monotonic() - begun)
+        self._bus.publish(ARCHIVE_UPDATED, {"type": "recording", "path": str(output), "event_id": event.id,
+                                            "camera": event.camera})
+
+    def _retain(self, now: float) -> None:
+        with self._lock:
+            pending = list(self._pending.values())
+        for segment in self.index.all():
+            camera = self.cameras.get(segment.camera)
+            # Never shorter than what a new event's pre-capture will ask for.
+            ring = max(camera.camera.ring_seconds, camera.camera.pre_capture + 2 * camera.camera.segment_seconds) \
+                if camera else 0.0
+            wanted = any(p.event.camera == segment.camera and p.wants(segment) for p in pending)
+            if wanted and not segment.kept:
+                target = self.kept_dir / segment.camera / segment.path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    shutil.move(segment.path, target)
+                except OSError as exc:
+                    log.warning("cannot keep segment %s: %s", segment.path, exc)
+                    continue
+                self.index.move(segment, target)
+            elif not wanted and segment.end_time < now - ring:
+                # A clipped segment stays for the ring's window too: the next event's pre-capture.
+                segment.path.unlink(missing_ok=True)
+                self.index.remove(segment)
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="milliseconds")

@@ -1,0 +1,80 @@
+"""One appliance with a real ffmpeg recording the synthetic camera, shared by this folder's tests
+(starting ffmpeg and filling the pre-capture ring costs seconds; tests share it and each works on
+its own events). Short segments and windows keep the suite fast."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from securitycam.app import create_app
+from securitycam.appliance import Appliance, Hardware
+from securitycam.system.host import HostReader
+from securitycam.system.runner import RecordingRunner
+from tests.conftest import FAST_DELAYS, PASSWORD, FakeDisk
+
+CAMERA = {
+    "name": "cam", "width": 320, "height": 180, "fps": 10, "segment_seconds": 1, "pre_capture": 2,
+    "post_capture": 1, "max_clip_seconds": 6, "ring_seconds": 8, "frame_rate": 4,
+}
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 15.0, interval: float = 0.1) -> object:
+    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+
+
+@dataclass
+class Live:
+    app: Flask
+    appliance: Appliance
+    client: FlaskClient
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    root = tmp_path_factory.mktemp("recorder")
+    (root / "sys").mkdir()
+    hardware = Hardware(runner=RecordingRunner(), host=HostReader(root / "sys", disk_usage=FakeDisk()))
+    previous = os.environ.get("SECURITYCAM_PASSWORD")
+    os.environ["SECURITYCAM_PASSWORD"] = PASSWORD
+    try:
+        app = create_app(root / "data", hardware, start=False, config=FAST_DELAYS)
+    finally:
+        if previous is None:
+            os.environ.pop("SECURITYCAM_PASSWORD")
+        else:
+            os.environ["SECURITYCAM_PASSWORD"] = previous
+    appliance: Appliance = app.extensions["securitycam"]
+    appliance.settings.update({"Cameras": [CAMERA]})
+    appliance.start()
+    client = app.test_client()
+    token = client.post("/auth/validate", json={"password": PASSWORD}).json["token"]
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    recorder = appliance.recorder
+    # Enough ring for a full pre-capture before any test triggers.
+    wait_for(lambda: recorder.index.count("cam") >= 3, timeout=20)
+    live = Live(app, appliance, client)
+    yield live
+    live.appliance.stop()
+
+
+def ffprobe_json(path: Path, entries: str) -> dict:
+    done = subprocess.run(["ffprobe", "-v", "error", "-show_entries", entries, "-of", "json", str(path)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)

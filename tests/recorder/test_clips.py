@@ -1,0 +1,143 @@
+"""Real ffmpeg, synthetic camera: events become clips that start before the trigger."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+
+from securitycam.bus import ARCHIVE_UPDATED, RECORDING_STATE
+from tests.recorder.conftest import CAMERA, Live, ffprobe_json, wait_for
+
+SEGMENT = CAMERA["segment_seconds"]
+
+
+def clip_for(live: Live, event_id: str) -> list[str]:
+    return [e.data["path"] for e in live.appliance.bus.recent(ARCHIVE_UPDATED)
+            if e.data.get("event_id") == event_id and not e.data.get("deleted")]
+
+
+def epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def test_sensor_event_clip_covers_pre_capture_to_post_capture(live: Live):
+    events = live.appliance.events
+    event = events.open("cam", "sensor", "reed_switch", data={"sensor_type": "reed_switch"})
+    trigger = event.start_time
+    time.sleep(1.5)
+    release = events.end(event.id).end_time
+    [path] = wait_for(lambda: clip_for(live, event.id), timeout=20)
+    clip = Path(path)
+    assert clip.name.startswith("output_") and clip.suffix == ".mp4"
+
+    meta = json.loads(clip.with_name(clip.stem + ".meta.json").read_text())
+    started, stopped = epoch(meta["started"]), epoch(meta["stopped"])
+    # Covers [T - pre_capture, release + post_capture], to within one segment at either end.
+    assert trigger - CAMERA["pre_capture"] - SEGMENT - 0.2 <= started <= trigger - CAMERA["pre_capture"] + 0.2
+    assert release + CAMERA["post_capture"] - 0.2 <= stopped <= release + CAMERA["post_capture"] + SEGMENT + 0.5
+    assert abs(meta["pre_capture"] - CAMERA["pre_capture"]) <= SEGMENT + 0.2
+    assert meta["reason"] == "sensor" and meta["sensor_type"] == "reed_switch" and meta["event_id"] == event.id
+
+    probed = ffprobe_json(clip, "format=duration:stream=codec_name,width,height")
+    duration = float(probed["format"]["duration"])
+    assert abs(duration - (stopped - started)) < 0.3
+    assert abs(duration - meta["duration_seconds"]) < 0.01
+    assert probed["streams"][0]["codec_name"] == "h264"
+    # faststart: the index (moov) comes before the media data.
+    head = clip.read_bytes()[:4096]
+    assert head.find(b"moov") != -1 and (head.find(b"mdat") == -1 or head.find(b"moov") < head.find(b"mdat"))
+
+    sprite = ffprobe_json(clip.with_name(clip.stem + ".sprite.jpg"), "stream=width,height")["streams"][0]
+    assert (sprite["width"], sprite["height"]) == (1600, 90)
+    thumb = ffprobe_json(clip.with_name(clip.stem + ".thumb.jpg"), "stream=width")["streams"][0]
+    assert thumb["width"] == 320
+
+    row = events.get(event.id)
+    assert row.has_clip and row.has_snapshot and row.data["clips"] == [str(clip)]
+    states = [e.data for e in live.appliance.bus.recent(RECORDING_STATE) if event.id in e.data["events"]]
+    assert states and all(state["recording"] for state in states)
+
+
+def test_manual_recording_over_http(live: Live):
+    client = live.client
+    started = client.post("/recording/start")
+    assert started.status_code == 200, started.json
+    event_id = started.json["event_id"]
+    assert client.post("/recording/start").status_code == 409
+    status = client.get("/recording/status").json
+    assert status["recording"] and status["cameras"][0]["manual_event"] == event_id
+    time.sleep(0.5)
+    stopped = client.post("/recording/stop", json={"camera": "cam"})
+    assert stopped.status_code == 200 and stopped.json["event_id"] == event_id
+    assert client.post("/recording/stop").status_code == 409
+    [path] = wait_for(lambda: clip_for(live, event_id), timeout=20)
+    meta = json.loads(Path(path).with_name(Path(path).stem + ".meta.json").read_text())
+    assert meta["reason"] == "manual" and meta["sensor_type"] is None
+    # Right after another event's clip: its segments stay in the ring for this one's pre-capture.
+    assert abs(meta["pre_capture"] - CAMERA["pre_capture"]) <= SEGMENT + 0.2
+    row = live.appliance.events.get(event_id)
+    assert row.source == "manual" and row.end_time is not None and row.has_clip
+
+
+def test_recording_requests_are_checked(live: Live):
+    client = live.client
+    missing = client.post("/recording/start", json={"camera": "garage"})
+    assert missing.status_code == 404 and "garage" in missing.json["message"]
+    bad = client.post("/recording/start", json={"camera": 3})
+    assert bad.status_code == 400 and bad.json["field"] == "camera"
+    unknown = client.post("/recording/start", json={"cam": "cam"})
+    assert unknown.status_code == 400 and unknown.json["field"] == "cam"
+
+
+def test_long_event_is_split_at_max_clip_length(live: Live):
+    events = live.appliance.events
+    event = events.open("cam", "api", "long")
+    # pre 2 + 6 + post 1 = 9 s of footage: one 6 s clip while it runs, the rest when it ends.
+    first = wait_for(lambda: clip_for(live, event.id), timeout=20)
+    assert events.get(event.id).in_progress
+    events.end(event.id)
+    paths = wait_for(lambda: len(clip_for(live, event.id)) == 2 and clip_for(live, event.id), timeout=20)
+    assert paths[0] == first[0]
+    durations = [float(ffprobe_json(Path(p), "format=duration")["format"]["duration"]) for p in paths]
+    assert abs(durations[0] - CAMERA["max_clip_seconds"]) <= SEGMENT + 0.1
+    metas = [json.loads(Path(p).with_name(Path(p).stem + ".meta.json").read_text()) for p in paths]
+    assert [m["part"] for m in metas] == [1, 2]
+    # The parts follow on: the second starts where the first stopped.
+    assert abs(epoch(metas[1]["started"]) - epoch(metas[0]["stopped"])) < 0.3
+    assert events.get(event.id).data["clips"] == paths
+
+
+def test_killed_ffmpeg_loses_only_its_open_segment_and_restarts(live: Live):
+    recorder = live.appliance.recorder
+    camera = recorder.cameras["cam"]
+    old_pid = camera.supervisor.pid
+    restarts = camera.supervisor.restarts
+    wait_for(lambda: recorder.index.count("cam") >= 2)
+    before = recorder.index.for_camera("cam")
+    camera.supervisor.kill()
+    wait_for(lambda: camera.supervisor.restarts == restarts + 1)
+    wait_for(lambda: camera.supervisor.pid not in (None, old_pid) and camera.last_segment_seen
+             and camera.last_segment_seen > time.time() - 1.5, timeout=20)
+    # Every segment finished before the kill is still indexed (or kept) and plays.
+    survivors = [s for s in before if s.path.exists()]
+    assert survivors
+    for segment in survivors:
+        assert float(ffprobe_json(segment.path, "format=duration")["format"]["duration"]) > 0.5
+    gap = wait_for(lambda: recorder.index.gaps("cam"))[0]
+    assert gap["end_time"] > gap["start_time"] and "exit" in gap["reason"]
+    states = [e.data["state"] for e in live.appliance.bus.recent(RECORDING_STATE)]
+    assert "restarting" in states
+    assert live.client.get("/recording/status").json["cameras"][0]["restarts"] == restarts + 1
+
+
+def test_ring_keeps_only_its_window(live: Live):
+    recorder = live.appliance.recorder
+    segments = recorder.index.for_camera("cam")
+    window = CAMERA["ring_seconds"] + 2 * SEGMENT + 1
+    if not recorder.recording("cam"):
+        assert all(s.end_time >= time.time() - window for s in segments)
+    on_disk = {p for p in (live.appliance.paths.cache / "cam").glob("*.ts")}
+    # Files on disk are the indexed ones plus at most the one being written.
+    assert len(on_disk - {s.path for s in segments}) <= 1

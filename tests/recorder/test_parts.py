@@ -1,0 +1,173 @@
+"""The recorder's parts that need no camera: sources, settings, the process supervisor, MediaMTX."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from securitycam.cameras import SOURCES, source_for
+from securitycam.config.models import CameraSettings, Settings
+from securitycam.paths import DataPaths
+from securitycam.recorder.mediamtx import MediaMTX, MediaMTXClient, render_config
+from securitycam.recorder.process import FAILED, RESTARTING, RUNNING, STOPPED, Supervisor
+from tests.recorder.conftest import wait_for
+
+
+def test_sources_register_by_type_name():
+    assert {"synthetic", "rtsp", "file", "rpi_camera"} <= set(SOURCES)
+    synthetic = source_for(CameraSettings(width=640, height=480, fps=10))
+    args = synthetic.input_args()
+    assert args[:3] == ["-re", "-f", "lavfi"] and "testsrc2=size=640x480:rate=10" in args[-1]
+    assert "-g" in synthetic.encode_args(20)
+    rtsp = source_for(CameraSettings(source="rtsp", url="rtsp://10.0.0.5/stream"))
+    assert rtsp.input_args()[-1] == "rtsp://10.0.0.5/stream" and rtsp.encode_args(20) == ["-c:v", "copy"]
+    with pytest.raises(ValueError, match="url"):
+        source_for(CameraSettings(source="rtsp")).input_args()
+
+
+def test_camera_settings_are_validated_through_the_api(client):
+    bad_source = client.post("/settings", json={"Cameras": [{"name": "cam", "source": "webcam"}]})
+    assert bad_source.status_code == 400 and "Cameras" in bad_source.json["field"]
+    assert "webcam" in bad_source.json["message"]
+    twins = client.post("/settings", json={"Cameras": [{"name": "a"}, {"name": "a"}]})
+    assert twins.status_code == 400 and "unique" in twins.json["message"]
+    bad_name = client.post("/settings", json={"Cameras": [{"name": "../x"}]})
+    assert bad_name.status_code == 400
+    assert client.post("/settings", json={"Cameras": []}).status_code == 400
+    ok = client.post("/settings", json={"Cameras": [{"name": "door", "pre_capture": 8}]})
+    assert ok.status_code == 200 and ok.json["settings"]["Cameras"][0]["pre_capture"] == 8
+
+
+def test_supervisor_restarts_with_backoff_and_stops_cleanly(tmp_path: Path):
+    states: list[tuple[str, dict]] = []
+    lines: list[str] = []
+    supervisor = Supervisor(
+        "flaky", lambda: ["sh", "-c", "echo started; exit 3"], log_file=tmp_path / "flaky.log",
+        on_line=lines.append, on_state=lambda state, detail: states.append((state, detail)),
+        backoff=0.05, max_backoff=0.2,
+    )
+    supervisor.start()
+    wait_for(lambda: supervisor.restarts >= 4)
+    supervisor.stop()
+    assert lines[:3] == ["started"] * 3
+    restarting = [detail for state, detail in states if state == RESTARTING]
+    assert restarting[0]["exit_code"] == 3
+    assert [d["retry_in"] for d in restarting[:4]] == [0.05, 0.1, 0.2, 0.2]
+    assert states[-1][0] == STOPPED and supervisor.pid is None
+
+
+def test_supervisor_stop_ends_a_process_that_ignores_stdin(tmp_path: Path):
+    supervisor = Supervisor("sleeper", lambda: ["sleep", "30"], log_file=tmp_path / "s.log", stop_timeout=1)
+    supervisor.start()
+    pid = wait_for(lambda: supervisor.pid)
+    begun = time.monotonic()
+    supervisor.stop()
+    assert time.monotonic() - begun < 3
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_supervisor_reports_a_program_that_cannot_start(tmp_path: Path):
+    states = []
+    supervisor = Supervisor("missing", lambda: ["/nonexistent/ffmpeg"], log_file=tmp_path / "m.log",
+                            on_state=lambda state, detail: states.append((state, detail)), backoff=0.05)
+    supervisor.start()
+    wait_for(lambda: any(state == FAILED for state, _ in states))
+    supervisor.stop()
+    assert "nonexistent" in next(detail["error"] for state, detail in states if state == FAILED)
+
+
+def test_mediamtx_config_has_a_path_per_camera():
+    settings = Settings.model_validate({"Cameras": [
+        {"name": "door", "source": "rpi_camera", "fps": 15, "segment_seconds": 2, "width": 1280, "height": 720},
+        {"name": "yard", "source": "rtsp", "url": "rtsp://10.0.0.9:554/live"},
+        {"name": "test", "source": "synthetic"},
+        {"name": "off", "enabled": False},
+    ]})
+    config = render_config(settings, Path("/data/logs/mediamtx/mediamtx.log"))
+    assert config["apiAddress"] == "127.0.0.1:9997" and config["rtspAddress"] == ":8554"
+    assert config["logFile"] == "/data/logs/mediamtx/mediamtx.log"
+    assert set(config["paths"]) == {"door", "yard", "test"}
+    door = config["paths"]["door"]
+    assert door["source"] == "rpiCamera" and door["rpiCameraIDRPeriod"] == 30 and door["rpiCameraWidth"] == 1280
+    assert config["paths"]["yard"]["source"] == "rtsp://10.0.0.9:554/live"
+    run = config["paths"]["test"]["runOnInit"]
+    assert run.startswith("ffmpeg ") and "lavfi" in run and run.endswith("rtsp://localhost:$RTSP_PORT/$MTX_PATH'")
+
+
+def test_mediamtx_is_not_used_without_its_binary(tmp_path: Path):
+    mediamtx = MediaMTX(DataPaths(tmp_path), binary_finder=lambda _name: None)
+    mediamtx.apply(Settings())
+    assert not mediamtx.active and mediamtx.relay_url("cam") is None
+    assert not (tmp_path / "mediamtx.yml").exists()
+
+
+class StandIn(BaseHTTPRequestHandler):
+    """MediaMTX's control API as far as we use it."""
+
+    def do_GET(self) -> None:
+        if self.path != "/v3/paths/list":
+            self.send_error(404)
+            return
+        body = json.dumps({"itemCount": 1, "pageCount": 1, "items": [{
+            "name": "cam", "ready": True, "source": {"type": "rpiCameraSource", "id": ""},
+            "tracks": ["H264"], "readers": [{"type": "rtspSession", "id": "x"}],
+        }]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def stand_in():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+def test_mediamtx_client_reads_paths(stand_in):
+    client = MediaMTXClient(f"http://127.0.0.1:{stand_in.server_port}")
+    assert client.paths() == {"cam": {"ready": True, "source": "rpiCameraSource", "readers": 1, "tracks": ["H264"]}}
+
+
+def test_mediamtx_supervised_when_present(tmp_path: Path, stand_in):
+    # A stand-in binary that records its argument and stays up, as MediaMTX would.
+    binary = tmp_path / "mediamtx"
+    binary.write_text(f'#!/bin/sh\necho "$1" > {tmp_path}/args\nexec sleep 30\n')
+    binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
+    paths = DataPaths(tmp_path / "data")
+    paths.create()
+    settings = Settings.model_validate({"MediaMTX": {"api_port": stand_in.server_port}})
+    mediamtx = MediaMTX(paths, binary_finder=lambda name: str(binary) if name == "mediamtx" else None)
+    mediamtx.apply(settings)
+    try:
+        wait_for(lambda: (tmp_path / "args").exists() and mediamtx.supervisor.state == RUNNING)
+        assert (tmp_path / "args").read_text().strip() == str(mediamtx.config_file)
+        assert json.loads(mediamtx.config_file.read_text())["paths"]["cam"]["runOnInit"].startswith("ffmpeg")
+        assert mediamtx.relay_url("cam") == "rtsp://127.0.0.1:8554/cam"
+        described = mediamtx.describe(settings, "192.168.1.20")
+        assert described["running"] and described["paths"]["cam"]["ready"]
+        assert described["live"]["cam"] == {
+            "webrtc": "http://192.168.1.20:8889/cam/",
+            "hls": "http://192.168.1.20:8888/cam/index.m3u8",
+            "rtsp": "rtsp://192.168.1.20:8554/cam",
+        }
+        pid = mediamtx.supervisor.pid
+    finally:
+        mediamtx.stop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
