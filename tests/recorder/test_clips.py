@@ -141,3 +141,20 @@ def test_ring_keeps_only_its_window(live: Live):
     on_disk = {p for p in (live.appliance.paths.cache / "cam").glob("*.ts")}
     # Files on disk are the indexed ones plus at most the one being written.
     assert len(on_disk - {s.path for s in segments}) <= 1
+
+
+def test_a_sensor_trigger_over_http_becomes_a_clip(live: Live):
+    """The whole path: the sensor API, the sensor manager, the events table, the recorder, the archive."""
+    client = live.client
+    assert client.post("/sensor/configure", json={"type": "mock", "hold_seconds": 0.5}).status_code == 200
+    assert client.post("/sensor/mock/trigger").status_code == 200
+    status = wait_for(lambda: (s := client.get("/sensor/status").json)["recording_from_sensor"] and s)
+    event_id = status["event_id"]
+    time.sleep(1)
+    assert client.post("/sensor/mock/release").status_code == 200
+    [path] = wait_for(lambda: clip_for(live, event_id), timeout=20)
+    meta = json.loads(Path(path).with_name(Path(path).stem + ".meta.json").read_text())
+    assert meta["reason"] == "sensor" and meta["sensor_type"] == "mock" and meta["event_id"] == event_id
+    listing = client.get("/archive").json
+    assert any(item["path"] == path for item in listing["items"])
+    assert live.appliance.events.get(event_id).has_clip
