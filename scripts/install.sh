@@ -28,6 +28,13 @@ for group in gpio video bluetooth; do
   getent group "$group" >/dev/null && usermod -aG "$group" securitycam
 done
 if is_raspberry_pi; then ensure_venv pi; else ensure_venv; fi
+# The segment ring is rewritten every two seconds: keep it in RAM, not on the SD card.
+mkdir -p "$DATA_DIR/cache"
+uid=$(id -u securitycam); gid=$(id -g securitycam)
+if ! grep -q " $DATA_DIR/cache " /etc/fstab; then
+  echo "tmpfs $DATA_DIR/cache tmpfs size=96m,mode=0700,uid=$uid,gid=$gid,noexec,nosuid,nodev 0 0" >> /etc/fstab
+fi
+mountpoint -q "$DATA_DIR/cache" || mount "$DATA_DIR/cache"
 chown -R securitycam:securitycam "$DATA_DIR"
 chmod 700 "$DATA_DIR"
 

@@ -157,3 +157,13 @@ def test_cors_only_for_own_origins(client):
     client.post("/settings", json={"Server": {"cors_origins": ["http://evil.example"]}})
     allowed = client.get("/settings", headers={"Origin": "http://evil.example"})
     assert allowed.headers["Access-Control-Allow-Origin"] == "http://evil.example"
+
+
+def test_a_too_short_env_password_is_refused_loudly(tmp_path, hardware, monkeypatch, caplog):
+    monkeypatch.setenv("SECURITYCAM_PASSWORD", "abc")
+    app = create_app(tmp_path / "d", hardware, start=False)
+    assert "SECURITYCAM_PASSWORD ignored" in caplog.text
+    password = (tmp_path / "d" / "default-password.txt").read_text().strip()
+    client = app.test_client()
+    assert client.post("/auth/validate", json={"password": "abc"}).json == {"valid": False}
+    assert client.post("/auth/validate", json={"password": password}).json["valid"] is True

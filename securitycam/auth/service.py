@@ -171,5 +171,14 @@ class AuthService:
 
 
 def env_password() -> str | None:
+    """``SECURITYCAM_PASSWORD`` if set to a usable password (one out of bounds is refused, loudly)."""
     value = os.environ.get("SECURITYCAM_PASSWORD", "")
-    return value if PASSWORD_MIN <= len(value) <= PASSWORD_MAX else None
+    if not value:
+        return None
+    if not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
+        log.error(
+            "SECURITYCAM_PASSWORD ignored: a password must be %d to %d characters; a random one is used",
+            PASSWORD_MIN, PASSWORD_MAX,
+        )
+        return None
+    return value
