@@ -2,7 +2,8 @@
 
     python bench/serve_footprint.py [--seconds 10] [--requests 500]
 
-Prints the idle RSS of each process and in total (after the given seconds of idling), then the
+Prints the idle RSS and USS of each process (gunicorn master, the appliance worker, its ffmpeg for
+the synthetic camera) and in total, after the given seconds of idling, then the
 median and p99 of authenticated GET /settings and GET /system_alert_state round trips while 20
 SSE clients are connected.
 """
@@ -66,11 +67,14 @@ def main() -> None:
             master = psutil.Process(proc.pid)
             processes = [master, *master.children(recursive=True)]
             total_rss = total_uss = 0
-            for role, process in zip(("master", "worker"), processes, strict=False):
+            roles = ["gunicorn master", "appliance worker"]
+            for index, process in enumerate(processes):
                 info = process.memory_full_info()
                 total_rss += info.rss
                 total_uss += info.uss
-                print(f"idle {role} pid {process.pid}: RSS {info.rss / 2**20:.1f} MiB, USS {info.uss / 2**20:.1f} MiB")
+                role = roles[index] if index < len(roles) else process.name()
+                mib = 2**20
+                print(f"idle {role} (pid {process.pid}): RSS {info.rss / mib:.1f} MiB, USS {info.uss / mib:.1f} MiB")
             print(f"idle total: RSS {total_rss / 2**20:.1f} MiB, USS (not shared) {total_uss / 2**20:.1f} MiB")
 
             login = requests.post(f"{base}/auth/validate", json={"password": "bench-password"}, timeout=5)
