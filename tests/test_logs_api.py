@@ -110,3 +110,11 @@ def test_script_log_symlink_out_is_refused(client, logs_dir, data_dir):
     (logs_dir / "install").mkdir()
     (logs_dir / "install" / "evil.log").symlink_to(data_dir / "settings" / "settings.json")
     assert client.get("/logs/script/install/evil.log").status_code == 400
+
+
+def test_the_summary_tables_names_answer_too(client, logs_dir):
+    (logs_dir / "install").mkdir()
+    (logs_dir / "install" / "a.log").write_text("x\n")
+    assert client.get("/logs/scripts").json == client.get("/logs/install").json
+    assert client.get("/logs?limit=3").json == client.get("/logs/api?limit=3").json
+    assert client.get("/system/alert").json["overall"] == "ok"

@@ -24,6 +24,7 @@ def _query() -> dict[str, object]:
     return {"limit": min(limit, logs.MAX_LIMIT), "level": level, "search": request.args.get("search") or None}
 
 
+@bp.get("")  # the spec's summary table names /logs
 @bp.get("/api")
 def api_log():  # type: ignore[no-untyped-def]
     entries = logs.read_api_log(appliance().paths.logs, **_query())  # type: ignore[arg-type]
@@ -37,6 +38,7 @@ def mediamtx_log():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/install")
+@bp.get("/scripts")  # the spec's summary table names /logs/scripts
 def script_logs():  # type: ignore[no-untyped-def]
     return jsonify(logs.list_script_logs(appliance().paths.logs))
 

@@ -50,6 +50,7 @@ def stats():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/system_alert_state")
+@bp.get("/system/alert")  # the spec's summary table names /system/alert
 def alert_state():  # type: ignore[no-untyped-def]
     return jsonify(appliance().health.check())
 
