@@ -22,9 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from securitycam.clock import Clock
 from securitycam.paths import DataPaths
-from securitycam.recorder.clips import SIDECARS, read_meta, sidecar
+from securitycam.recorder.clips import SIDECARS, read_meta
 from securitycam.store.db import Database, register_schema
 from securitycam.store.events import EventStore
 
@@ -95,47 +94,49 @@ def footage_time(path: Path, fallback: float) -> float:
     if match is None:
         return fallback
     day, clock = match.group(1), match.group(2) or "000000"
-    try:
-        return time.mktime(time.strptime(day + clock, "%Y%m%d%H%M%S"))
-    except ValueError:
+    fields = (int(day[:4]), int(day[4:6]), int(day[6:]), int(clock[:2]), int(clock[2:4]), int(clock[4:]))
+    if not (1 <= fields[1] <= 12 and 1 <= fields[2] <= 31 and fields[3] < 24 and fields[4] < 60 and fields[5] < 62):
         return fallback
+    return time.mktime((*fields, 0, 0, -1))
 
 
-def with_sidecars(path: Path) -> list[Path]:
-    return [path, *(sidecar(path, suffix) for suffix in SIDECARS)]
+def with_sidecars(path: Path | str) -> list[str]:
+    """The file and its sidecars' paths (``x.mp4`` -> ``x.thumb.jpg``, ...), as strings: the janitor
+    builds these for thousands of files a pass."""
+    name = os.fspath(path)
+    stem = name[: name.rfind(".")]
+    return [name, *(stem + suffix for suffix in SIDECARS)]
 
 
 def _size_on_disk(path: Path) -> int:
     total = 0
     for part in with_sidecars(path):
         with contextlib.suppress(OSError):
-            total += part.stat().st_size
+            total += os.stat(part).st_size
     return total
 
 
 class MediaIndex:
     """The ``media`` table, and the one place archive files are deleted (with sidecars, events updated)."""
 
-    def __init__(self, db: Database, paths: DataPaths, events: EventStore, clock: Clock) -> None:
+    def __init__(self, db: Database, paths: DataPaths, events: EventStore) -> None:
         self._db = db
         self._paths = paths
         self._events = events
-        self._clock = clock
+
+    def _places(self) -> list[tuple[Path, list[tuple[str, str, str]]]]:
+        """Each archive directory with its (name prefix, suffix, kind) rules."""
+        return [
+            (self._paths.recordings, [("output_", ".mp4", CLIPS), ("snapshot_", ".jpg", SNAPSHOTS)]),
+            (self._paths.timelapse, [("timelapse_", ".mp4", TIMELAPSE)]),
+            (self._paths.exports, [("", ".mp4", EXPORTS)]),
+        ]
 
     def kind_of(self, path: Path) -> str | None:
         """The kind a file is by its directory and name; ``None`` for anything else."""
-        name, parent = path.name, path.parent
-        if name.startswith(PARTIAL_PREFIX) or path.suffix not in (".mp4", ".jpg"):
-            return None
-        if parent == self._paths.recordings:
-            if name.startswith("output_") and path.suffix == ".mp4":
-                return CLIPS
-            if name.startswith("snapshot_") and path.suffix == ".jpg":
-                return SNAPSHOTS
-        elif parent == self._paths.timelapse and name.startswith("timelapse_") and path.suffix == ".mp4":
-            return TIMELAPSE
-        elif parent == self._paths.exports and path.suffix == ".mp4":
-            return EXPORTS
+        for directory, rules in self._places():
+            if path.parent == directory:
+                return _kind_by_name(rules, path.name)
         return None
 
     # -- registering ----------------------------------------------------------------------------
@@ -215,18 +216,23 @@ class MediaIndex:
         return _row(row) if row else None
 
     def delete(self, files: list[MediaFile]) -> int:
-        """Delete ``files`` with their sidecars, their rows, and their place in events; return bytes freed."""
+        """Delete ``files`` with their sidecars, their rows, and their place in events.
+
+        Returns the bytes freed as the index counted them (file and sidecars) for every file that
+        was still there; the janitor asks the disk afterwards for the truth.
+        """
         freed = 0
         for item in files:
+            removed = False
             for part in with_sidecars(item.path):
                 try:
-                    size = part.stat().st_size
-                    part.unlink()
-                    freed += size
+                    os.unlink(part)
+                    removed = True
                 except FileNotFoundError:
                     continue
                 except OSError as exc:
                     log.warning("cannot delete %s: %s", part, exc)
+            freed += item.size if removed else 0
         with self._db.transaction() as tx:
             tx.executemany("DELETE FROM media WHERE id = ?", [(item.id,) for item in files])
         removed: dict[str, set[str]] = {}
@@ -260,36 +266,40 @@ class MediaIndex:
         indexed = {row["path"] for row in self._db.query("SELECT path FROM media")}
         seen: set[str] = set()
         backfill: list[tuple[str, str, int, float, str | None]] = []
-        for directory in (self._paths.recordings, self._paths.timelapse, self._paths.exports):
-            entries = _listing(directory)
-            names = set(entries)
-            for name, (size, mtime) in entries.items():
-                path = directory / name
-                kind = self.kind_of(path)
+        for directory, rules in self._places():
+            entries = _files(directory)
+            prefix = os.path.join(directory, "")
+            for name, entry in entries.items():
+                kind = _kind_by_name(rules, name)
                 if kind is not None:
-                    seen.add(str(path))
-                    if str(path) not in indexed:
-                        event_id = (read_meta(path) or {}).get("event_id") if kind == CLIPS else None
-                        total = size + sum(entries.get(sidecar(path, s).name, (0, 0))[0] for s in SIDECARS)
-                        backfill.append((kind, str(path), total, footage_time(path, mtime),
-                                         event_id if isinstance(event_id, str) else None))
-                        done.indexed.append(path)
-                elif now - mtime > grace and self._is_junk(name, names):
-                    done.freed += _unlink(path, size, done.orphans if not name.startswith(".") else done.stale)
+                    full = prefix + name
+                    seen.add(full)
+                    if full not in indexed:
+                        backfill.append(self._backfill_row(kind, Path(full), entries))
+                        done.indexed.append(Path(full))
+                elif self._is_junk(name, entries) and _older(entry, now - grace):
+                    done.freed += _unlink(entry, done.orphans if not name.startswith(".") else done.stale)
         if backfill:
             self.add_many(backfill)
-        gone = [path for path in indexed - seen if not Path(path).exists()]
+        gone = [path for path in indexed - seen if not os.path.exists(path)]
         if gone:
             with self._db.transaction() as tx:
                 tx.executemany("DELETE FROM media WHERE path = ?", [(path,) for path in gone])
             done.forgotten = [Path(path) for path in gone]
         for ring in (self._paths.cache, self._paths.recordings / ".segments"):
-            for camera_dir in (p for p in _subdirs(ring)):
-                for name, (size, mtime) in _listing(camera_dir).items():
-                    path = camera_dir / name
-                    if path.suffix == ".ts" and str(path) not in known_segments and now - mtime > grace:
-                        done.freed += _unlink(path, size, done.stale)
+            for camera_dir in _subdirs(ring):
+                for name, entry in _files(camera_dir).items():
+                    if name.endswith(".ts") and entry.path not in known_segments and _older(entry, now - grace):
+                        done.freed += _unlink(entry, done.stale)
         return done
+
+    @staticmethod
+    def _backfill_row(kind: str, path: Path, entries: dict[str, os.DirEntry]) -> tuple:
+        size = sum(_stat(entries[name])[0] for name in (os.path.basename(part) for part in with_sidecars(path))
+                   if name in entries)
+        event_id = (read_meta(path) or {}).get("event_id") if kind == CLIPS else None
+        return (kind, str(path), size, footage_time(path, _stat(entries[path.name])[1]),
+                event_id if isinstance(event_id, str) else None)
 
     @staticmethod
     def _is_junk(name: str, names: set[str]) -> bool:
@@ -302,21 +312,35 @@ class MediaIndex:
         return False
 
 
-def _listing(directory: Path) -> dict[str, tuple[int, float]]:
-    """Regular files in ``directory``: name -> (size, mtime)."""
-    found: dict[str, tuple[int, float]] = {}
+def _kind_by_name(rules: list[tuple[str, str, str]], name: str) -> str | None:
+    if name.startswith(PARTIAL_PREFIX) or any(name.endswith(suffix) for suffix in SIDECARS):
+        return None
+    for prefix, suffix, kind in rules:
+        if name.startswith(prefix) and name.endswith(suffix):
+            return kind
+    return None
+
+
+def _files(directory: Path) -> dict[str, os.DirEntry]:
+    """Regular files in ``directory`` by name (no stat: the kernel's directory entry says "file")."""
     try:
         with os.scandir(directory) as entries:
-            for entry in entries:
-                try:
-                    if entry.is_file(follow_symlinks=False):
-                        stat = entry.stat(follow_symlinks=False)
-                        found[entry.name] = (stat.st_size, stat.st_mtime)
-                except OSError:
-                    continue
+            return {entry.name: entry for entry in entries if entry.is_file(follow_symlinks=False)}
     except OSError:
-        pass
-    return found
+        return {}
+
+
+def _stat(entry: os.DirEntry) -> tuple[int, float]:
+    try:
+        stat = entry.stat(follow_symlinks=False)
+    except OSError:
+        return 0, 0.0
+    return stat.st_size, stat.st_mtime
+
+
+def _older(entry: os.DirEntry, than: float) -> bool:
+    size_and_mtime = _stat(entry)
+    return 0.0 < size_and_mtime[1] < than
 
 
 def _subdirs(directory: Path) -> list[Path]:
@@ -327,10 +351,11 @@ def _subdirs(directory: Path) -> list[Path]:
         return []
 
 
-def _unlink(path: Path, size: int, into: list[Path]) -> int:
+def _unlink(entry: os.DirEntry, into: list[Path]) -> int:
+    size = _stat(entry)[0]
     try:
-        path.unlink()
+        os.unlink(entry.path)
     except OSError:
         return 0
-    into.append(path)
+    into.append(Path(entry.path))
     return size
