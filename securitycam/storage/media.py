@@ -252,7 +252,7 @@ class MediaIndex:
 
     # -- reconciling with the disk ----------------------------------------------------------------
 
-    def reconcile(self, known_segments: set[str], grace: float = 600.0) -> Reconciled:
+    def reconcile(self, known_segments: set[str], grace: float = 3600.0) -> Reconciled:
         """Make the index match the disk, and clear away what nothing will ever use.
 
         One scan of each archive directory (plus the small segment caches): files not indexed are
