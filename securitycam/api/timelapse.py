@@ -65,8 +65,8 @@ def listing():  # type: ignore[no-untyped-def]
     items = []
     for entry in sorted(entries, key=lambda e: e.path.name, reverse=True):
         day = entry.path.stem.removeprefix("timelapse_")
-        item = {"path": str(entry.path), "date": f"{day[:4]}-{day[4:6]}-{day[6:8]}", "size": entry.size,
-                "mtime": archive.iso(entry.mtime)}
+        date = f"{day[:4]}-{day[4:6]}-{day[6:8]}" if len(day) == 8 and day.isdigit() else None
+        item = {"path": str(entry.path), "date": date, "size": entry.size, "mtime": archive.iso(entry.mtime)}
         thumb = sidecar(entry.path, ".thumb.jpg")
         if thumb.exists():
             item["thumbnail"] = str(thumb)

@@ -235,12 +235,12 @@ class MediaIndex:
             freed += item.size if removed else 0
         with self._db.transaction() as tx:
             tx.executemany("DELETE FROM media WHERE id = ?", [(item.id,) for item in files])
-        removed: dict[str, set[str]] = {}
+        by_event: dict[str, set[str]] = {}
         for item in files:
             if item.event_id:
-                removed.setdefault(item.event_id, set()).add(str(item.path))
-        if removed:
-            self._events.remove_clips(removed)
+                by_event.setdefault(item.event_id, set()).add(str(item.path))
+        if by_event:
+            self._events.remove_clips(by_event)
         return freed
 
     def delete_path(self, path: Path) -> int:
