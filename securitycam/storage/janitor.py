@@ -34,6 +34,7 @@ from securitycam.config.models import Settings, StorageLimitSettings
 from securitycam.paths import DataPaths
 from securitycam.storage.media import CLIPS, EXPORTS, KINDS, SNAPSHOTS, TIMELAPSE, MediaFile, MediaIndex
 from securitycam.store.db import Database
+from securitycam.system.health import OK, WARN, HealthMonitor
 from securitycam.system.host import DiskUsage, HostReader
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class Janitor:
         db: Database,
         bus: EventBus,
         clock: Clock,
+        health: HealthMonitor | None = None,
         interval: float = 60.0,
     ) -> None:
         self.media = media
@@ -106,6 +108,8 @@ class Janitor:
         self._db = db
         self._bus = bus
         self._clock = clock
+        self._health = health
+        self._full_alert = False
         self._interval = interval
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -170,6 +174,7 @@ class Janitor:
                     self._last_age_check = now
                 report.usage_before = self.usage()
                 report.usage_after = self._free_space(limits, report.usage_before, report)
+                self._alert_full(report.still_over, report.usage_after, limits)
             self.passes += 1
             # Status shows the last pass that did something, not the thousands of quiet ones since.
             if force or report.deleted_count or report.indexed or self.last_report is None:
@@ -228,6 +233,15 @@ class Janitor:
             log.warning("storage: %.1f %% used, over the %d %% limit, and nothing more may be deleted",
                         usage.percent, limits.max_percent)
         return usage
+
+    def _alert_full(self, full: bool, usage: DiskUsage, limits: StorageLimitSettings) -> None:
+        """A ``storage_limit`` health alert (SSE ``system_alert``) while what is left may not be deleted."""
+        if self._health is None or full == self._full_alert:
+            return
+        self._full_alert = full
+        message = (f"{usage.percent} % used, over the {limits.max_percent} % limit; the rest is locked, retained "
+                   "or still recording") if full else ""
+        self._health.set_alert("storage_limit", WARN if full else OK, message)
 
     def status(self) -> dict[str, Any]:
         limits = self._settings.get().StorageLimit
