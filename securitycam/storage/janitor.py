@@ -175,6 +175,8 @@ class Janitor:
                 report.usage_before = self.usage()
                 report.usage_after = self._free_space(limits, report.usage_before, report)
                 self._alert_full(report.still_over, report.usage_after, limits)
+            else:
+                self._alert_full(False, None, limits)  # the owner turned the limit off
             self.passes += 1
             # Status shows the last pass that did something, not the thousands of quiet ones since.
             if force or report.deleted_count or report.indexed or self.last_report is None:
@@ -234,13 +236,15 @@ class Janitor:
                         usage.percent, limits.max_percent)
         return usage
 
-    def _alert_full(self, full: bool, usage: DiskUsage, limits: StorageLimitSettings) -> None:
+    def _alert_full(self, full: bool, usage: DiskUsage | None, limits: StorageLimitSettings) -> None:
         """A ``storage_limit`` health alert (SSE ``system_alert``) while what is left may not be deleted."""
         if self._health is None or full == self._full_alert:
             return
         self._full_alert = full
-        message = (f"{usage.percent} % used, over the {limits.max_percent} % limit; the rest is locked, retained "
-                   "or still recording") if full else ""
+        message = ""
+        if full and usage is not None:
+            message = (f"{usage.percent} % used, over the {limits.max_percent} % limit; "
+                       "the rest is locked, retained or still recording")
         self._health.set_alert("storage_limit", WARN if full else OK, message)
 
     def status(self) -> dict[str, Any]:
