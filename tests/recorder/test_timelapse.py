@@ -136,6 +136,8 @@ def test_list_and_stream_with_range(live: Live, stitched: Path):
     assert part.status_code == 206 and part.data == stitched.read_bytes()[:100]
     assert part.headers["Content-Range"] == f"bytes 0-99/{size}"
     assert client.get("/timelapse/video", query_string={"path": stitched.name}).status_code == 200
+    missing = client.get("/timelapse/video")
+    assert missing.status_code == 400 and missing.json["field"] == "path"
 
 
 @pytest.mark.parametrize(("path", "status"), [

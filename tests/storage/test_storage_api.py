@@ -71,11 +71,14 @@ def test_configure_needs_a_json_object(client, quiet, body):
     assert response.status_code == 400 and response.json["success"] is False
 
 
-@pytest.mark.parametrize("path", ["../settings/settings.json", "/etc/passwd", "recordings/../securitycam.db",
-                                  "output_nothing_here.mp4", "notes.txt", ""])
-def test_lock_refuses_paths_outside_the_archive_or_missing(client, quiet, path, data_dir):
+@pytest.mark.parametrize(("path", "status"), [
+    ("../settings/settings.json", 400), ("/etc/passwd", 400), ("recordings/../securitycam.db", 400),
+    ("notes.txt", 400), ("output_20231101_120000.thumb.jpg", 400), ("../timelapse/frames/20231101/120000.jpg", 400),
+    ("", 400), ("output_20231101_120000.mp4", 404),
+])
+def test_lock_refuses_paths_outside_the_archive_or_missing(client, quiet, path, status):
     response = client.post("/storage/lock", json={"path": path})
-    assert response.status_code in (400, 404) and response.json["success"] is False
+    assert response.status_code == status and response.json["success"] is False
 
 
 def test_lock_needs_a_boolean(client, quiet, make_clip: MakeClip):
