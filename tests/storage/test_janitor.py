@@ -126,6 +126,7 @@ def test_retention_days_apply_per_kind(client, quiet: Appliance, make_clip: Make
 def test_with_room_a_pass_deletes_nothing_and_reads_the_disk_once(
     quiet: Appliance, make_clip: MakeClip, disk: DirectoryDisk
 ):
+    quiet.janitor.stop()  # no background pass may read the disk meanwhile
     quiet.settings.update({"StorageLimit": {"enabled": True}})
     clip = make_clip(stamp(1))
     quiet.janitor.file_written(clip)
