@@ -174,9 +174,8 @@ class Janitor:
                     self._last_age_check = now
                 report.usage_before = self.usage()
                 report.usage_after = self._free_space(limits, report.usage_before, report)
-                self._alert_full(report.still_over, report.usage_after, limits)
-            else:
-                self._alert_full(False, None, limits)  # the owner turned the limit off
+            # Only a limit the janitor enforces on its own can be "stuck" (a forced cleanup reports it).
+            self._alert_full(limits.enabled and report.still_over, report.usage_after, limits)
             self.passes += 1
             # Status shows the last pass that did something, not the thousands of quiet ones since.
             if force or report.deleted_count or report.indexed or self.last_report is None:
