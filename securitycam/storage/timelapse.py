@@ -11,6 +11,7 @@ The frames are deleted once the video is in place. Capture times come from the i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -157,7 +158,8 @@ class Timelapse:
         self.today_frame_count = len(frames)
         self.last_capture = None
         if frames:
-            self.last_capture = time.mktime(time.strptime(day + frames[-1].stem, "%Y%m%d%H%M%S"))
+            with contextlib.suppress(ValueError):  # a file named by hand: capture as if none were there
+                self.last_capture = time.mktime(time.strptime(day + frames[-1].stem, "%Y%m%d%H%M%S"))
 
     def frames_of(self, day: str) -> list[Path]:
         return sorted((self.frames_dir / day).glob("[0-9]*.jpg"))
@@ -169,7 +171,10 @@ class Timelapse:
         with self._lock:
             now = self._clock.time()
             if day_of(now) != self._day:
+                yesterday_last = self.last_capture
                 self._load_day(day_of(now))
+                # The interval runs on across midnight.
+                self.last_capture = self.last_capture or yesterday_last
                 self.stitch_soon()
             config = self._settings.get().Timelapse
             due = self.last_capture is None or now - self.last_capture >= config.interval_minutes * 60
