@@ -23,6 +23,7 @@ import os
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 # Benchmark the checkout this script is in, whatever is installed.
@@ -120,12 +121,17 @@ def main() -> None:
 
         segments = {row["path"] for row in appliance.db.query("SELECT path FROM recorder_segments")}
         _, rescan = timed(lambda: media.reconcile(segments))
-        print(f"reconcile with nothing new ({left} files): {rescan * 1000:.0f} ms")
+        tracemalloc.start()
+        media.reconcile(segments)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(f"reconcile with nothing new ({left} files): {rescan * 1000:.0f} ms, "
+              f"peak Python memory {peak / 2**20:.1f} MiB")
 
         with appliance.db.transaction() as tx:
             tx.execute("DELETE FROM media")
         done, backfill = timed(lambda: media.reconcile(segments))
-        print(f"backfill of {len(done.indexed)} unindexed clips (first start after an upgrade): "
+        print(f"backfill of {done.indexed} unindexed clips (first start after an upgrade): "
               f"{backfill * 1000:.0f} ms")
         appliance.db.close()
 

@@ -190,7 +190,7 @@ class Janitor:
     def _reconcile(self, report: CleanupReport) -> None:
         segments = {row["path"] for row in self._db.query("SELECT path FROM recorder_segments")}
         done = self.media.reconcile(segments)
-        report.indexed = len(done.indexed)
+        report.indexed = done.indexed
         report.orphans, report.stale = len(done.orphans), len(done.stale)
         report.freed += done.freed
 

@@ -76,7 +76,7 @@ class MediaFile:
 class Reconciled:
     """What :meth:`MediaIndex.reconcile` changed."""
 
-    indexed: list[Path] = field(default_factory=list)
+    indexed: int = 0
     forgotten: list[Path] = field(default_factory=list)
     orphans: list[Path] = field(default_factory=list)
     stale: list[Path] = field(default_factory=list)
@@ -263,53 +263,64 @@ class MediaIndex:
         """
         done = Reconciled()
         now = time.time()  # file ages compare with mtimes, which are real time
-        indexed = {row["path"] for row in self._db.query("SELECT path FROM media")}
-        seen: set[str] = set()
+        indexed_files = 0
         backfill: list[tuple[str, str, int, float, str | None]] = []
         for directory, rules in self._places():
-            entries = _files(directory)
             prefix = os.path.join(directory, "")
-            for name, entry in entries.items():
+            # Names only, and the directory streamed: memory stays small with 100,000 clips.
+            indexed = {row[0][len(prefix):] for row in self._db.execute(
+                "SELECT path FROM media WHERE path > ? AND path < ?", (prefix, prefix + "\uffff"))}
+            for entry in _files(directory):
+                name = entry.name
                 kind = _kind_by_name(rules, name)
                 if kind is not None:
-                    full = prefix + name
-                    seen.add(full)
-                    if full not in indexed:
-                        backfill.append(self._backfill_row(kind, Path(full), entries))
-                        done.indexed.append(Path(full))
-                elif self._is_junk(name, entries) and _older(entry, now - grace):
-                    done.freed += _unlink(entry, done.orphans if not name.startswith(".") else done.stale)
+                    if name in indexed:
+                        indexed_files += 1
+                    else:
+                        backfill.append(_backfill_row(kind, Path(entry.path), entry))
+                        done.indexed += 1
+                        if len(backfill) >= 1000:
+                            self.add_many(backfill)
+                            backfill.clear()
+                elif self._is_junk(directory, name, indexed) and _older(entry, now - grace):
+                    done.freed += _unlink(entry, done.stale if name.startswith(PARTIAL_PREFIX) else done.orphans)
         if backfill:
             self.add_many(backfill)
-        gone = [path for path in indexed - seen if not os.path.exists(path)]
-        if gone:
+        if indexed_files < self._count() - done.indexed:
+            # Some rows name files that are gone (deleted by hand): find and forget them.
+            gone = [row[0] for row in self._db.execute("SELECT path FROM media") if not os.path.exists(row[0])]
             with self._db.transaction() as tx:
                 tx.executemany("DELETE FROM media WHERE path = ?", [(path,) for path in gone])
             done.forgotten = [Path(path) for path in gone]
         for ring in (self._paths.cache, self._paths.recordings / ".segments"):
             for camera_dir in _subdirs(ring):
-                for name, entry in _files(camera_dir).items():
-                    if name.endswith(".ts") and entry.path not in known_segments and _older(entry, now - grace):
+                for entry in _files(camera_dir):
+                    if entry.name.endswith(".ts") and entry.path not in known_segments and _older(entry, now - grace):
                         done.freed += _unlink(entry, done.stale)
         return done
 
-    @staticmethod
-    def _backfill_row(kind: str, path: Path, entries: dict[str, os.DirEntry]) -> tuple:
-        size = sum(_stat(entries[name])[0] for name in (os.path.basename(part) for part in with_sidecars(path))
-                   if name in entries)
-        event_id = (read_meta(path) or {}).get("event_id") if kind == CLIPS else None
-        return (kind, str(path), size, footage_time(path, _stat(entries[path.name])[1]),
-                event_id if isinstance(event_id, str) else None)
+    def _count(self) -> int:
+        row = self._db.query_one("SELECT count(*) AS n FROM media")
+        return int(row["n"]) if row else 0
 
     @staticmethod
-    def _is_junk(name: str, names: set[str]) -> bool:
+    def _is_junk(directory: Path, name: str, indexed: set[str]) -> bool:
+        """A leftover of an interrupted write, or a sidecar whose video is gone (and is not being made)."""
         if name.startswith(PARTIAL_PREFIX):
             return ".partial" in name or name.endswith(".concat.txt")
         for suffix in SIDECARS:
             if name.endswith(suffix):
                 stem = name[: -len(suffix)]
-                return f"{stem}.mp4" not in names and f".{stem}.partial.mp4" not in names
+                if f"{stem}.mp4" in indexed:
+                    return False
+                return not any(os.path.exists(directory / video) for video in (f"{stem}.mp4", f".{stem}.partial.mp4"))
         return False
+
+
+def _backfill_row(kind: str, path: Path, entry: os.DirEntry) -> tuple[str, str, int, float, str | None]:
+    event_id = (read_meta(path) or {}).get("event_id") if kind == CLIPS else None
+    return (kind, str(path), _size_on_disk(path), footage_time(path, _stat(entry)[1]),
+            event_id if isinstance(event_id, str) else None)
 
 
 def _kind_by_name(rules: list[tuple[str, str, str]], name: str) -> str | None:
@@ -321,13 +332,15 @@ def _kind_by_name(rules: list[tuple[str, str, str]], name: str) -> str | None:
     return None
 
 
-def _files(directory: Path) -> dict[str, os.DirEntry]:
-    """Regular files in ``directory`` by name (no stat: the kernel's directory entry says "file")."""
+def _files(directory: Path) -> Iterator[os.DirEntry]:
+    """Regular files in ``directory``, streamed (no stat: the kernel's directory entry says "file")."""
     try:
         with os.scandir(directory) as entries:
-            return {entry.name: entry for entry in entries if entry.is_file(follow_symlinks=False)}
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False):
+                    yield entry
     except OSError:
-        return {}
+        return
 
 
 def _stat(entry: os.DirEntry) -> tuple[int, float]:
