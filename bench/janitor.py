@@ -4,14 +4,14 @@
 
 Builds the real appliance (cameras idle) in a temporary data directory holding ``--clips`` real
 0-byte ``output_*.mp4`` files, indexed in the media table as 2 MB clips (1 % of them belong to
-events, a tenth of those retained). The disk seam reports ``used`` as a base plus the bytes the
-index still holds, so the card is ``--over`` % of the clips over the 85 % limit. Deleting really
-unlinks each clip and tries its three sidecars.
+events, a tenth of those retained). The disk seam reports ``used`` as the bytes the index still
+holds, so the card is ``--over`` % of the clips over the 85 % limit. Deleting really unlinks each
+clip and tries its three sidecars (absent here, so each costs a failed unlink).
 
 Printed: the first pass after a start (reconcile scan of the directory, age check), a pass with
 room (one disk-usage call; the fake's own SUM query is shown apart), deleting down to the limit
-(the fake's time shown apart), a reconcile with nothing new, and the one-time backfill of every
-clip (the first start after an upgrade).
+(the fake's time shown apart), a reconcile with nothing new (and its peak Python memory), and the
+one-time backfill of every clip (the first start after an upgrade).
 Target (issue #5): deleting down to the limit and a pass with room both under one second.
 """
 
