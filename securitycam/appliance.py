@@ -26,6 +26,9 @@ from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
 from securitycam.recorder.mediamtx import MediaMTX
 from securitycam.sensors.manager import SensorManager, use_mock_sensor
+from securitycam.storage.janitor import Janitor
+from securitycam.storage.media import MediaIndex
+from securitycam.storage.timelapse import Timelapse
 from securitycam.store import Database
 from securitycam.store.events import EventStore
 from securitycam.system.captive import CaptivePortal
@@ -99,6 +102,8 @@ class Appliance:
     sensors: SensorManager
     presence: PresenceMonitor
     recorder: Recorder
+    janitor: Janitor
+    timelapse: Timelapse
     services: list[Service] = field(default_factory=list)
 
     @property
@@ -152,6 +157,10 @@ class Appliance:
         for problem in settings.problems:
             health.set_alert("settings", WARN, problem)
         presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health)  # type: ignore[arg-type]
+        recorder = Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
+                            run_cameras=hw.run_cameras)
+        janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health)
+        recorder.on_media(janitor.file_written)
         appliance = cls(
             paths=paths,
             hardware=hw,
@@ -166,12 +175,15 @@ class Appliance:
             captive_portal=CaptivePortal(hw.runner, settings),
             presence=presence,
             sensors=SensorManager(settings, events, bus, hw.clock, hw.pin_factory, presence=presence),
-            recorder=Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
-                              run_cameras=hw.run_cameras),
+            recorder=recorder,
+            janitor=janitor,
+            timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
         )
         # The recorder starts before the sensors so that a trigger at start-up finds it listening.
+        # The janitor starts before the recorder (room first), the timelapse after it (frames come from it).
         appliance.services = [
-            health, appliance.captive_portal, appliance.presence, appliance.recorder, appliance.sensors
+            health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
+            appliance.sensors,
         ]
         return appliance
 

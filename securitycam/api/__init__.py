@@ -15,7 +15,9 @@ from securitycam.api import (
     recording,
     sensors,
     settings,
+    storage,
     system,
+    timelapse,
 )
 
 # One per line, so that parts added in parallel merge without conflicts.
@@ -31,6 +33,8 @@ BLUEPRINTS = [
     bluetooth.bp,
     recording.bp,
     media.bp,
+    storage.bp,
+    timelapse.bp,
 ]
 
 

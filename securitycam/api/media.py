@@ -84,7 +84,7 @@ def snapshot_image():  # type: ignore[no-untyped-def]
 def delete_snapshot():  # type: ignore[no-untyped-def]
     body = parse_body(SnapshotPath)
     path = existing(archive.jailed(recordings_dir(), body.snapshot_path, archive.SNAPSHOT_PATTERN), "snapshot")
-    path.unlink()
+    appliance().janitor.media.delete_path(path)
     appliance().bus.publish(ARCHIVE_UPDATED, {"type": "snapshot", "path": str(path), "deleted": True})
     return jsonify(success=True)
 
@@ -135,14 +135,8 @@ def list_archive():  # type: ignore[no-untyped-def]
 def delete_clip():  # type: ignore[no-untyped-def]
     body = parse_body(ClipPath)
     video = existing(archive.jailed(recordings_dir(), body.path, archive.CLIP_PATTERN), "recording")
-    meta = clips.read_meta(video) or {}
-    clips.delete_with_sidecars(video)
-    events = appliance().events
-    event = events.get(meta["event_id"]) if isinstance(meta.get("event_id"), str) else None
-    if event is not None:
-        remaining = [clip for clip in event.data.get("clips", []) if clip != str(video)]
-        events.update(event.id, has_clip=bool(remaining), has_snapshot=bool(remaining),
-                      data={**event.data, "clips": remaining})
+    # With its sidecars, its row in the media index and its place in its event.
+    appliance().janitor.media.delete_path(video)
     appliance().bus.publish(ARCHIVE_UPDATED, {"type": "recording", "path": str(video), "deleted": True})
     return jsonify(success=True)
 
@@ -166,5 +160,9 @@ def new_count():  # type: ignore[no-untyped-def]
 @bp.get("/video")
 def stream_video():  # type: ignore[no-untyped-def]
     """A clip or timelapse, with HTTP Range so a browser can seek."""
-    path = existing(archive.jailed_any(query_path("path"), video_places()), "video")
+    return send_video(existing(archive.jailed_any(query_path("path"), video_places()), "video"))
+
+
+def send_video(path: Path):  # type: ignore[no-untyped-def]
+    """An mp4 with HTTP Range (206 partial content), ETag and Last-Modified."""
     return send_file(path, mimetype="video/mp4", conditional=True, max_age=3600)

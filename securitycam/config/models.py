@@ -45,9 +45,22 @@ class SensorSettings(Section):
     ignore_presence: bool = False
 
 
+class RetentionDays(Section):
+    """Days each kind of file is kept before the storage janitor deletes it; 0 keeps it until space runs short."""
+
+    clips: int = Field(0, ge=0, le=3650)
+    snapshots: int = Field(0, ge=0, le=3650)
+    timelapse: int = Field(0, ge=0, le=3650)
+    exports: int = Field(0, ge=0, le=3650)
+
+
 class StorageLimitSettings(Section):
+    """The storage janitor (``securitycam.storage.janitor``): with ``enabled`` it keeps the data
+    directory's filesystem at most ``max_percent`` full, deleting oldest first."""
+
     enabled: bool = True
     max_percent: int = Field(85, ge=10, le=95)
+    retention_days: RetentionDays = Field(default_factory=RetentionDays)
 
 
 class CaptivePortalSettings(Section):

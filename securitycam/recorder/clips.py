@@ -130,8 +130,3 @@ def read_meta(video: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def delete_with_sidecars(video: Path) -> None:
-    for path in (video, *(sidecar(video, suffix) for suffix in SIDECARS)):
-        path.unlink(missing_ok=True)

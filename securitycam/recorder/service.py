@@ -21,6 +21,7 @@ import math
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -102,6 +103,7 @@ class Recorder:
         self._reconfigure = False
         self._thread: threading.Thread | None = None
         self.kept_dir = paths.recordings / ".segments"
+        self._media_listeners: list[Callable[[Path, str | None], None]] = []
         events.on_open(self._event_opened)
         events.on_end(self._event_ended)
         settings.on_change(self._settings_changed)
@@ -199,6 +201,18 @@ class Recorder:
             if recorder is not None:
                 self._publish_state(recorder)
 
+    def on_media(self, listener: Callable[[Path, str | None], None]) -> None:
+        """Call ``listener(path, event_id)`` each time a clip or snapshot is complete on disk (in the
+        thread that wrote it; the storage janitor indexes the file and checks the space)."""
+        self._media_listeners.append(listener)
+
+    def _media_written(self, path: Path, event_id: str | None = None) -> None:
+        for listener in list(self._media_listeners):
+            try:
+                listener(path, event_id)
+            except Exception:
+                log.exception("media listener %r failed for %s", listener, path)
+
     def forget(self, event_id: str) -> None:
         """Make no clip for ``event_id`` (it was deleted); its footage leaves with the ring."""
         with self._lock:
@@ -254,6 +268,7 @@ class Recorder:
             raise RecorderError(500, f"no recent frame from camera {recorder.name!r} ({recorder.state})")
         target = clips.free_name(self._paths.recordings, self._clock.time(), prefix="snapshot", suffix=".jpg")
         write_atomic(target, frame)
+        self._media_written(target)
         self._bus.publish(ARCHIVE_UPDATED, {"type": "snapshot", "path": str(target), "camera": recorder.name})
         return target
 
@@ -357,6 +372,7 @@ class Recorder:
             log.error("event %s: making %s failed: %s", event.id, output.name, exc)
             return
         clip.clips.append(str(output))
+        self._media_written(output, event.id)
         self._events.update(event.id, has_clip=True, has_snapshot=True, data={**current.data, "clips": clip.clips})
         log.info("event %s: clip %s (%.1f s) in %.2f s", event.id, output.name, duration, time.monotonic() - begun)
         self._bus.publish(ARCHIVE_UPDATED, {"type": "recording", "path": str(output), "event_id": event.id,

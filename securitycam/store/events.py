@@ -221,6 +221,28 @@ class EventStore:
         )
         return [_from_row(row) for row in rows]
 
+    def remove_clips(self, removed: dict[str, set[str]]) -> None:
+        """Take deleted clip files (``{event_id: {path, ...}}``) out of their events' ``data["clips"]``.
+
+        One transaction for any number of events, so the janitor can drop thousands of clips at
+        once; an event left with no clip has neither clip nor snapshot any more.
+        """
+        ids = list(removed)
+        with self._db.transaction() as tx:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                rows = tx.execute(
+                    f"SELECT id, data FROM events WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
+                ).fetchall()
+                for row in rows:
+                    data = json.loads(row["data"])
+                    remaining = [clip for clip in data.get("clips", []) if clip not in removed[row["id"]]]
+                    tx.execute(
+                        "UPDATE events SET has_clip = ?, has_snapshot = ?, data = ? WHERE id = ?",
+                        (int(bool(remaining)), int(bool(remaining)), json.dumps({**data, "clips": remaining}),
+                         row["id"]),
+                    )
+
     def delete(self, event_id: str) -> bool:
         with self._db.transaction() as tx:
             return tx.execute("DELETE FROM events WHERE id = ?", (event_id,)).rowcount > 0

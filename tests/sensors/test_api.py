@@ -264,7 +264,7 @@ def test_a_spec_settings_file_is_migrated_on_load(tmp_path, hardware, monkeypatc
         appliance.settings.update({"StorageLimit": {"max_percent": 80}})
         saved = json.loads(settings_file.read_text())
         assert "Sensor" not in saved and saved["Sensors"][0]["gpio"] == 13
-        assert saved["StorageLimit"] == {"enabled": False, "max_percent": 80}
+        assert saved["StorageLimit"]["enabled"] is False and saved["StorageLimit"]["max_percent"] == 80
     finally:
         appliance.stop()
 

@@ -1,0 +1,268 @@
+"""The storage janitor: keeps the SD card from filling up, in an order the owner can predict.
+
+Each pass (every ``interval`` seconds, at once when a new file is written, and on
+``POST /storage/cleanup``):
+
+1. **Reconcile** (at start, then daily, and on a forced cleanup): the media index is made to match
+   the disk (:meth:`MediaIndex.reconcile`): files copied in are indexed, orphaned sidecars, leftovers
+   of interrupted writes and segment files the recorder no longer knows are deleted.
+2. **Age** (hourly): files older than ``StorageLimit.retention_days.<kind>`` days are deleted
+   (0 keeps a kind until space runs short).
+3. **Space**: one ``statvfs`` of the data directory; when more than ``max_percent`` is used, files
+   are deleted until it is not, kind by kind in :data:`SPACE_ORDER` (clips first: they are the bulk
+   and new ones keep coming; exports last: the owner made them on purpose), oldest first within a
+   kind. A clip goes with all of its sidecars.
+
+Never deleted: a locked file, a clip of an event still in progress, a clip of an event marked
+``retain_indefinitely``. With ``enabled`` off nothing of the owner's is deleted automatically (a
+forced cleanup still applies the limit and the retention days). When there is room a pass costs one
+``statvfs``. Each pass that deletes something publishes ``archive_updated`` (``type: "cleanup"``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from securitycam.bus import ARCHIVE_UPDATED, EventBus
+from securitycam.clock import Clock
+from securitycam.config import SettingsStore
+from securitycam.config.models import Settings, StorageLimitSettings
+from securitycam.paths import DataPaths
+from securitycam.storage.media import CLIPS, EXPORTS, KINDS, SNAPSHOTS, TIMELAPSE, MediaFile, MediaIndex
+from securitycam.store.db import Database
+from securitycam.system.health import OK, WARN, HealthMonitor
+from securitycam.system.host import DiskUsage, HostReader
+
+log = logging.getLogger(__name__)
+
+SPACE_ORDER = (CLIPS, SNAPSHOTS, TIMELAPSE, EXPORTS)
+HOUR = 3600.0
+DAY = 24 * HOUR
+# Files listed by name in a report; the counts and bytes always cover everything.
+REPORT_FILES = 100
+
+
+@dataclass
+class CleanupReport:
+    """What one pass did."""
+
+    time: float
+    forced: bool
+    usage_before: DiskUsage | None = None
+    usage_after: DiskUsage | None = None
+    deleted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    freed: int = 0
+    files: list[dict[str, Any]] = field(default_factory=list)
+    orphans: int = 0
+    stale: int = 0
+    indexed: int = 0
+    still_over: bool = False
+
+    @property
+    def deleted_count(self) -> int:
+        return sum(self.deleted.values()) + self.orphans + self.stale
+
+    def note(self, files: list[MediaFile], reason: str) -> None:
+        for item in files:
+            self.deleted[item.kind] += 1
+            if len(self.files) < REPORT_FILES:
+                self.files.append({"path": str(item.path), "kind": item.kind, "size": item.size, "reason": reason})
+
+    def to_dict(self) -> dict[str, Any]:
+        def usage(value: DiskUsage | None) -> dict[str, Any] | None:
+            return None if value is None else {"total": value.total, "used": value.used, "free": value.free,
+                                               "percent": value.percent}
+
+        return {
+            "time": self.time, "forced": self.forced, "deleted": self.deleted, "deleted_count": self.deleted_count,
+            "freed_bytes": self.freed, "files": self.files, "files_truncated": sum(self.deleted.values()) > len(
+                self.files), "orphaned_sidecars": self.orphans, "stale_files": self.stale, "indexed": self.indexed,
+            "still_over_limit": self.still_over, "usage_before": usage(self.usage_before),
+            "usage_after": usage(self.usage_after),
+        }
+
+
+class Janitor:
+    """A service of the appliance; :meth:`file_written` is the hook the recorder and timelapse call."""
+
+    def __init__(
+        self,
+        media: MediaIndex,
+        settings: SettingsStore,
+        host: HostReader,
+        paths: DataPaths,
+        db: Database,
+        bus: EventBus,
+        clock: Clock,
+        health: HealthMonitor | None = None,
+        interval: float = 60.0,
+    ) -> None:
+        self.media = media
+        self._settings = settings
+        self._host = host
+        self._paths = paths
+        self._db = db
+        self._bus = bus
+        self._clock = clock
+        self._health = health
+        self._full_alert = False
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_reconcile: float | None = None
+        self._last_age_check: float | None = None
+        self.last_report: CleanupReport | None = None
+        self.passes = 0
+        settings.on_change(self._settings_changed)
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._work, name="janitor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=30)
+
+    def file_written(self, path: Path, event_id: str | None = None) -> None:
+        """Index a file that is now complete, and check the space soon (the recorder's low-space report)."""
+        try:
+            self.media.register(path, event_id)
+        except Exception:
+            # The next reconcile indexes it; recording must never fail over bookkeeping.
+            log.exception("indexing %s failed", path)
+        self._wake.set()
+
+    def _settings_changed(self, old: Settings, new: Settings) -> None:
+        if old.StorageLimit != new.StorageLimit:
+            # New limits or retention days apply now, not at the next hourly check.
+            self._last_age_check = None
+            self._wake.set()
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.run()
+            except Exception:
+                log.exception("storage janitor pass failed")
+            self._wake.wait(self._interval)
+            self._wake.clear()
+
+    def usage(self) -> DiskUsage:
+        return self._host.disk_usage(self._paths.root)
+
+    def run(self, force: bool = False) -> CleanupReport:
+        """One pass (see the module's description); ``force`` does every step now, even when disabled."""
+        with self._lock:
+            now = self._clock.time()
+            limits = self._settings.get().StorageLimit
+            report = CleanupReport(time=now, forced=force)
+            if force or self._last_reconcile is None or now - self._last_reconcile >= DAY:
+                self._reconcile(report)
+                self._last_reconcile = now
+            if limits.enabled or force:
+                if force or self._last_age_check is None or now - self._last_age_check >= HOUR:
+                    self._apply_retention(limits, now, report)
+                    self._last_age_check = now
+                report.usage_before = self.usage()
+                report.usage_after = self._free_space(limits, report.usage_before, report)
+            # Only a limit the janitor enforces on its own can be "stuck" (a forced cleanup reports it).
+            self._alert_full(limits.enabled and report.still_over, report.usage_after, limits)
+            self.passes += 1
+            # Status shows the last pass that did something, not the thousands of quiet ones since.
+            if force or report.deleted_count or report.indexed or self.last_report is None:
+                self.last_report = report
+        if report.deleted_count:
+            log.info("storage: deleted %s, %d orphaned sidecars, %d stale files; freed %d bytes",
+                     report.deleted, report.orphans, report.stale, report.freed)
+            self._bus.publish(ARCHIVE_UPDATED, {"type": "cleanup", "deleted": report.deleted,
+                                                "freed_bytes": report.freed, "forced": force})
+        return report
+
+    def _reconcile(self, report: CleanupReport) -> None:
+        segments = {row["path"] for row in self._db.query("SELECT path FROM recorder_segments")}
+        done = self.media.reconcile(segments)
+        report.indexed = done.indexed
+        report.orphans, report.stale = len(done.orphans), len(done.stale)
+        report.freed += done.freed
+
+    def _apply_retention(self, limits: StorageLimitSettings, now: float, report: CleanupReport) -> None:
+        for kind in KINDS:
+            days = getattr(limits.retention_days, kind)
+            if days <= 0:
+                continue
+            for batch in self.media.deletable(kind, before=now - days * DAY):
+                report.freed += self.media.delete(batch)
+                report.note(batch, f"older than {days} days")
+
+    def _free_space(self, limits: StorageLimitSettings, usage: DiskUsage, report: CleanupReport) -> DiskUsage:
+        """Delete oldest first, kind by kind, until at most ``max_percent`` is used; the usage after."""
+        for _attempt in range(3):
+            excess = usage.used - usage.total * limits.max_percent // 100
+            if excess <= 0:
+                return usage
+            deleted_any = False
+            for kind in SPACE_ORDER:
+                for batch in self.media.deletable(kind):
+                    chosen = []
+                    for item in batch:
+                        chosen.append(item)
+                        excess -= item.size
+                        if excess <= 0:
+                            break
+                    report.freed += self.media.delete(chosen)
+                    report.note(chosen, f"over {limits.max_percent} % used")
+                    deleted_any = True
+                    if excess <= 0:
+                        break
+                if excess <= 0:
+                    break
+            # The index's sizes are what we expect to free; the disk says what we did.
+            usage = self.usage()
+            if not deleted_any:
+                break
+        report.still_over = usage.used > usage.total * limits.max_percent // 100
+        if report.still_over:
+            log.warning("storage: %.1f %% used, over the %d %% limit, and nothing more may be deleted",
+                        usage.percent, limits.max_percent)
+        return usage
+
+    def _alert_full(self, full: bool, usage: DiskUsage | None, limits: StorageLimitSettings) -> None:
+        """A ``storage_limit`` health alert (SSE ``system_alert``) while what is left may not be deleted."""
+        if self._health is None or full == self._full_alert:
+            return
+        self._full_alert = full
+        message = ""
+        if full and usage is not None:
+            message = (f"{usage.percent} % used, over the {limits.max_percent} % limit; "
+                       "the rest is locked, retained or still recording")
+        self._health.set_alert("storage_limit", WARN if full else OK, message)
+
+    def status(self) -> dict[str, Any]:
+        limits = self._settings.get().StorageLimit
+        usage = self.usage()
+        by_kind = self.media.bytes_by_kind()
+        cache = self._db.query_one("SELECT coalesce(sum(size), 0) AS bytes, count(*) AS files FROM recorder_segments")
+        by_kind["cache"] = {"bytes": int(cache["bytes"]), "files": int(cache["files"])} if cache else {
+            "bytes": 0, "files": 0}
+        return {
+            "enabled": limits.enabled,
+            "max_percent": limits.max_percent,
+            "retention_days": limits.retention_days.model_dump(),
+            "total": usage.total,
+            "used": usage.used,
+            "free": usage.free,
+            "percent": usage.percent,
+            "over_limit": usage.used > usage.total * limits.max_percent // 100,
+            "by_kind": by_kind,
+            "order": list(SPACE_ORDER),
+            "last_cleanup": self.last_report.to_dict() if self.last_report else None,
+        }
