@@ -11,8 +11,12 @@ def _serve(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     if args.dev:
+        import logging
+
         from securitycam.app import create_app
 
+        # werkzeug's request log prints query strings, and EventSource sends its token in one.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app = create_app(data_dir)
         try:
             app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
