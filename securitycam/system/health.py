@@ -24,6 +24,7 @@ import psutil
 
 from securitycam.bus import SYSTEM_ALERT, SYSTEM_INFO, EventBus
 from securitycam.system.host import HostReader
+from securitycam.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,10 @@ class HealthMonitor:
         self._host = host
         self._data_dir = data_dir
         self._bus = bus
-        self._interval = interval
         self._lock = threading.Lock()
         self._levels: dict[str, str] = {}
         self._extra: dict[str, tuple[str, str]] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = PeriodicWorker("health-monitor", self._tick, interval, immediately=True)
 
     def readings(self) -> dict[str, Any]:
         throttled = self._host.throttled()
@@ -109,16 +108,6 @@ class HealthMonitor:
             self._bus.publish(SYSTEM_ALERT, {**state, "changed": changed})
         return state
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="health-monitor", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
-
     def publish_snapshot(self, state: dict[str, Any]) -> None:
         self._bus.publish(SYSTEM_INFO, {
             "cpu_percent": psutil.cpu_percent(interval=None),
@@ -128,13 +117,13 @@ class HealthMonitor:
             "overall": state["overall"],
         })
 
-    def _run(self) -> None:
-        while True:
-            try:
-                state = self.check()
-                if self._bus.subscriber_count:
-                    self.publish_snapshot(state)
-            except Exception:
-                log.exception("health check failed")
-            if self._stop.wait(self._interval):
-                return
+    def start(self) -> None:
+        self._worker.start()
+
+    def stop(self) -> None:
+        self._worker.stop(timeout=5)
+
+    def _tick(self) -> None:
+        state = self.check()
+        if self._bus.subscriber_count:
+            self.publish_snapshot(state)
