@@ -36,6 +36,7 @@ from securitycam.storage.media import CLIPS, EXPORTS, KINDS, SNAPSHOTS, TIMELAPS
 from securitycam.store.db import Database
 from securitycam.system.health import OK, WARN, HealthMonitor
 from securitycam.system.host import DiskUsage, HostReader
+from securitycam.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +111,8 @@ class Janitor:
         self._clock = clock
         self._health = health
         self._full_alert = False
-        self._interval = interval
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = PeriodicWorker("janitor", self.run, interval, immediately=True)
         self._last_reconcile: float | None = None
         self._last_age_check: float | None = None
         self.last_report: CleanupReport | None = None
@@ -122,15 +120,10 @@ class Janitor:
         settings.on_change(self._settings_changed)
 
     def start(self) -> None:
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._work, name="janitor", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=30)
+        self._worker.stop()
 
     def file_written(self, path: Path, event_id: str | None = None) -> None:
         """Index a file that is now complete, and check the space soon (the recorder's low-space report)."""
@@ -139,22 +132,13 @@ class Janitor:
         except Exception:
             # The next reconcile indexes it; recording must never fail over bookkeeping.
             log.exception("indexing %s failed", path)
-        self._wake.set()
+        self._worker.wake()
 
     def _settings_changed(self, old: Settings, new: Settings) -> None:
         if old.StorageLimit != new.StorageLimit:
             # New limits or retention days apply now, not at the next hourly check.
             self._last_age_check = None
-            self._wake.set()
-
-    def _work(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.run()
-            except Exception:
-                log.exception("storage janitor pass failed")
-            self._wake.wait(self._interval)
-            self._wake.clear()
+            self._worker.wake()
 
     def usage(self) -> DiskUsage:
         return self._host.disk_usage(self._paths.root)
