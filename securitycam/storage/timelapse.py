@@ -31,6 +31,7 @@ from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
 from securitycam.recorder.archive import iso
 from securitycam.recorder.clips import sidecar
+from securitycam.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -114,12 +115,10 @@ class Timelapse:
         self._bus = bus
         self._clock = clock
         self._on_video = on_video
-        self._tick = tick
         self.frames_dir = paths.timelapse / "frames"
         self._lock = threading.Lock()
         self._stitch_lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = PeriodicWorker("timelapse", self.step, tick)
         self._stitcher: threading.Thread | None = None
         self._stitch_again = False
         self._day = day_of(clock.time())
@@ -133,23 +132,14 @@ class Timelapse:
     def start(self) -> None:
         self.frames_dir.mkdir(parents=True, exist_ok=True)
         self._load_day(day_of(self._clock.time()))
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._work, name="timelapse", daemon=True)
-        self._thread.start()
+        self._worker.start()
         self.stitch_soon()
 
     def stop(self) -> None:
-        self._stopping.set()
-        for thread in (self._thread, self._stitcher):
-            if thread is not None:
-                thread.join(timeout=30)
-
-    def _work(self) -> None:
-        while not self._stopping.wait(self._tick):
-            try:
-                self.step()
-            except Exception:
-                log.exception("timelapse step failed")
+        self._worker.stop()
+        stitcher = self._stitcher
+        if stitcher is not None:
+            stitcher.join(timeout=30)
 
     def _load_day(self, day: str) -> None:
         """The day's count and last capture, from its frames on disk (so a restart loses neither)."""
@@ -218,7 +208,7 @@ class Timelapse:
     def _stitch_all(self) -> None:
         while True:
             for day in self.unstitched_days():
-                if self._stopping.is_set():
+                if self._worker.stopping:
                     return
                 try:
                     self.stitch_day(day)
