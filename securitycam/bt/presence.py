@@ -33,6 +33,7 @@ from securitycam.config.models import Settings
 from securitycam.store import Database
 from securitycam.store.db import register_schema
 from securitycam.system.health import OK, WARN, HealthMonitor
+from securitycam.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +108,8 @@ class PresenceMonitor:
         self._health = health
         self._lock = threading.RLock()
         self._listeners: list[PresenceListener] = []
-        self._wake = threading.Event()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
+        # A change to the Bluetooth settings wakes the loop: the new period applies at once.
+        self._worker = PeriodicWorker("bt-presence", self.poll, lambda: settings.get().Bluetooth.poll_seconds)
         self._adapter_problem: str | None = None
         self._enabled = settings.get().Bluetooth.presence_enabled
         self._devices = self._load()
@@ -227,29 +227,11 @@ class PresenceMonitor:
 
     # -- service ---------------------------------------------------------------------------------
     def start(self) -> None:
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="bt-presence", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=15)
-            self._thread = None
+        self._worker.stop(timeout=15)
         self.adapter.close()
-
-    def _run(self) -> None:
-        while True:
-            # A change to the Bluetooth settings wakes the loop: the new period applies at once.
-            self._wake.wait(self._settings.get().Bluetooth.poll_seconds)
-            self._wake.clear()
-            if self._stopping:
-                return
-            try:
-                self.poll()
-            except Exception:
-                log.exception("presence check failed")
 
     # -- plumbing --------------------------------------------------------------------------------
     def _load(self) -> dict[str, TrackedDevice]:
@@ -296,7 +278,7 @@ class PresenceMonitor:
 
     def _settings_changed(self, old: Settings, new: Settings) -> None:
         if new.Bluetooth != old.Bluetooth:
-            self._wake.set()
+            self._worker.wake()
         with self._lock:
             was_home = self.anyone_home()
             self._enabled = new.Bluetooth.presence_enabled
