@@ -38,6 +38,7 @@ from securitycam.recorder.mediamtx import MediaMTX
 from securitycam.recorder.segments import Segment, SegmentIndex
 from securitycam.store import Database
 from securitycam.store.events import Event, EventStore
+from securitycam.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -92,16 +93,13 @@ class Recorder:
         self._bus = bus
         self._clock = clock or Clock()
         self.mediamtx = mediamtx
-        self._tick = tick
         self._backoff = backoff
         self.index = SegmentIndex(db)
         self.cameras: dict[str, CameraRecorder] = {}
         self._pending: dict[str, PendingClip] = {}
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
+        self._worker = PeriodicWorker("recorder", self._work_step, tick)
         self._reconfigure = False
-        self._thread: threading.Thread | None = None
         self.kept_dir = paths.recordings / ".segments"
         self._media_listeners: list[Callable[[Path, str | None], None]] = []
         events.on_open(self._event_opened)
@@ -111,18 +109,13 @@ class Recorder:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._stopping.clear()
         self._reconfigure = False
         self._start_cameras()
         self._resume_events()
-        self._thread = threading.Thread(target=self._work, name="recorder", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=30)
+        self._worker.stop()
         self._stop_cameras()
         if self.mediamtx is not None:
             self.mediamtx.stop()
@@ -176,7 +169,7 @@ class Recorder:
     def _settings_changed(self, old: Settings, new: Settings) -> None:
         if old.Cameras != new.Cameras or old.MediaMTX != new.MediaMTX:
             self._reconfigure = True
-            self._wake.set()
+            self._worker.wake()
 
     # -- the event interface ------------------------------------------------------------------
 
@@ -187,7 +180,7 @@ class Recorder:
         camera = recorder.camera
         with self._lock:
             self._pending[event.id] = PendingClip(event, camera, event.start_time - camera.pre_capture)
-        self._wake.set()
+        self._worker.wake()
         self._publish_state(recorder)
 
     def _event_ended(self, event: Event) -> None:
@@ -196,7 +189,7 @@ class Recorder:
             if pending is not None:
                 pending.end = event.end_time
         if pending is not None:
-            self._wake.set()
+            self._worker.wake()
             recorder = self.cameras.get(event.camera)
             if recorder is not None:
                 self._publish_state(recorder)
@@ -289,20 +282,12 @@ class Recorder:
 
     # -- the worker -------------------------------------------------------------------------------
 
-    def _work(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait(self._tick)
-            self._wake.clear()
-            if self._stopping.is_set():
-                break
-            try:
-                if self._reconfigure:
-                    self._reconfigure = False
-                    self._stop_cameras()
-                    self._start_cameras()
-                self.step()
-            except Exception:
-                log.exception("recorder step failed")
+    def _work_step(self) -> None:
+        if self._reconfigure:
+            self._reconfigure = False
+            self._stop_cameras()
+            self._start_cameras()
+        self.step()
 
     def step(self) -> None:
         """One round of watchdog, clip making and retention (the worker calls it every tick)."""
