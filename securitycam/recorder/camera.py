@@ -8,7 +8,7 @@ with no polling.
 
 Wall-clock times: ffmpeg reports each segment's range on the stream's own clock. The offset to
 wall time is the smallest ``now - end`` seen during the run (the report comes just after the end,
-so the smallest delay is the truest).
+so the smallest delay is the truest), and a segment never starts before the previous one ended.
 """
 
 from __future__ import annotations
@@ -145,7 +145,12 @@ class CameraRecorder:
             return
         now = self._clock.time()
         self._offset = now - end if self._offset is None else min(self._offset, now - end)
-        wall_start, wall_end = start + self._offset, end + self._offset
+        # The offset estimate only improves (shrinks) during a run; that must not make a segment
+        # start before the one it follows, or clips cut at segment boundaries would overlap.
+        wall_start = start + self._offset
+        if self.last_segment_end is not None:
+            wall_start = max(wall_start, self.last_segment_end)
+        wall_end = max(end + self._offset, wall_start)
         if self._gap_since is not None:
             self._index.add_gap(self.name, self._gap_since, wall_start, self._gap_reason or "ffmpeg exited")
             self._gap_since, self._gap_reason = None, ""

@@ -158,3 +158,4 @@ def test_a_sensor_trigger_over_http_becomes_a_clip(live: Live):
     listing = client.get("/archive").json
     assert any(item["path"] == path for item in listing["items"])
     assert live.appliance.events.get(event_id).has_clip
+
