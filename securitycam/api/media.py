@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict
 
 from securitycam.api.common import ApiError, appliance, parse_body
 from securitycam.api.recording import CameraChoice, call, recorder
-from securitycam.bus import ARCHIVE_UPDATED
 from securitycam.recorder import archive, clips
 
 bp = Blueprint("media", __name__)
@@ -84,8 +83,7 @@ def snapshot_image():  # type: ignore[no-untyped-def]
 def delete_snapshot():  # type: ignore[no-untyped-def]
     body = parse_body(SnapshotPath)
     path = existing(archive.jailed(recordings_dir(), body.snapshot_path, archive.SNAPSHOT_PATTERN), "snapshot")
-    appliance().janitor.media.delete_path(path)
-    appliance().bus.publish(ARCHIVE_UPDATED, {"type": "snapshot", "path": str(path), "deleted": True})
+    appliance().janitor.delete(path, "snapshot")
     return jsonify(success=True)
 
 
@@ -135,9 +133,7 @@ def list_archive():  # type: ignore[no-untyped-def]
 def delete_clip():  # type: ignore[no-untyped-def]
     body = parse_body(ClipPath)
     video = existing(archive.jailed(recordings_dir(), body.path, archive.CLIP_PATTERN), "recording")
-    # With its sidecars, its row in the media index and its place in its event.
-    appliance().janitor.media.delete_path(video)
-    appliance().bus.publish(ARCHIVE_UPDATED, {"type": "recording", "path": str(video), "deleted": True})
+    appliance().janitor.delete(video, "recording")
     return jsonify(success=True)
 
 

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict
 from securitycam.api.common import appliance, json_object, parse_body
 from securitycam.api.media import existing, query_path, send_video
 from securitycam.api.storage import validated
-from securitycam.bus import ARCHIVE_UPDATED
 from securitycam.config.models import TimelapseSettings
 from securitycam.recorder import archive
 from securitycam.recorder.clips import sidecar
@@ -87,6 +86,5 @@ def video():  # type: ignore[no-untyped-def]
 def delete():  # type: ignore[no-untyped-def]
     """Only ``timelapse_*.mp4`` inside the timelapse directory; its thumbnail goes with it."""
     path = named_video(parse_body(TimelapsePath).path)
-    appliance().janitor.media.delete_path(path)
-    appliance().bus.publish(ARCHIVE_UPDATED, {"type": "timelapse", "path": str(path), "deleted": True})
+    appliance().janitor.delete(path, "timelapse")
     return jsonify(success=True)

@@ -125,6 +125,12 @@ class Janitor:
     def stop(self) -> None:
         self._worker.stop()
 
+    def delete(self, path: Path, kind: str) -> None:
+        """Delete an archived file the owner chose (with its sidecars, index row and place in its
+        event) and tell the dashboards (SSE ``archive_updated`` with ``deleted``)."""
+        self.media.delete_path(path)
+        self._bus.publish(ARCHIVE_UPDATED, {"type": kind, "path": str(path), "deleted": True})
+
     def file_written(self, path: Path, event_id: str | None = None) -> None:
         """Index a file that is now complete, and check the space soon (the recorder's low-space report)."""
         try:
