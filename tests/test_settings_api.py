@@ -153,3 +153,15 @@ def test_killing_a_writer_mid_write_leaves_a_valid_file(tmp_path):
         store = SettingsStore(path)
         assert store.problems == []
         assert not list(tmp_path.glob(".settings.json.*.tmp"))
+
+
+def test_shared_settings_are_read_only_and_change_through_the_store(appliance):
+    shared = appliance.settings.get()
+    assert appliance.settings.get() is shared  # no copy per read
+    with pytest.raises(TypeError):
+        shared.StorageLimit.max_percent = 50
+    with pytest.raises(TypeError):
+        shared.Cameras[0].fps = 1
+    appliance.settings.modify(lambda draft: setattr(draft.StorageLimit, "max_percent", 50))
+    assert shared.StorageLimit.max_percent == 85  # what a reader already holds does not move under it
+    assert appliance.settings.get().StorageLimit.max_percent == 50
