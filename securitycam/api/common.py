@@ -86,6 +86,21 @@ def json_object(optional: bool = False) -> dict[str, Any]:
     return data
 
 
+def query_int(name: str, default: int, low: int, high: int | None = None) -> int:
+    """The whole-number query parameter ``name`` (``default`` when absent); a 400 names it otherwise."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ApiError(400, f"{name}: must be an integer", field=name) from exc
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ApiError(400, f"{name}: must be {bounds}", field=name)
+    return value
+
+
 def parse_body(model: type[M], optional: bool = False) -> M:
     """Validate the JSON body against ``model``; a 400 names the first field that fails."""
     data = json_object(optional=optional)

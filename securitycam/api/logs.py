@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from securitycam.api.common import ApiError, appliance
+from securitycam.api.common import ApiError, appliance, query_int
 from securitycam.system import logs
 
 bp = Blueprint("logs", __name__, url_prefix="/logs")
 
 
 def _query() -> dict[str, object]:
-    raw_limit = request.args.get("limit", str(logs.DEFAULT_LIMIT))
-    try:
-        limit = int(raw_limit)
-    except ValueError as exc:
-        raise ApiError(400, "limit must be a whole number", field="limit") from exc
-    if limit < 1:
-        raise ApiError(400, "limit must be at least 1", field="limit")
+    limit = query_int("limit", logs.DEFAULT_LIMIT, 1)
     level = request.args.get("level") or None
     if level and level.upper() not in logs.LEVELS:
         raise ApiError(400, f"level must be one of {', '.join(logs.LEVELS)}", field="level")

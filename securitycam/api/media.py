@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Blueprint, jsonify, request, send_file
 from pydantic import BaseModel, ConfigDict
 
-from securitycam.api.common import ApiError, appliance, parse_body
+from securitycam.api.common import ApiError, appliance, parse_body, query_int
 from securitycam.api.recording import CameraChoice, call, recorder
 from securitycam.recorder import archive, clips
 
@@ -105,24 +105,11 @@ def sprite(name: str | None = None):  # type: ignore[no-untyped-def]
     return clip_sidecar(".sprite.jpg", "sprite", name)
 
 
-def int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ApiError(400, f"{name}: must be an integer", field=name) from exc
-    if not low <= value <= high:
-        raise ApiError(400, f"{name}: must be between {low} and {high}", field=name)
-    return value
-
-
 @bp.get("/archive")
 def list_archive():  # type: ignore[no-untyped-def]
     """Clips newest first, ``page`` (from 1) of ``per_page``, with meta, thumbnail and sprite."""
-    page = int_arg("page", 1, 1, 100_000)
-    per_page = int_arg("per_page", 20, 1, 200)
+    page = query_int("page", 1, 1, 100_000)
+    per_page = query_int("per_page", 20, 1, 200)
     entries = archive.scan(recordings_dir(), archive.CLIP_PATTERN)
     chosen = entries[(page - 1) * per_page: page * per_page]
     return jsonify(items=[archive.describe_clip(entry) for entry in chosen], total=len(entries),
