@@ -101,14 +101,19 @@ def query_int(name: str, default: int, low: int, high: int | None = None) -> int
     return value
 
 
-def parse_body(model: type[M], optional: bool = False) -> M:
-    """Validate the JSON body against ``model``; a 400 names the first field that fails."""
-    data = json_object(optional=optional)
+def validate(model: type[M], data: Any, strict: bool | None = None) -> M:
+    """``data`` checked against ``model`` (``strict=True``: no ``"5"`` for 5, no ``true`` for 1; ``None``
+    keeps the model's own strictness, e.g. a ``StrictBool`` field); a 400 names the first field that fails."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=strict)
     except ValidationError as exc:
         field, message = describe_validation(exc)
         raise ApiError(400, message, field=field) from exc
+
+
+def parse_body(model: type[M], optional: bool = False) -> M:
+    """Validate the JSON body against ``model``; a 400 names the first field that fails."""
+    return validate(model, json_object(optional=optional))
 
 
 def install_error_handlers(app: Flask) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, jsonify
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictBool
 
-from securitycam.api.common import ApiError, appliance, describe_validation, json_object, parse_body
+from securitycam.api.common import ApiError, appliance, json_object, parse_body, validate
 from securitycam.api.media import existing
 from securitycam.bus import ARCHIVE_UPDATED
 from securitycam.config.models import StorageLimitSettings
@@ -31,15 +31,6 @@ class LockRequest(BaseModel):
 
 def janitor() -> Janitor:
     return appliance().janitor
-
-
-def validated(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    """``data`` checked strictly against ``model`` (no ``"5"`` for 5, no ``true`` for 1); 400 naming the field."""
-    try:
-        return model.model_validate(data, strict=True)
-    except ValidationError as exc:
-        field, message = describe_validation(exc)
-        raise ApiError(400, message, field=field) from exc
 
 
 def clamped_percent(value: Any) -> int:
@@ -66,7 +57,7 @@ def configure():  # type: ignore[no-untyped-def]
         merged["max_percent"] = clamped_percent(body["max_percent"])
     if isinstance(body.get("retention_days"), dict):
         merged["retention_days"] = {**current["retention_days"], **body["retention_days"]}
-    limits = validated(StorageLimitSettings, merged)
+    limits = validate(StorageLimitSettings, merged, strict=True)
     appliance().settings.update({"StorageLimit": limits.model_dump()})
     return jsonify(success=True, **limits.model_dump(),
                    clamped="max_percent" in body and limits.max_percent != body["max_percent"])

@@ -6,9 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from pydantic import BaseModel, ConfigDict
 
-from securitycam.api.common import appliance, json_object, parse_body
+from securitycam.api.common import appliance, json_object, parse_body, validate
 from securitycam.api.media import existing, query_path, send_video
-from securitycam.api.storage import validated
 from securitycam.config.models import TimelapseSettings
 from securitycam.recorder import archive
 from securitycam.recorder.clips import sidecar
@@ -42,7 +41,7 @@ def configure():  # type: ignore[no-untyped-def]
     (``original``, ``640:480``, ``320:240``); a value outside its range is a 400 naming it."""
     body = json_object()
     current = appliance().settings.get().Timelapse.model_dump()
-    config = validated(TimelapseSettings, {**current, **body})
+    config = validate(TimelapseSettings, {**current, **body}, strict=True)
     appliance().settings.update({"Timelapse": config.model_dump()})
     return status_response(success=True)
 
