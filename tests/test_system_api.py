@@ -16,6 +16,7 @@ def test_system_info(client, sysroot):
     assert body["model"] == "Raspberry Pi Zero 2 W Rev 1.0"
     assert body["is_raspberry_pi"] is True
     assert {"hostname", "ip_addresses", "os", "python", "version", "uptime_seconds"} <= set(body)
+    assert body["camera_sources"] == {"cam": "synthetic"}
 
 
 def test_system_stats(client, sysroot, disk):

@@ -40,7 +40,9 @@ def _later(delay: float, command: list[str]) -> None:
 @bp.get("/system_info")
 def info():  # type: ignore[no-untyped-def]
     a = appliance()
-    return jsonify(system_info(a.host, a.git, camera_mode="picamera" if a.on_pi else "synthetic"))
+    # What the cameras really record from (settings), not a guess from the board.
+    sources = {camera.name: camera.source for camera in a.settings.get().Cameras}
+    return jsonify(system_info(a.host, a.git, camera_sources=sources))
 
 
 @bp.get("/system_stats")

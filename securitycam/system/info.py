@@ -85,7 +85,7 @@ def _ip_addresses() -> list[str]:
     return found
 
 
-def system_info(host: HostReader, git: GitInfo, camera_mode: str) -> dict[str, Any]:
+def system_info(host: HostReader, git: GitInfo, camera_sources: dict[str, str]) -> dict[str, Any]:
     return {
         "hostname": socket.gethostname(),
         "ip_addresses": _ip_addresses(),
@@ -94,7 +94,7 @@ def system_info(host: HostReader, git: GitInfo, camera_mode: str) -> dict[str, A
         "os": platform.platform(),
         "python": platform.python_version(),
         "version": __version__,
-        "camera_mode": camera_mode,
+        "camera_sources": camera_sources,
         "uptime_seconds": round(time.time() - psutil.boot_time()),
         **git.deploy_info(),
     }
