@@ -9,7 +9,7 @@ from securitycam.api import (
     auth,
     bluetooth,
     events,
-    frigate_auth,
+    frigate,
     logs,
     media,
     recording,
@@ -24,7 +24,6 @@ from securitycam.api import (
 BLUEPRINTS = [
     auth.bp,
     accounts.bp,
-    frigate_auth.bp,
     settings.bp,
     events.bp,
     system.bp,
@@ -35,6 +34,7 @@ BLUEPRINTS = [
     media.bp,
     storage.bp,
     timelapse.bp,
+    *frigate.BLUEPRINTS,
 ]
 
 
