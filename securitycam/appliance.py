@@ -26,6 +26,7 @@ from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
 from securitycam.recorder.mediamtx import MediaMTX
 from securitycam.sensors.manager import SensorManager, use_mock_sensor
+from securitycam.sensors.simulated import SimulatedPins
 from securitycam.storage.janitor import Janitor
 from securitycam.storage.media import MediaIndex
 from securitycam.storage.timelapse import Timelapse
@@ -55,7 +56,8 @@ class Hardware:
     runner: CommandRunner | None = None
     host: HostReader | None = None
     clock: Clock | None = None
-    # gpiozero's pin factory; resolved to None on a Pi (gpiozero's default, lgpio), mock pins elsewhere.
+    # gpiozero's pin factory; resolved to None on a Pi (gpiozero's default, lgpio), simulated pins
+    # resting at their sensor's idle level elsewhere.
     pin_factory: Factory | None = None
     bluetooth: BluetoothAdapter | None = None
     # False leaves the cameras idle (no ffmpeg): for tests of parts that need no footage.
@@ -73,9 +75,7 @@ class Hardware:
         bluetooth = self.bluetooth or (demo_adapter(runner) if demo else BluetoothAdapter(runner))
         pin_factory = self.pin_factory
         if pin_factory is None and not on_pi:
-            from gpiozero.pins.mock import MockFactory
-
-            pin_factory = MockFactory()
+            pin_factory = SimulatedPins()
         return Hardware(
             runner=runner,
             host=host,
