@@ -53,7 +53,8 @@ def test_an_extra_is_installed_once_and_again_after_pyproject_changes(tmp_path):
     assert installs(calls) == ["-m pip install --quiet -e .[pi]"]
     ensure_venv(project, venv, "dev")  # the plain install does not satisfy an extra
     assert installs(calls)[-1] == "-m pip install --quiet -e .[dev]"
-    (project / "pyproject.toml").touch()  # newer than every stamp
+    later = time.time() + 60  # newer than every stamp, whatever the filesystem's time granularity
+    os.utime(project / "pyproject.toml", (later, later))
     ensure_venv(project, venv, "")
     assert installs(calls)[-1] == "-m pip install --quiet -e ."
     assert len(installs(calls)) == 3
