@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from securitycam.paths import PathRefused, resolve_inside
+from securitycam.paths import PathRefused, entries_inside, resolve_inside
 
 API_LOG_NAME = "api.log"
 API_LOG_BYTES = 1024 * 1024
@@ -64,9 +65,16 @@ def setup_logging(logs_dir: Path, level: int = logging.INFO) -> logging.Handler:
     return handler
 
 
-def _newest_first(directory: Path, pattern: str) -> list[Path]:
-    files = [p for p in directory.glob(pattern) if p.is_file()]
-    return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+def _files(directory: Path, pattern: str = "*") -> list[tuple[Path, os.stat_result]]:
+    """The files of ``directory`` matching ``pattern`` that stay inside it, with their stat, newest first."""
+    found = []
+    for entry in entries_inside(directory, pattern):
+        try:
+            if entry.is_file():
+                found.append((Path(entry.path), entry.stat()))
+        except OSError:
+            continue
+    return sorted(found, key=lambda item: item[1].st_mtime, reverse=True)
 
 
 def _parse(lines: list[str], line_re: re.Pattern[str], levels: dict[str, str] | None,
@@ -89,7 +97,7 @@ def _read_entries(directory: Path, pattern: str, line_re: re.Pattern[str], level
     wanted_level = level.upper() if level else None
     needle = search.lower() if search else None
     found: list[LogEntry] = []
-    for path in _newest_first(directory, pattern):
+    for path, _stat in _files(directory, pattern):
         try:
             lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
@@ -120,18 +128,16 @@ def read_mediamtx_log(logs_dir: Path, limit: int = DEFAULT_LIMIT, level: str | N
 def list_script_logs(logs_dir: Path) -> list[dict[str, object]]:
     """Every log file in every subfolder but the parsed ones, newest first."""
     found: list[tuple[float, dict[str, object]]] = []
-    if not logs_dir.is_dir():
-        return []
-    for category in sorted(p for p in logs_dir.iterdir() if p.is_dir() and p.name not in PARSED_CATEGORIES):
-        for path in category.iterdir():
-            if path.is_file() and not path.name.startswith("."):
-                stat = path.stat()
-                found.append((stat.st_mtime, {
-                    "name": f"{category.name}/{path.name}",
-                    "size": stat.st_size,
-                    "category": category.name,
-                    "mtime": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
-                }))
+    for category in entries_inside(logs_dir):
+        if category.name in PARSED_CATEGORIES or not category.is_dir():
+            continue
+        for path, stat in _files(Path(category.path)):
+            found.append((stat.st_mtime, {
+                "name": f"{category.name}/{path.name}",
+                "size": stat.st_size,
+                "category": category.name,
+                "mtime": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
+            }))
     found.sort(key=lambda item: item[0], reverse=True)
     return [entry for _, entry in found]
 
