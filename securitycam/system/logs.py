@@ -3,6 +3,10 @@
 The API logs to ``logs/api/api.log``, rotated at 1 MiB with four old files kept, so logging can
 never take more than 5 MiB of an SD card. Entries are one line each, ``<ISO time> <LEVEL>
 <logger>: <message>``; continuation lines (tracebacks) belong to the entry above them.
+
+Credentials in URLs (a camera's ``rtsp://user:password@...``) are masked in what we log, and in
+every log shown to a client: ffmpeg and MediaMTX write their own files and quote the URLs they
+fail to open. Masking comes before a ``search`` filter, so a search cannot test a guessed password.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from securitycam.config.credentials import redact
 from securitycam.paths import PathRefused, entries_inside, resolve_inside
 
 API_LOG_NAME = "api.log"
@@ -45,6 +50,9 @@ class LogEntry:
 class _IsoFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 def setup_logging(logs_dir: Path, level: int = logging.INFO) -> logging.Handler:
@@ -81,7 +89,7 @@ def _parse(lines: list[str], line_re: re.Pattern[str], levels: dict[str, str] | 
            default_source: str) -> Iterator[LogEntry]:
     """Entries of one file, newest first; unparsable lines attach to the entry above them."""
     entries: list[LogEntry] = []
-    for line in lines:
+    for line in map(redact, lines):
         match = line_re.match(line)
         if match:
             ts, level, source, message = match.groups()
@@ -140,6 +148,11 @@ def list_script_logs(logs_dir: Path) -> list[dict[str, object]]:
             }))
     found.sort(key=lambda item: item[0], reverse=True)
     return [entry for _, entry in found]
+
+
+def read_script_log(path: Path) -> str:
+    """A script log's text as a client may see it (credentials in URLs masked)."""
+    return redact(path.read_text(encoding="utf-8", errors="replace"))
 
 
 def script_log_path(logs_dir: Path, category: str, name: str) -> Path:
