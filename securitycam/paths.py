@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,9 +111,22 @@ def resolve_inside(base: Path, name: str | os.PathLike[str]) -> Path:
     return resolved
 
 
-def inside(base: Path, name: str | os.PathLike[str]) -> Path | None:
+def inside(base: Path, name: str) -> Path | None:
     """:func:`resolve_inside` for what a client is shown rather than asked for (a sidecar, a
-    listed file): ``None`` instead of :class:`PathRefused`."""
+    listed file): ``None`` instead of :class:`PathRefused`.
+
+    A plain file name that is not a link costs one ``lstat`` (a listing asks for thousands): it
+    names an entry of ``base`` itself, so it cannot be anywhere else. Only links are resolved.
+    """
+    if "/" not in name and name not in ("", ".", "..") and "\x00" not in name:
+        candidate = base / name
+        try:
+            if not stat.S_ISLNK(os.lstat(candidate).st_mode):
+                return candidate
+        except FileNotFoundError:
+            return candidate  # nothing there: the caller finds it missing
+        except OSError:
+            return None
     try:
         return resolve_inside(base, name)
     except PathRefused:
