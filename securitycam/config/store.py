@@ -219,16 +219,14 @@ def _drop(data: dict[str, Any], path: tuple[str, ...]) -> None:
 
 def _mask_credentials(data: Any, path: tuple[str, ...]) -> None:
     head, rest = path[0], path[1:]
-    items = data if head == "*" and isinstance(data, list) else [data]
-    for item in items:
-        if head == "*":
-            if rest:
-                _mask_credentials(item, rest)
-        elif isinstance(item, dict) and head in item:
-            if rest:
-                _mask_credentials(item[head], rest)
-            elif isinstance(item[head], str):
-                item[head] = credentials.mask(item[head])
+    if head == "*":
+        for item in data if isinstance(data, list) else []:
+            _mask_credentials(item, rest)
+    elif isinstance(data, dict) and head in data:
+        if rest:
+            _mask_credentials(data[head], rest)
+        elif isinstance(data[head], str):
+            data[head] = credentials.mask(data[head])
 
 
 def _keep_credentials(new: dict[str, Any], old: dict[str, Any]) -> None:
