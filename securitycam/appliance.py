@@ -176,7 +176,7 @@ class Appliance:
             auth=auth,
             accounts=Accounts(auth, users, sessions, keys, hw.clock),
             health=health,
-            git=GitInfo(hw.runner),
+            git=GitInfo(hw.runner, clock=hw.clock),
             captive_portal=CaptivePortal(hw.runner, settings),
             presence=presence,
             sensors=SensorManager(settings, events, bus, hw.clock, hw.pin_factory, presence=presence),

@@ -3,12 +3,14 @@
 Top-level keys are sections named as in the spec's ``settings.json`` (``Sensors``,
 ``StorageLimit``, ``CaptivePortal``, ...). A part that needs settings adds a section model here
 and a field on :class:`Settings`; its default is what a fresh appliance gets. Fields marked
-:func:`secret` are never returned by ``GET /settings`` nor accepted by ``POST /settings``.
+:func:`secret` are never returned by ``GET /settings`` nor accepted by ``POST /settings``; fields
+made with :func:`url_with_credentials` are returned with their credentials masked, and keep them
+when saved back masked (:mod:`securitycam.config.credentials`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -16,6 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 def secret(default: Any = None) -> Any:
     """A field that only the appliance itself reads and writes (hashes, keys)."""
     return Field(default, json_schema_extra={"secret": True})
+
+
+def url_with_credentials(default: str = "") -> Any:
+    """A URL that clients read and write, but whose ``user:password@`` part they never read back."""
+    return Field(default, json_schema_extra={"secret_credentials": True})
 
 
 class Shareable(BaseModel):
@@ -140,7 +147,7 @@ class CameraSettings(Section):
     name: str = Field("cam", pattern=r"^[A-Za-z0-9_-]{1,32}$")
     enabled: bool = True
     source: str = "synthetic"
-    url: str = ""
+    url: str = url_with_credentials()
     path: str = ""
     width: int = Field(640, ge=64, le=3840)
     height: int = Field(360, ge=64, le=2160)
@@ -237,4 +244,21 @@ def secret_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             found |= secret_paths(annotation, (*prefix, name))
+    return found
+
+
+def credential_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every path to a :func:`url_with_credentials` field; ``"*"`` stands for each item of a list."""
+    found: set[tuple[str, ...]] = set()
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("secret_credentials"):
+            found.add((*prefix, name))
+        annotation = field.annotation
+        if get_origin(annotation) is list:
+            annotation, prefix_here = get_args(annotation)[0], (*prefix, name, "*")
+        else:
+            prefix_here = (*prefix, name)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            found |= credential_paths(annotation, prefix_here)
     return found
