@@ -1,8 +1,9 @@
 """Motion detection on the grey picture, Frigate's way (its "improved" motion detector).
 
 Each frame is shrunk to ``frame_height`` rows (a few thousand pixels: noise averages out and the
-work is tiny), its contrast stretched between the 4th and 96th percentiles (``improve_contrast``:
-a dim night picture still shows a person), masked (masked pixels are painted white in both the
+work is tiny), its contrast stretched between the 4th and 96th percentiles averaged over the last
+50 frames (``improve_contrast``: a dim night picture still shows a person; the average keeps a
+bright object walking in from remapping the whole picture at once), masked (masked pixels are painted white in both the
 frame and the background, so they never differ), blurred, and compared with a running average of
 past frames. Pixels that differ by more than ``threshold`` are dilated into blobs; a blob bigger
 than ``contour_area`` gives a motion box, scaled back to detect coordinates.
@@ -24,6 +25,9 @@ Box = tuple[int, int, int, int]
 
 # Frames of continuous motion before the background starts following it anyway.
 PERSISTENT_MOTION_FRAMES = 10
+# Frames whose contrast range is averaged (Frigate's count); the history starts, and starts
+# again at a recalibration, filled with the first frame's range.
+CONTRAST_HISTORY = 50
 
 
 class MotionDetector:
@@ -37,6 +41,8 @@ class MotionDetector:
         self.background: np.ndarray | None = None
         self.motion_frames = 0
         self.recalibrations = 0
+        self._contrast: np.ndarray | None = None
+        self._contrast_index = 0
         self._full_frame = self.size[0] * self.size[1]
 
     def _mask(self, width: int, height: int) -> np.ndarray | None:
@@ -52,7 +58,7 @@ class MotionDetector:
         settings = self.settings
         small = cv2.resize(gray, self.size, interpolation=cv2.INTER_LINEAR)
         if settings.improve_contrast:
-            small = _stretch_contrast(small)
+            small = self._stretch_contrast(small)
         if self.mask is not None:
             small[self.mask] = 255
         small = cv2.GaussianBlur(small, (3, 3), 0)
@@ -74,6 +80,7 @@ class MotionDetector:
                               int((x + w) * self.scale), int((y + h) * self.scale)))
         if total_area / self._full_frame > settings.lightning_threshold:
             self.background = small.astype(np.float32)
+            self._contrast = None
             self.motion_frames = 0
             self.recalibrations += 1
             return []
@@ -86,14 +93,19 @@ class MotionDetector:
             cv2.accumulateWeighted(small, self.background, settings.frame_alpha)
         return boxes
 
-
-def _stretch_contrast(image: np.ndarray) -> np.ndarray:
-    """Map the 4th..96th percentile of ``image`` onto 0..255 (a histogram, not a sort: fast)."""
-    histogram = cv2.calcHist([image], [0], None, [256], [0, 256]).ravel().cumsum()
-    total = histogram[-1]
-    low = int(np.searchsorted(histogram, total * 0.04))
-    high = int(np.searchsorted(histogram, total * 0.96))
-    if high <= low:
-        return image
-    table = np.clip((np.arange(256, dtype=np.float32) - low) * (255.0 / (high - low)), 0, 255).astype(np.uint8)
-    return cv2.LUT(image, table)
+    def _stretch_contrast(self, image: np.ndarray) -> np.ndarray:
+        """Map the averaged 4th..96th percentiles onto 0..255 (percentiles from a histogram: fast)."""
+        histogram = cv2.calcHist([image], [0], None, [256], [0, 256]).ravel().cumsum()
+        total = histogram[-1]
+        low = int(np.searchsorted(histogram, total * 0.04))
+        high = int(np.searchsorted(histogram, total * 0.96))
+        if high <= low:  # a single colour: nothing to stretch
+            return image
+        if self._contrast is None:
+            self._contrast = np.tile(np.array([low, high], dtype=np.float32), (CONTRAST_HISTORY, 1))
+        self._contrast[self._contrast_index] = (low, high)
+        self._contrast_index = (self._contrast_index + 1) % CONTRAST_HISTORY
+        low_mean, high_mean = self._contrast.mean(axis=0)
+        scale = 255.0 / max(1.0, high_mean - low_mean)
+        table = np.clip((np.arange(256, dtype=np.float32) - low_mean) * scale, 0, 255).astype(np.uint8)
+        return cv2.LUT(image, table)

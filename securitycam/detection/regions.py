@@ -29,16 +29,18 @@ def regions_for(boxes: list[Box], min_side: int, width: int, height: int) -> lis
     """Non-overlapping squares covering ``boxes`` in a ``width``×``height`` frame.
 
     Overlapping squares are replaced by the square around the union of the boxes they were made
-    for (not of the squares, which would grow by the margin at every merge)."""
+    for (not of the squares, which would grow by the margin at every merge), unless no square fits
+    in the frame around that union: then both stay, overlapping, so no box is left uncovered."""
     groups = [(box, square_around(box, min_side, width, height)) for box in boxes]
     merged = True
     while merged:
         merged = False
         pairs = [(i, j) for i in range(len(groups)) for j in range(i + 1, len(groups))]
         for i, j in pairs:
-            if overlap(groups[i][1], groups[j][1]):
-                a, b = groups[i][0], groups[j][0]
-                union = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+            a, b = groups[i][0], groups[j][0]
+            union = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+            fits = max(union[2] - union[0], union[3] - union[1]) <= min(width, height)
+            if fits and overlap(groups[i][1], groups[j][1]):
                 groups[i] = (union, square_around(union, min_side, width, height))
                 del groups[j]
                 merged = True
