@@ -27,7 +27,6 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from securitycam.bus import REVIEWS, EventBus
@@ -162,6 +161,8 @@ class ReviewKeeper:
             self._bus.publish(REVIEWS, {"type": "update", "before": before.to_dict(), "after": after})
 
     def _write_thumb(self, segment_id: str, picture: np.ndarray) -> str:
+        import cv2  # only cameras with detection have pictures; the others never load OpenCV
+
         path = self._directory / f"thumb-{self.camera}-{segment_id}.webp"
         height, width = picture.shape[:2]
         small = cv2.resize(picture, (max(1, width * 180 // height), 180), interpolation=cv2.INTER_AREA)

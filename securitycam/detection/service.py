@@ -9,6 +9,8 @@ Review items for every camera, detection on or off: a sensor event opens or join
 item (see :mod:`.review`). A worker ticks them once a second, so an item with no pipeline behind it
 ends too.
 
+Only a camera with detection on loads OpenCV, the tracker and a model (imported on first use).
+
 At start, what a crash left open is closed: review items, and ``object``/``motion`` events (at
 their last sighting, ``data.last_seen``, or their start).
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from securitycam.bus import EventBus
 from securitycam.clock import Clock
@@ -25,8 +27,6 @@ from securitycam.config import SettingsStore
 from securitycam.config.detection import NO_DETECTOR, DetectorSettings
 from securitycam.config.models import CameraSettings, Settings
 from securitycam.detection.detectors import Detector, DetectorError, build_detector
-from securitycam.detection.objects import ObjectEvents
-from securitycam.detection.pipeline import CameraPipeline
 from securitycam.detection.review import ReviewKeeper
 from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
@@ -36,6 +36,9 @@ from securitycam.store.events import Event, EventStore
 from securitycam.store.review import ReviewStore
 from securitycam.store.timeline import TimelineStore
 from securitycam.worker import PeriodicWorker
+
+if TYPE_CHECKING:
+    from securitycam.detection.pipeline import CameraPipeline
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,10 @@ class Detection:
     def _start_pipeline(self, camera: CameraSettings, settings: Settings) -> None:
         if not camera.enabled or not camera.detect.enabled:
             return
+        # Imported on first use: an appliance with detection off never loads OpenCV and the tracker.
+        from securitycam.detection.objects import ObjectEvents
+        from securitycam.detection.pipeline import CameraPipeline
+
         try:
             detector, lock = self._detector(camera.detect.detector, settings)
         except DetectorError as exc:
