@@ -241,10 +241,20 @@ class CameraPipeline:
         return any(cv2.pointPolygonTest(polygon, point, False) >= 0 for polygon in polygons)
 
 
-def _deduplicate(detections: list[ObjectDetection], overlap: float = 0.5) -> list[ObjectDetection]:
-    """One box per object when squares next to each other both saw it (the better score stays)."""
+def _deduplicate(detections: list[ObjectDetection]) -> list[ObjectDetection]:
+    """One box per object: when squares next to each other both saw it, or the model returned a
+    whole person and a part of them (a box mostly inside a better one), the better score stays."""
     kept: list[ObjectDetection] = []
     for detection in sorted(detections, key=lambda d: d.score, reverse=True):
-        if all(d.label != detection.label or iou(d.box, detection.box) < overlap for d in kept):
+        if all(d.label != detection.label or not _same_object(d.box, detection.box) for d in kept):
             kept.append(detection)
     return kept
+
+
+def _same_object(better: tuple[float, ...], other: tuple[float, ...]) -> bool:
+    width = min(better[2], other[2]) - max(better[0], other[0])
+    height = min(better[3], other[3]) - max(better[1], other[1])
+    if width <= 0 or height <= 0:
+        return False
+    inside = width * height / ((other[2] - other[0]) * (other[3] - other[1]))
+    return iou(better, other) >= 0.5 or inside >= 0.8

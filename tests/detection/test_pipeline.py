@@ -191,3 +191,17 @@ def test_object_mask_drops_what_stands_in_it(rig_for) -> None:
     rig.feed(scene.walking(20))
     rig.feed(scene.still(10))
     assert rig.events.list() == []
+
+
+def test_an_object_stationary_past_the_limit_ends_its_event(rig_for) -> None:
+    rig = rig_for(detect={"enabled": True, "max_disappeared": 5,
+                          "stationary": {"threshold": 5, "interval": 3, "max_seconds": 2}})
+    walk = list(scene.walking(30))
+    rig.feed(walk[:15])
+    rig.feed([walk[14]] * 30)  # she stops half-way and stays
+    (event,) = rig.events.list()
+    assert event.end_time is not None and event.data["end_reason"] == "stationary"
+    kinds = [row["class_type"] for row in rig.timeline.list(source_id=event.id)]
+    assert "stationary" in kinds and kinds[-1] == "gone"
+    (standing,) = rig.pipeline.tracker.objects.values()
+    assert standing.stationary
