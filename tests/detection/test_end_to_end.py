@@ -126,3 +126,14 @@ def test_scenes_through_the_recorders_ffmpeg(appliance: Appliance) -> None:
     assert status["walk"]["frames_without_model"] >= 10
     # The frames came with wall-clock times close to now.
     assert abs(status["walk"]["last_frame_time"] - appliance.clock.time()) < 5
+
+
+def test_a_killed_ffmpeg_comes_back_and_its_frames_with_it(appliance: Appliance) -> None:
+    recorder = appliance.recorder.cameras["still"]
+    pipe = recorder.frames
+    assert pipe is not None
+    wait_for(lambda: pipe.runs >= 1, timeout=10)
+    runs, frames = pipe.runs, appliance.detection.status()["cameras"]["still"]["frames"]
+    recorder.supervisor.kill()
+    wait_for(lambda: pipe.runs > runs, timeout=15)
+    wait_for(lambda: appliance.detection.status()["cameras"]["still"]["frames"] > frames + 5, timeout=10)

@@ -5,6 +5,7 @@ scenes through the recorder's ffmpeg.)"""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from securitycam.store.events import EventStore
 from securitycam.store.review import ReviewStore
 from securitycam.store.timeline import TimelineStore
 from tests.detection import scene
+from tests.recorder.conftest import wait_for
 
 T0 = 1_800_000_000.0
 
@@ -205,3 +207,39 @@ def test_an_object_stationary_past_the_limit_ends_its_event(rig_for) -> None:
     assert "stationary" in kinds and kinds[-1] == "gone"
     (standing,) = rig.pipeline.tracker.objects.values()
     assert standing.stationary
+
+
+def test_frames_that_stop_coming_let_the_objects_go(tmp_path: Path, person_model: Detector) -> None:
+    db = Database(tmp_path / "stale.sqlite")
+    db.migrate()
+    events, now = EventStore(db), [T0 + 3]
+    settings = CameraSettings.model_validate({"detect": {"enabled": True}})
+    keeper = ReviewKeeper("cam", settings.review, ReviewStore(db), EventBus(), tmp_path)
+    objects = ObjectEvents(settings, events, TimelineStore(db), keeper, EventBus(), tmp_path)
+    frames = [Frame("cam", n, T0 + n / scene.FPS, scene.to_yuv(image))
+              for n, image in enumerate(list(scene.walking(30))[:15])]
+
+    class Source:
+        """A camera that sends fifteen frames, then nothing (ffmpeg hung)."""
+
+        def next_frame(self, timeout: float) -> Frame | None:
+            if frames:
+                return frames.pop(0)
+            time.sleep(0.01)
+            return None
+
+    pipeline = CameraPipeline(settings, person_model, threading.Lock(), Source, objects, keeper, events,
+                              clock=lambda: now[0])
+    pipeline.start()
+    try:
+        wait_for(lambda: pipeline.stats.frames == 15 and events.list(), timeout=20)
+        (event,) = events.list()
+        now[0] = T0 + 8  # five seconds without a frame: not yet
+        time.sleep(0.2)
+        assert events.get(event.id).end_time is None
+        now[0] = T0 + 14
+        wait_for(lambda: events.get(event.id).end_time, timeout=5)
+        assert events.get(event.id).end_time == pytest.approx(T0 + 14 / scene.FPS)
+        assert pipeline.tracker.objects == {}
+    finally:
+        pipeline.stop()
