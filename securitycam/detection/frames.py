@@ -20,7 +20,6 @@ segment of a run closes, the offset is estimated the same way, as the smallest `
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import select
@@ -139,6 +138,10 @@ class FramePipe:
                 continue
             try:
                 self._read_run(fd)
+            except OSError as exc:
+                # Never give up: a reader that stopped would leave the next ffmpeg blocked opening the FIFO.
+                log.error("%s: reading frames failed: %s", self.camera, exc)
+                self._stopping.wait(self._poll_seconds)
             finally:
                 os.close(fd)
 
@@ -156,12 +159,8 @@ class FramePipe:
                 continue
             try:
                 count = os.readv(fd, [view[filled:]])
-            except BlockingIOError:
+            except (BlockingIOError, InterruptedError):
                 continue
-            except OSError as exc:
-                if exc.errno == errno.EINTR:
-                    continue
-                raise
             if count == 0:
                 # Every writer closed the pipe: this ffmpeg run is over (a half frame is dropped).
                 if started:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,7 +70,7 @@ class ReviewKeeper:
         with self._lock:
             return copy.deepcopy(self._open.segment) if self._open else None
 
-    def event_started(self, event_id: str, label: str, now: float, *, zones: list[str] = (),  # type: ignore[assignment]
+    def event_started(self, event_id: str, label: str, now: float, *, zones: Iterable[str] = (),
                       sub_label: str | None = None, sensor: str | None = None,
                       picture: np.ndarray | None = None) -> None:
         """An event on this camera began (or changed zones): it joins the open item, or opens one."""
