@@ -104,6 +104,7 @@ class FramePipe:
         self._ready = threading.Condition()
         self._latest: Frame | None = None
         self._arrival_offset: float | None = None
+        self._last_time: float | None = None
         self.frames = 0
         self.skipped = 0
         self.runs = 0
@@ -181,9 +182,13 @@ class FramePipe:
         arrival = now - stream_time
         self._arrival_offset = arrival if self._arrival_offset is None else min(self._arrival_offset, arrival)
         offset = self._offset()
-        wall = stream_time + (offset if offset is not None else self._arrival_offset)
+        wall = min(now, stream_time + (offset if offset is not None else self._arrival_offset))
+        # The offset estimate only shrinks during a run; frame times must still only go forward.
+        if self._last_time is not None:
+            wall = max(wall, self._last_time)
+        self._last_time = wall
         yuv = np.frombuffer(data, dtype=np.uint8).reshape(self.height * 3 // 2, self.width)
-        frame = Frame(self.camera, number, min(wall, now), yuv)
+        frame = Frame(self.camera, number, wall, yuv)
         with self._ready:
             if self._latest is not None:
                 self.skipped += 1

@@ -5,7 +5,8 @@ when it was first seen, so the recorder's pre-capture runs from before it appear
 real and, with ``objects.required_zones``, has entered one of them. While it lives, its event's
 ``top_score``, ``zones`` and ``data`` (``box``, ``region``, ``score``, ``top_score``,
 ``path_data``, ``snapshot``, ``last_seen``; boxes as Frigate's ``[x, y, w, h]`` fractions) are
-kept up to date, at most once a second unless something notable changed. The event ends when the
+kept up to date (and the snapshot rewritten if a better picture came), at most once a second
+unless something notable changed. The event ends when the
 object is gone (at the time it was last seen) or has been stationary ``stationary.max_seconds``
 (it opens a new event if it moves again).
 
@@ -115,7 +116,9 @@ class ObjectEvents:
                 and now - life.stationary_since >= self.camera.detect.stationary.max_seconds:
             self._end(life, now, "stationary")
             return
-        if notable or life.picture_changed or now - life.saved_at >= SAVE_INTERVAL:
+        # A better picture waits for the next save too: a person walking towards the camera gets a
+        # better one every frame, and three JPEGs a frame would cost more than the detection.
+        if notable or now - life.saved_at >= SAVE_INTERVAL:
             self._save(life, now, publish=notable or life.picture_changed)
 
     def _zones_allow(self, life: Life) -> bool:

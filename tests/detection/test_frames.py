@@ -31,20 +31,21 @@ def pipe(tmp_path: Path):
     frames.stop()
 
 
-def collect(pipe: FramePipe, seconds: float) -> list:
-    got, deadline = [], time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        frame = pipe.next_frame(0.2)
+def collect(pipe: FramePipe, process: subprocess.Popen[bytes]) -> list:
+    """Every frame taken while ``process`` writes, and those left when it exits (however slow it is)."""
+    got = []
+    while True:
+        frame = pipe.next_frame(0.3)
         if frame is not None:
             got.append(frame)
-    return got
+        elif process.poll() is not None:
+            return got
 
 
 def test_frames_arrive_whole_with_wall_clock_times(pipe: FramePipe) -> None:
     started = time.time()
     process = run_ffmpeg(pipe.fifo, 1.5)
-    frames = collect(pipe, 1.2)
-    process.wait(timeout=10)
+    frames = collect(pipe, process)
     assert len(frames) >= 5
     frame = frames[-1]
     assert frame.yuv.shape == (HEIGHT * 3 // 2, WIDTH)
@@ -57,7 +58,7 @@ def test_frames_arrive_whole_with_wall_clock_times(pipe: FramePipe) -> None:
     assert started - 0.5 <= times[0] and times[-1] <= time.time()
     # Frame numbers advance at the detect rate: times are n / fps apart.
     first, last = frames[0], frames[-1]
-    assert (last.time - first.time) == pytest.approx((last.number - first.number) / FPS, abs=0.25)
+    assert (last.time - first.time) == pytest.approx((last.number - first.number) / FPS, abs=0.5)
 
 
 def test_offset_from_the_recorder_sets_the_times(tmp_path: Path) -> None:
@@ -66,8 +67,7 @@ def test_offset_from_the_recorder_sets_the_times(tmp_path: Path) -> None:
     pipe.start()
     try:
         process = run_ffmpeg(pipe.fifo, 0.6)
-        frames = collect(pipe, 0.5)
-        process.wait(timeout=10)
+        frames = collect(pipe, process)
     finally:
         pipe.stop()
     assert frames and all(f.time == pytest.approx(1000.0 + f.number / FPS) for f in frames)
@@ -90,8 +90,7 @@ def test_a_killed_ffmpeg_mid_frame_does_not_shift_the_next_run(pipe: FramePipe) 
     with open(pipe.fifo, "wb") as half:
         half.write(b"\x00" * (WIDTH * HEIGHT))
     process = run_ffmpeg(pipe.fifo, 0.8)
-    frames = collect(pipe, 0.7)
-    process.wait(timeout=10)
+    frames = collect(pipe, process)
     assert frames and all(abs(int(np.median(f.gray)) - 128) < 8 for f in frames)
 
 
