@@ -53,6 +53,11 @@ class DataPaths:
         return self.root / "recordings"
 
     @property
+    def clips(self) -> Path:
+        """Event snapshots and thumbnails, review thumbnails (Frigate's ``clips/``)."""
+        return self.root / "clips"
+
+    @property
     def timelapse(self) -> Path:
         return self.root / "timelapse"
 
@@ -79,6 +84,7 @@ class DataPaths:
             self.settings_dir,
             self.cache,
             self.recordings,
+            self.clips,
             self.timelapse,
             self.exports,
             self.logs / "api",

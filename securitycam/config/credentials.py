@@ -1,6 +1,6 @@
 """Credentials inside URLs (``rtsp://admin:password@camera/stream``): a secret in plain sight.
 
-A settings field made with :func:`~securitycam.config.models.url_with_credentials` holds a URL
+A settings field made with :func:`~securitycam.config.base.url_with_credentials` holds a URL
 whose user-info part (``user:password@``) no client ever reads back: settings are shown with it
 replaced by :data:`MASK` (:func:`mask`), and a URL saved back with the mask, or with no
 user-info at all, keeps the stored credentials (:func:`keep`) as long as it still points at the
