@@ -4,7 +4,13 @@ events here; the recorder listens and keeps the footage; the Frigate-compatible 
 serves the rows as they are.
 
 Rows carry Frigate's event fields from the start: ``id`` is ``<epoch>.<fraction>-<6 random>``,
-``start_time``/``end_time`` are epoch-second floats (``end_time`` is null while in progress).
+``start_time``/``end_time`` are epoch-second floats (``end_time`` is null while in progress, or
+ahead of now for an event created with a duration: it is still in progress until then).
+
+Queries (:class:`EventQuery`) are one SQL statement each, newest first by default, and every filter
+has an index that lets SQLite stop after ``limit`` rows instead of reading the table: by camera,
+label, camera and label (each with the start time), end time, and partial indexes on the rare
+kinds (retained, without clip, without snapshot, with a sub label, with zones).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import logging
 import random
 import string
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -48,9 +54,125 @@ register_schema(
         CREATE INDEX events_camera_start ON events (camera, start_time);
         CREATE INDEX events_start ON events (start_time);
         CREATE INDEX events_open ON events (end_time) WHERE end_time IS NULL;
+        """,
         """
+        CREATE INDEX events_label_start ON events (label, start_time);
+        CREATE INDEX events_camera_label_start ON events (camera, label, start_time);
+        CREATE INDEX events_end ON events (end_time);
+        CREATE INDEX events_retained ON events (start_time) WHERE retain_indefinitely = 1;
+        CREATE INDEX events_without_clip ON events (start_time) WHERE has_clip = 0;
+        CREATE INDEX events_without_snapshot ON events (start_time) WHERE has_snapshot = 0;
+        CREATE INDEX events_sub_labelled ON events (start_time) WHERE sub_label IS NOT NULL;
+        CREATE INDEX events_zoned ON events (start_time) WHERE zones != '[]';
+        CREATE INDEX events_score ON events (top_score);
+        """,
     ],
 )
+
+SORTS = {
+    "date_desc": "start_time DESC",
+    "date_asc": "start_time ASC",
+    "score_desc": "top_score DESC, start_time DESC",
+    "score_asc": "top_score ASC, start_time DESC",
+}
+# In a list filter (sub labels, zones), this value matches events that have none (Frigate's convention).
+NONE_VALUE = "None"
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Which events to list; ``None`` (or an empty tuple) leaves a filter out.
+
+    ``after``/``before`` bound the start time (exclusive, as Frigate does). ``sub_labels`` match
+    case-insensitively, whole or as one name of a ``"a, b"`` list; ``zones`` match any of the
+    event's zones. ``time_range`` is ``("HH:MM", "HH:MM")`` of the start time's local clock at
+    ``utc_offset`` seconds (an overnight range such as 20:00-06:00 wraps). Scores are ``top_score``;
+    lengths need an end. ``in_progress`` compares a scheduled end with ``now``.
+    """
+
+    cameras: Sequence[str] | None = None
+    labels: Sequence[str] | None = None
+    sub_labels: Sequence[str] | None = None
+    zones: Sequence[str] | None = None
+    source: str | None = None
+    after: float | None = None
+    before: float | None = None
+    in_progress: bool | None = None
+    has_clip: bool | None = None
+    has_snapshot: bool | None = None
+    retained: bool | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    min_length: float | None = None
+    max_length: float | None = None
+    time_range: tuple[str, str] | None = None
+    utc_offset: float = 0.0
+    sort: str = "date_desc"
+    limit: int = 100
+    offset: int = 0
+
+    def where(self, now: float) -> tuple[str, list[Any]]:
+        """The WHERE clause (with its leading keyword, or empty) and its parameters."""
+        where: list[str] = []
+        params: list[Any] = []
+
+        def any_of(column: str, values: Sequence[str]) -> None:
+            where.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            params.extend(values)
+
+        if self.cameras:
+            any_of("camera", self.cameras)
+        if self.labels:
+            any_of("label", self.labels)
+        if self.source is not None:
+            where.append("source = ?")
+            params.append(self.source)
+        if self.sub_labels:
+            self._list_filter(where, params, "sub_label IS NULL", "sub_label IS NOT NULL", [
+                ("lower(sub_label) = ?", "{}"), ("instr(lower(sub_label), ?) > 0", "{},"),
+                ("instr(lower(sub_label), ?) > 0", ", {}"),
+            ], [value.lower() for value in self.sub_labels], NONE_VALUE.lower())
+        if self.zones:
+            # zones is a JSON list: a quoted name inside it is that zone, whole.
+            self._list_filter(where, params, "zones = '[]'", "zones != '[]'", [("instr(zones, ?) > 0", "{}")],
+                              [json.dumps(zone) for zone in self.zones], json.dumps(NONE_VALUE))
+        for column, operator, value in (("start_time", ">", self.after), ("start_time", "<", self.before),
+                                        ("top_score", ">=", self.min_score), ("top_score", "<=", self.max_score),
+                                        ("end_time - start_time", ">=", self.min_length),
+                                        ("end_time - start_time", "<=", self.max_length)):
+            if value is not None:
+                where.append(f"{column} {operator} ?")
+                params.append(value)
+        if self.in_progress is not None:
+            where.append("(end_time IS NULL OR end_time > ?)" if self.in_progress else "end_time <= ?")
+            params.append(now)
+        for column, value in (("has_clip", self.has_clip), ("has_snapshot", self.has_snapshot),
+                              ("retain_indefinitely", self.retained)):
+            if value is not None:
+                where.append(f"{column} = {int(value)}")
+        if self.time_range is not None:
+            clock = "strftime('%H:%M', start_time + ?, 'unixepoch')"
+            start, end = self.time_range
+            joiner = "OR" if start > end else "AND"
+            where.append(f"({clock} >= ? {joiner} {clock} < ?)")
+            params.extend([self.utc_offset, start, self.utc_offset, end])
+        return (f"WHERE {' AND '.join(where)}" if where else ""), params
+
+    @staticmethod
+    def _list_filter(where: list[str], params: list[Any], none_clause: str, some_clause: str,
+                     patterns: list[tuple[str, str]], values: list[str], none_value: str) -> None:
+        """``none_clause`` for ``none_value``, else ``some_clause`` and any pattern matching a value
+        (``some_clause`` lets SQLite walk the partial index of the events that have any)."""
+        wanted = [value for value in values if value != none_value]
+        alternatives = [none_clause] if len(wanted) < len(values) else []
+        if wanted:
+            matches = []
+            for value in wanted:
+                for clause, pattern in patterns:
+                    matches.append(clause)
+                    params.append(pattern.format(value))
+            alternatives.append(f"({some_clause} AND ({' OR '.join(matches)}))")
+        where.append(f"({' OR '.join(alternatives)})")
 
 
 @dataclass
@@ -169,12 +291,18 @@ class EventStore:
         return self.get(event_id)
 
     def end(self, event_id: str, end_time: float | None = None) -> Event | None:
-        """End an event (once: ending an ended event changes nothing and notifies no one)."""
-        end = self._clock.time() if end_time is None else end_time
+        """End an event (once: ending an ended event changes nothing and notifies no one).
+
+        An event may be ended ahead of time (an API event with a duration); until that time comes it is
+        in progress, and ending it again brings its end forward.
+        """
+        now = self._clock.time()
+        end = now if end_time is None else end_time
         with self._db.transaction() as tx:
             changed = tx.execute(
-                "UPDATE events SET end_time = max(?, start_time) WHERE id = ? AND end_time IS NULL",
-                (end, event_id),
+                "UPDATE events SET end_time = max(?, start_time) WHERE id = ? "
+                "AND (end_time IS NULL OR (end_time > ? AND end_time > ?))",
+                (end, event_id, now, end),
             ).rowcount
         event = self.get(event_id)
         if changed and event is not None:
@@ -185,41 +313,34 @@ class EventStore:
         row = self._db.query_one("SELECT * FROM events WHERE id = ?", (event_id,))
         return _from_row(row) if row else None
 
-    def list(
-        self,
-        *,
-        camera: str | None = None,
-        label: str | None = None,
-        source: str | None = None,
-        after: float | None = None,
-        before: float | None = None,
-        in_progress: bool | None = None,
-        has_clip: bool | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[Event]:
-        """Newest first, filtered by whichever arguments are given."""
-        where, params = [], []
-        for column, value in (("camera", camera), ("label", label), ("source", source)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if after is not None:
-            where.append("start_time > ?")
-            params.append(after)
-        if before is not None:
-            where.append("start_time < ?")
-            params.append(before)
-        if in_progress is not None:
-            where.append("end_time IS NULL" if in_progress else "end_time IS NOT NULL")
-        if has_clip is not None:
-            where.append("has_clip = ?")
-            params.append(int(has_clip))
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
+    def list(self, query: EventQuery | None = None, /, *, camera: str | None = None, label: str | None = None,
+             **filters: Any) -> list[Event]:
+        """The events ``query`` selects (or one built from ``filters``, the fields of :class:`EventQuery`,
+        with ``camera``/``label`` for a single one), in its order (newest first by default)."""
+        if query is None:
+            query = EventQuery(cameras=[camera] if camera else None, labels=[label] if label else None, **filters)
+        where, params = query.where(self._clock.time())
+        order = SORTS[query.sort]
+        if query.in_progress:
+            # Few events are in progress: find them by their end (the unary + keeps SQLite from walking
+            # the start-time index through the whole table for the order instead).
+            order = f"+{order}"
         rows = self._db.query(
-            f"SELECT * FROM events {clause} ORDER BY start_time DESC LIMIT ? OFFSET ?", (*params, limit, offset)
+            f"SELECT * FROM events {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            (*params, query.limit, query.offset),
         )
         return [_from_row(row) for row in rows]
+
+    def summary(self, utc_offset: float = 0.0, has_clip: bool | None = None,
+                has_snapshot: bool | None = None) -> list[dict[str, Any]]:
+        """How many events per camera, label, sub label, zones and local day (at ``utc_offset``), oldest day first."""
+        where, params = EventQuery(has_clip=has_clip, has_snapshot=has_snapshot).where(self._clock.time())
+        rows = self._db.query(
+            "SELECT camera, label, sub_label, zones, date(start_time + ?, 'unixepoch') AS day, count(*) AS count "
+            f"FROM events {where} GROUP BY camera, label, sub_label, zones, day ORDER BY day, camera, label",
+            (utc_offset, *params),
+        )
+        return [{**dict(row), "zones": json.loads(row["zones"])} for row in rows]
 
     def remove_clips(self, removed: dict[str, set[str]]) -> None:
         """Take deleted clip files (``{event_id: {path, ...}}``) out of their events' ``data["clips"]``.
