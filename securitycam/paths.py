@@ -42,6 +42,11 @@ class DataPaths:
         return self.root / "recordings"
 
     @property
+    def clips(self) -> Path:
+        """Event snapshots, named as Frigate names them (``<camera>-<event id>.jpg``)."""
+        return self.root / "clips"
+
+    @property
     def timelapse(self) -> Path:
         return self.root / "timelapse"
 
@@ -68,6 +73,7 @@ class DataPaths:
             self.settings_dir,
             self.cache,
             self.recordings,
+            self.clips,
             self.timelapse,
             self.exports,
             self.logs / "api",
