@@ -73,15 +73,15 @@ def font(size: float) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 def draw_boxes(image: Image.Image, boxes: Sequence[Box]) -> None:
     draw = ImageDraw.Draw(image)
-    thickness = max(1, image.height // 180)
+    # Two pixels at least: a one-pixel line does not survive JPEG's colour subsampling.
+    thickness = max(2, image.height // 120)
     label_font = font(max(10, image.height / 30))
     for box in boxes:
         left, top = box.x * image.width, box.y * image.height
         right, bottom = left + box.width * image.width, top + box.height * image.height
         draw.rectangle((left, top, right, bottom), outline=box.color, width=thickness)
         if box.text:
-            draw.text((left + thickness, max(0, top - label_font.size - 2) if hasattr(label_font, "size") else top),
-                      box.text, fill=box.color, font=label_font)
+            draw.text((left + thickness, top + thickness), box.text, fill=box.color, font=label_font)
 
 
 def draw_timestamp(image: Image.Image, moment: float, tz: ZoneInfo | None = None) -> None:
