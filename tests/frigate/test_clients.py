@@ -16,8 +16,8 @@ QUERIES = {"/api/ffprobe": "?paths=cam"}
 
 
 def url_for_rule(rule: str, event_id: str) -> str:
-    values = {"camera": "cam", "label": "any", "event_id": event_id, "service": "frigate", "name": f"cam-{event_id}.jpg",
-              "username": "admin"}
+    values = {"camera": "cam", "label": "any", "event_id": event_id, "service": "frigate",
+              "name": f"cam-{event_id}.jpg", "username": "admin"}
     path = rule
     for key, value in values.items():
         path = path.replace(f"<{key}>", value)
