@@ -109,6 +109,9 @@ QUERIES: dict[str, Callable[[random.Random], EventQuery]] = {
                                                     zones=[r.choice(ZONES)], min_score=0.5),
     "camera+sub_label+has_clip": lambda r: EventQuery(cameras=[r.choice(CAMERAS)], sub_labels=[r.choice(SUB_LABELS)],
                                                       has_clip=True),
+    # Worst cases: nothing matches, so the whole partial index of events with zones / sub labels is read.
+    "zones=<never used>": lambda r: EventQuery(zones=["attic"]),
+    "sub_labels=<never used>": lambda r: EventQuery(sub_labels=["mallory"]),
     "everything at once": lambda r: EventQuery(cameras=[r.choice(CAMERAS)], labels=[r.choice(LABELS)],
                                                zones=[r.choice(ZONES)], has_clip=True, in_progress=False,
                                                min_score=0.4, max_score=0.95, time_range=("06:00", "22:00"),
