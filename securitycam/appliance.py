@@ -22,6 +22,7 @@ from securitycam.bus import EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
+from securitycam.notifications import PushNotifier
 from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
 from securitycam.recorder.mediamtx import MediaMTX
@@ -104,6 +105,7 @@ class Appliance:
     recorder: Recorder
     janitor: Janitor
     timelapse: Timelapse
+    notifier: PushNotifier
     services: list[Service] = field(default_factory=list)
 
     @property
@@ -161,6 +163,8 @@ class Appliance:
                             run_cameras=hw.run_cameras)
         janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health)
         recorder.on_media(janitor.file_written)
+        notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
+        events.on_open(notifier.event_opened)
         appliance = cls(
             paths=paths,
             hardware=hw,
@@ -178,12 +182,13 @@ class Appliance:
             recorder=recorder,
             janitor=janitor,
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
+            notifier=notifier,
         )
         # The recorder starts before the sensors so that a trigger at start-up finds it listening.
         # The janitor starts before the recorder (room first), the timelapse after it (frames come from it).
         appliance.services = [
             health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
-            appliance.sensors,
+            appliance.sensors, notifier,
         ]
         return appliance
 

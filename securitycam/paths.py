@@ -66,6 +66,11 @@ class DataPaths:
     def session_secret_file(self) -> Path:
         return self.root / "session-secret"
 
+    @property
+    def vapid_key_file(self) -> Path:
+        """The Web Push (VAPID) private key, made at the first start."""
+        return self.root / "vapid-private.pem"
+
     def create(self) -> None:
         # Settings, the database and the clips are the owner's alone.
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ against it unmodified; where the documents disagree with real Frigate, real Frig
 
 from __future__ import annotations
 
-from securitycam.api.frigate import auth, events, management, media
+from securitycam.api.frigate import auth, events, management, media, notifications
 
 # One per line, so that areas added in parallel merge without conflicts.
 BLUEPRINTS = [
@@ -15,4 +15,5 @@ BLUEPRINTS = [
     events.bp,
     events.files_bp,
     media.bp,
+    notifications.bp,
 ]
