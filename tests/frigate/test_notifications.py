@@ -44,7 +44,7 @@ def push_service() -> Iterator[PushService]:
     service = PushService()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             service.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             queued = service.answers.get(self.path, [])
