@@ -153,6 +153,9 @@ def test_zones_and_faces(admin):
     assert admin.get("/api/zones/yard").json == {}
     assert admin.get("/api/zones/nocam").status_code == 404
     assert admin.get("/api/faces").json == []
+    assert admin.post("/api/faces/reprocess", json={}).json == {"success": False,
+                                                               "message": "Face recognition is not enabled."}
+    assert admin.get("/api/camera/notifications").json == {"cam": {"enabled": True}, "yard": {"enabled": True}}
 
 
 def test_media_accept_the_frigate_cookie_and_refuse_strangers(live_app):

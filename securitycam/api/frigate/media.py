@@ -194,3 +194,14 @@ def camera_zones(camera: str):  # type: ignore[no-untyped-def]
 def faces():  # type: ignore[no-untyped-def]
     """No face recognition here: an empty list."""
     return jsonify([])
+
+
+@bp.post("/faces/reprocess")
+def reprocess_face():  # type: ignore[no-untyped-def]
+    raise ApiError(400, "Face recognition is not enabled.")
+
+
+@bp.get("/camera/notifications")
+def camera_notifications():  # type: ignore[no-untyped-def]
+    """Which cameras' events are pushed to subscribed browsers: every enabled camera's."""
+    return jsonify({camera.name: {"enabled": camera.enabled} for camera in appliance().settings.get().Cameras})
