@@ -4,7 +4,8 @@ A browser subscribes with the appliance's VAPID public key (``GET /api/notificat
 hands its subscription (endpoint URL plus the ``p256dh`` and ``auth`` keys) to ``POST
 /api/notifications/register``; subscriptions are stored per user. Each alert is encrypted for
 each subscription (RFC 8291, ``aes128gcm``) and POSTed to its endpoint with a VAPID signature
-(RFC 8292); pywebpush does both.
+(RFC 8292); pywebpush does both. It is imported on the first push, on the sending thread: it
+brings aiohttp, over a second of imports on a Pi, which a start-up need not wait for.
 
 The VAPID key pair is made at the first start and kept in ``vapid-private.pem`` (mode 0600) in the
 data directory, so subscriptions survive restarts. Sending happens on a worker thread of its own
@@ -22,14 +23,12 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
 
 from securitycam.clock import Clock
 from securitycam.fileio import write_atomic
@@ -61,7 +60,6 @@ ALERT_SOURCES = ("sensor", "object", "api")
 # A push service answering these has forgotten the subscription for good.
 GONE = (404, 410)
 VAPID_SUBJECT = "mailto:securitycam@localhost"
-Sender = Callable[..., Any]
 
 
 class SubscriptionRefused(ValueError):
@@ -104,12 +102,11 @@ class PushNotifier:
     """Subscriptions, the VAPID key, and a worker that delivers queued alerts; a service of the appliance."""
 
     def __init__(self, db: Database, key_file: Path, clock: Clock | None = None, attempts: int = 3,
-                 backoff: float = 2.0, sender: Sender = webpush, timeout: float = 10.0) -> None:
+                 backoff: float = 2.0, timeout: float = 10.0) -> None:
         self._db = db
         self._clock = clock or Clock()
         self._attempts = attempts
         self._backoff = backoff
-        self._send = sender
         self._timeout = timeout
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=100)
         self._thread: threading.Thread | None = None
@@ -182,11 +179,13 @@ class PushNotifier:
                     log.exception("push to %s failed", subscription["endpoint"])
 
     def _deliver(self, subscription: dict[str, Any], data: str) -> None:
+        from pywebpush import WebPushException, webpush
+
         info = {"endpoint": subscription["endpoint"],
                 "keys": {"p256dh": subscription["p256dh"], "auth": subscription["auth"]}}
         for attempt in range(1, self._attempts + 1):
             try:
-                self._send(info, data=data, vapid_private_key=self._vapid, vapid_claims={"sub": VAPID_SUBJECT},
+                webpush(info, data=data, vapid_private_key=self._vapid, vapid_claims={"sub": VAPID_SUBJECT},
                            timeout=self._timeout, ttl=3600)
                 return
             except WebPushException as exc:
