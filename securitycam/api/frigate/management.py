@@ -16,6 +16,7 @@ after a start reports the average since each process started.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -399,8 +400,6 @@ def ffprobe():  # type: ignore[no-untyped-def]
 
 
 def run_ffprobe(camera: CameraSettings) -> dict[str, Any]:
-    import json
-
     command = ["ffprobe", "-v", "error", "-print_format", "json", "-show_entries",
                "stream=codec_long_name,codec_name,width,height,bit_rate,duration,display_aspect_ratio,"
                "avg_frame_rate", *probe_target(camera)]
