@@ -165,6 +165,11 @@ def test_media_accept_the_frigate_cookie_and_refuse_strangers(live_app):
     assert browser.post("/api/login", json={"user": "admin", "password": PASSWORD}).status_code == 200
     assert image_of(browser.get("/api/cam/latest.jpg")).size == (320, 180)
     assert browser.get("/api/cam/any/thumbnail.jpg").status_code in (200, 404)
+    # The dashboard's media cookie alone (what a <video> tag on the dashboard sends) works too.
+    session = live_app.test_client().post("/auth/login", data={"username": "admin", "password": PASSWORD})
+    video_tag = live_app.test_client()
+    video_tag.set_cookie("media_token", session.json["access_token"])
+    assert image_of(video_tag.get("/api/camera/cam/latest.jpg")).size == (320, 180)
 
 
 def test_a_camera_with_no_frame_gives_a_picture_saying_so(admin, live_app):
