@@ -67,6 +67,7 @@ register_schema(
         CREATE INDEX events_zoned ON events (start_time) WHERE zones != '[]';
         CREATE INDEX events_score ON events (top_score);
         """,
+        lambda tx: _create_tags(tx),
     ],
 )
 
@@ -78,6 +79,34 @@ SORTS = {
 }
 # In a list filter (sub labels, zones), this value matches events that have none (Frigate's convention).
 NONE_VALUE = "None"
+ZONE, SUB_LABEL = "zone", "sub_label"
+# A zone or sub label on at most this many events is looked up through event_tags (then sorted);
+# a commoner one is found by walking the events newest first, which soon meets enough of them.
+RARE_TAG = 2000
+
+
+def tag_values(zones: Sequence[str], sub_label: str | None) -> list[tuple[str, str]]:
+    """``(kind, value)`` rows for an event: each zone, and each name of a ``"a, b"`` sub label (lower case)."""
+    names = {name.strip().lower() for name in (sub_label or "").split(",") if name.strip()}
+    return [(ZONE, zone) for zone in dict.fromkeys(zones)] + [(SUB_LABEL, name) for name in sorted(names)]
+
+
+def _write_tags(tx: Any, event_id: str, start_time: float, zones: Sequence[str], sub_label: str | None) -> None:
+    tx.execute("DELETE FROM event_tags WHERE event_id = ?", (event_id,))
+    tx.executemany("INSERT INTO event_tags (event_id, kind, value, start_time) VALUES (?, ?, ?, ?)",
+                   [(event_id, kind, value, start_time) for kind, value in tag_values(zones, sub_label)])
+
+
+def _create_tags(tx: Any) -> None:
+    """event_tags: one row per zone and sub label name of an event, so a rare one is found by index."""
+    tx.execute("CREATE TABLE event_tags (event_id TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE, "
+               "kind TEXT NOT NULL, value TEXT NOT NULL, start_time REAL NOT NULL)")
+    tx.execute("CREATE INDEX event_tags_value ON event_tags (kind, value, start_time)")
+    tx.execute("CREATE INDEX event_tags_event ON event_tags (event_id)")
+    rows = tx.execute("SELECT id, start_time, zones, sub_label FROM events "
+                      "WHERE zones != '[]' OR sub_label IS NOT NULL").fetchall()
+    for event_id, start_time, zones, sub_label in rows:
+        _write_tags(tx, event_id, start_time, json.loads(zones), sub_label)
 
 
 @dataclass(frozen=True)
@@ -112,8 +141,18 @@ class EventQuery:
     limit: int = 100
     offset: int = 0
 
-    def where(self, now: float) -> tuple[str, list[Any]]:
-        """The WHERE clause (with its leading keyword, or empty) and its parameters."""
+    def tag_filters(self) -> dict[str, list[str]]:
+        """The zone and sub label filters that may be looked up in event_tags (not asking for ``None``)."""
+        filters = {}
+        if self.zones and NONE_VALUE not in self.zones:
+            filters[ZONE] = list(self.zones)
+        if self.sub_labels and NONE_VALUE.lower() not in (value.lower() for value in self.sub_labels):
+            filters[SUB_LABEL] = [value.lower() for value in self.sub_labels]
+        return filters
+
+    def where(self, now: float, rare: dict[str, list[str]] | None = None) -> tuple[str, list[Any]]:
+        """The WHERE clause (with its leading keyword, or empty) and its parameters; the ``rare`` tag
+        filters (:meth:`tag_filters` few events have) select through event_tags."""
         where: list[str] = []
         params: list[Any] = []
 
@@ -128,12 +167,17 @@ class EventQuery:
         if self.source is not None:
             where.append("source = ?")
             params.append(self.source)
-        if self.sub_labels:
+        for kind, values in (rare or {}).items():
+            where.append(f"id IN (SELECT event_id FROM event_tags WHERE kind = ? AND value IN "
+                         f"({', '.join('?' for _ in values)}))")
+            params.extend([kind, *values])
+        rare = rare or {}
+        if self.sub_labels and SUB_LABEL not in rare:
             self._list_filter(where, params, "sub_label IS NULL", "sub_label IS NOT NULL", [
                 ("lower(sub_label) = ?", "{}"), ("instr(lower(sub_label), ?) > 0", "{},"),
                 ("instr(lower(sub_label), ?) > 0", ", {}"),
             ], [value.lower() for value in self.sub_labels], NONE_VALUE.lower())
-        if self.zones:
+        if self.zones and ZONE not in rare:
             # zones is a JSON list: a quoted name inside it is that zone, whole.
             self._list_filter(where, params, "zones = '[]'", "zones != '[]'", [("instr(zones, ?) > 0", "{}")],
                               [json.dumps(zone) for zone in self.zones], json.dumps(NONE_VALUE))
@@ -277,6 +321,7 @@ class EventStore:
                 f"INSERT INTO events ({columns}) VALUES ({', '.join('?' for _ in row)})",
                 [_to_column(k, v) for k, v in row.items()],
             )
+            _write_tags(tx, event.id, start, [], sub_label)
         self._notify(self._opened, event)
         return event
 
@@ -289,6 +334,11 @@ class EventStore:
             values = [_to_column(k, v) for k, v in changes.items()]
             with self._db.transaction() as tx:
                 tx.execute(f"UPDATE events SET {assignments} WHERE id = ?", [*values, event_id])
+                if "zones" in changes or "sub_label" in changes:
+                    row = tx.execute("SELECT start_time, zones, sub_label FROM events WHERE id = ?",
+                                     (event_id,)).fetchone()
+                    if row is not None:
+                        _write_tags(tx, event_id, row["start_time"], json.loads(row["zones"]), row["sub_label"])
         return self.get(event_id)
 
     def end(self, event_id: str, end_time: float | None = None) -> Event | None:
@@ -320,7 +370,8 @@ class EventStore:
         with ``camera``/``label`` for a single one), in its order (newest first by default)."""
         if query is None:
             query = EventQuery(cameras=[camera] if camera else None, labels=[label] if label else None, **filters)
-        where, params = query.where(self._clock.time())
+        rare = {kind: values for kind, values in query.tag_filters().items() if self._tagged(kind, values) <= RARE_TAG}
+        where, params = query.where(self._clock.time(), rare)
         order = SORTS[query.sort]
         if query.in_progress:
             # Few events are in progress: find them by their end (the unary + keeps SQLite from walking
@@ -331,6 +382,13 @@ class EventStore:
             (*params, query.limit, query.offset),
         )
         return [_from_row(row) for row in rows]
+
+    def _tagged(self, kind: str, values: list[str]) -> int:
+        """How many events carry any of ``values`` (counted no further than :data:`RARE_TAG` + 1)."""
+        row = self._db.query_one(
+            f"SELECT count(*) FROM (SELECT 1 FROM event_tags WHERE kind = ? AND value IN "
+            f"({', '.join('?' for _ in values)}) LIMIT ?)", (kind, *values, RARE_TAG + 1))
+        return int(row[0]) if row else 0
 
     def summary(self, utc_offset: float = 0.0, has_clip: bool | None = None,
                 has_snapshot: bool | None = None) -> list[dict[str, Any]]:
