@@ -10,7 +10,10 @@ ahead of now for an event created with a duration: it is still in progress until
 Queries (:class:`EventQuery`) are one SQL statement each, newest first by default, and every filter
 has an index that lets SQLite stop after ``limit`` rows instead of reading the table: by camera,
 label, camera and label (each with the start time), end time, and partial indexes on the rare
-kinds (retained, without clip, without snapshot, with a sub label, with zones).
+kinds (retained, without clip, without snapshot, with a sub label, with zones). Zones and sub label
+names are also kept one row each in ``event_tags``: a zone or name few events have is looked up
+there (walking the events newest first would read them all before giving up), a common one is
+found by that walk, which soon meets enough of them.
 """
 
 from __future__ import annotations
