@@ -85,7 +85,7 @@ NONE_VALUE = "None"
 ZONE, SUB_LABEL = "zone", "sub_label"
 # A zone or sub label on at most this many events is looked up through event_tags (then sorted);
 # a commoner one is found by walking the events newest first, which soon meets enough of them.
-RARE_TAG = 2000
+RARE_TAG = 500
 
 
 def tag_values(zones: Sequence[str], sub_label: str | None) -> list[tuple[str, str]]:
