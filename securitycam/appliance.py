@@ -25,6 +25,7 @@ from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
 from securitycam.detection.service import Detection
+from securitycam.notifications import PushNotifier
 from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
 from securitycam.recorder.mediamtx import MediaMTX
@@ -109,6 +110,7 @@ class Appliance:
     detection: Detection
     janitor: Janitor
     timelapse: Timelapse
+    notifier: PushNotifier
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
@@ -168,6 +170,8 @@ class Appliance:
                             run_cameras=hw.run_cameras)
         janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health)
         recorder.on_media(janitor.file_written)
+        notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
+        events.on_open(notifier.event_opened)
         appliance = cls(
             paths=paths,
             hardware=hw,
@@ -187,13 +191,14 @@ class Appliance:
             janitor=janitor,
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
             password_from_env=password_from_env,
+            notifier=notifier,
         )
         # The recorder starts before the sensors so that a trigger at start-up finds it listening.
         # The janitor starts before the recorder (room first), the timelapse and detection after it (frames
         # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [
             health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
-            appliance.detection, appliance.sensors,
+            appliance.detection, appliance.sensors, notifier,
         ]
         return appliance
 

@@ -6,9 +6,14 @@ against it unmodified; where the documents disagree with real Frigate, real Frig
 
 from __future__ import annotations
 
-from securitycam.api.frigate import auth
+from securitycam.api.frigate import auth, events, management, media, notifications
 
 # One per line, so that areas added in parallel merge without conflicts.
 BLUEPRINTS = [
     auth.bp,
+    management.bp,
+    events.bp,
+    events.files_bp,
+    media.bp,
+    notifications.bp,
 ]
