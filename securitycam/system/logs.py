@@ -157,12 +157,13 @@ RAW_LOG_PATTERNS = {"api": ("api", f"{API_LOG_NAME}*"), "mediamtx": ("mediamtx",
 
 
 def raw_lines(logs_dir: Path, category: str, limit: int = 20_000) -> list[str]:
-    """The last ``limit`` lines of a parsed category's log files, oldest first, as written."""
+    """The last ``limit`` lines of a parsed category's log files, oldest first, as written but with
+    credentials masked."""
     folder, pattern = RAW_LOG_PATTERNS[category]
     lines: list[str] = []
-    for path in _newest_first(logs_dir / folder, pattern):
+    for path, _stat in _files(logs_dir / folder, pattern):
         try:
-            lines[:0] = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            lines[:0] = map(redact, path.read_text(encoding="utf-8", errors="replace").splitlines())
         except OSError:
             continue
         if len(lines) >= limit:
