@@ -159,7 +159,8 @@ class Appliance:
         presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health)  # type: ignore[arg-type]
         recorder = Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
                             run_cameras=hw.run_cameras)
-        janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health)
+        janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health,
+                          recordings=recorder.recordings)
         recorder.on_media(janitor.file_written)
         appliance = cls(
             paths=paths,
