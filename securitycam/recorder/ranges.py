@@ -28,7 +28,8 @@ def concat_script(recordings: Sequence[Recording], start: float, end: float) -> 
     lines = ["ffconcat version 1.0"]
     for item in recordings:
         quoted = os.fspath(item.path).replace("'", "'\\''")
-        lines.append(f"file '{quoted}'")
+        # ``file:``: from a script on stdin a bare path would be taken as relative to ``pipe:``.
+        lines.append(f"file 'file:{quoted}'")
         if item.start_time < start:
             lines.append(f"inpoint {start - item.start_time:.3f}")
         if item.end_time > end:
@@ -76,7 +77,9 @@ def frame_at(recording: Recording, moment: float, image_format: str, height: int
     codec = ["-c:v", "png"] if image_format == "png" else ["-c:v", "mjpeg", "-q:v", "3"]
     try:
         done = subprocess.run(
-            [*FFMPEG, "-ss", f"{offset:.3f}", "-i", os.fspath(recording.path), "-frames:v", "1", *scale, *codec,
+            # Seeking on the output side: decoding one short segment from its start is cheap, and an
+            # input seek into an MPEG-TS segment (timestamps not from 0) found no frame.
+            [*FFMPEG, "-i", os.fspath(recording.path), "-ss", f"{offset:.3f}", "-frames:v", "1", *scale, *codec,
              "-f", "image2pipe", "pipe:1"],
             capture_output=True, timeout=timeout, check=False,
         )

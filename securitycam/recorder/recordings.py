@@ -198,7 +198,7 @@ class RecordingStore:
         with self._db.transaction() as tx:
             tx.execute(
                 "UPDATE recordings SET motion = motion + ?, objects = objects + ? WHERE camera = ? "
-                "AND start_time > ? AND start_time <= ? AND end_time >= ?",
+                "AND start_time > ? AND start_time <= ? AND end_time > ?",
                 (motion, objects, camera, start - MAX_SEGMENT_SECONDS, end, start),
             )
 
@@ -206,9 +206,10 @@ class RecordingStore:
         """Motion and objects marked in ``[start, end]`` while its segment was in the ring."""
         with self._activity_lock:
             marks = list(self._activity.get(camera, ()))
-        motion = sum(m for s, e, m, _o in marks if s <= end and e >= start)
-        objects = sum(o for s, e, _m, o in marks if s <= end and e >= start)
-        return motion, objects
+        # As :meth:`mark_activity`'s query: a segment is [start, end), a mark [s, e] (an instant belongs
+        # to the segment it falls in).
+        hits = [(m, o) for s, e, m, o in marks if s < end and e >= start]
+        return sum(m for m, _o in hits), sum(o for _m, o in hits)
 
     # -- reading ---------------------------------------------------------------------------------------
 

@@ -87,7 +87,8 @@ def play_frames(url: str) -> int:
     how many frames it decoded; fails on any error ffmpeg reports. (Frames, not timestamps: across a
     discontinuity the timestamps start again.)"""
     done = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i", url, "-map", "0:v", "-f", "null", "-",
+        ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i", url, "-map", "0:v", "-fps_mode", "passthrough",
+         "-f", "null", "-",
          "-progress", "pipe:1"], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stderr.strip() == "", done.stderr[-2000:]
