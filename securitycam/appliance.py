@@ -24,6 +24,7 @@ from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
 from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
+from securitycam.recorder.exports import Exporter
 from securitycam.recorder.mediamtx import MediaMTX
 from securitycam.sensors.manager import SensorManager, use_mock_sensor
 from securitycam.storage.janitor import Janitor
@@ -104,6 +105,7 @@ class Appliance:
     recorder: Recorder
     janitor: Janitor
     timelapse: Timelapse
+    exports: Exporter
     services: list[Service] = field(default_factory=list)
 
     @property
@@ -179,12 +181,14 @@ class Appliance:
             recorder=recorder,
             janitor=janitor,
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
+            exports=Exporter(db, paths, recorder.recordings, on_file=janitor.file_written,
+                             delete_file=lambda path: janitor.delete(path, "export")),
         )
         # The recorder starts before the sensors so that a trigger at start-up finds it listening.
         # The janitor starts before the recorder (room first), the timelapse after it (frames come from it).
         appliance.services = [
             health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
-            appliance.sensors,
+            appliance.exports, appliance.sensors,
         ]
         return appliance
 

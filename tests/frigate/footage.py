@@ -47,6 +47,11 @@ class Footage:
     def rows(self) -> list:
         return self.appliance.db.query("SELECT * FROM recordings WHERE camera = 'cam' ORDER BY start_time")
 
+    def at_least(self, count: int) -> list:
+        """The rows, once there are ``count`` of them."""
+        wait_for(lambda: len(self.rows()) >= count, timeout=30)
+        return self.rows()
+
 
 @pytest.fixture(scope="session", name="footage")
 def footage_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Footage]:

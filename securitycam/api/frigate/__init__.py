@@ -6,11 +6,13 @@ against it unmodified; where the documents disagree with real Frigate, real Frig
 
 from __future__ import annotations
 
-from securitycam.api.frigate import auth, recordings, vod
+from securitycam.api.frigate import auth, exports, recordings, vod
 
 # One per line, so that areas added in parallel merge without conflicts.
 BLUEPRINTS = [
     auth.bp,
     recordings.bp,
     vod.bp,
+    exports.bp,
+    exports.files_bp,
 ]
