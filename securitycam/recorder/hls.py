@@ -42,10 +42,8 @@ def media_playlist(rows: Sequence[Row], segment_url: Callable[[int], str]) -> st
     return "\n".join(lines) + "\n"
 
 
-def master_playlist(rows: Sequence[Row], index_url: str) -> str:
-    """A master playlist with the one variant there is (``index_url``), its peak bandwidth in bits/s."""
-    peak = max((size * 8 / max(end - start, 0.001) for _id, start, end, size in rows), default=0.0)
-    average = sum(size for *_rest, size in rows) * 8 / max(sum(end - start for _id, start, end, _s in rows), 0.001)
+def master_playlist(peak: float, average: float, index_url: str) -> str:
+    """A master playlist with the one variant there is (``index_url``) and its bandwidth in bits/s."""
     return "\n".join([
         "#EXTM3U",
         "#EXT-X-VERSION:3",

@@ -230,6 +230,16 @@ class RecordingStore:
             (camera, start - MAX_SEGMENT_SECONDS, end, start),
         )]
 
+    def rates(self, camera: str, start: float, end: float) -> tuple[int, float, float]:
+        """``(segments, peak, average)`` bits per second of the segments a playlist of the range lists."""
+        row = self._db.query_one(
+            "SELECT count(*) AS n, max(size * 8.0 / max(end_time - start_time, 0.001)) AS peak, "
+            "sum(size) * 8.0 / max(sum(end_time - start_time), 0.001) AS average FROM recordings "
+            "WHERE camera = ? AND start_time > ? AND start_time < ? AND end_time > ?",
+            (camera, start - MAX_SEGMENT_SECONDS, end, start),
+        )
+        return (int(row["n"]), row["peak"] or 0.0, row["average"] or 0.0) if row else (0, 0.0, 0.0)
+
     def at(self, camera: str, moment: float) -> Recording | None:
         """The segment of ``camera`` holding ``moment``."""
         row = self._db.query_one(
@@ -355,17 +365,25 @@ class RecordingStore:
     def reconcile(self, known: set[str], older_than: float) -> tuple[list[Path], int]:
         """Delete segment files in the tree that no row (nor the ring, ``known``) lists and that are
         older than ``older_than`` (mtime), and forget rows whose file is gone. Returns the files
-        deleted and the rows forgotten."""
+        deleted and the rows forgotten.
+
+        One scan of each camera's hour directory, compared with the rows under it: no ``stat`` per row.
+        """
         deleted: list[Path] = []
+        gone: list[str] = []
+        scanned: set[str] = set()
         for day in _subdirs(self.root):
             if not _DAY_DIR.match(day.name):
                 continue
             for hour in _subdirs(day):
                 for camera_dir in _subdirs(hour):
+                    scanned.add(str(camera_dir))
                     prefix = os.path.join(camera_dir, "")
                     listed = {row[0] for row in self._db.execute(
                         "SELECT path FROM recordings WHERE path > ? AND path < ?", (prefix, prefix + "\uffff"))}
-                    for entry in os.scandir(camera_dir):
+                    present = set()
+                    for entry in _entries(camera_dir):
+                        present.add(entry.path)
                         if entry.path in listed or entry.path in known or not entry.is_file(follow_symlinks=False):
                             continue
                         try:
@@ -374,8 +392,11 @@ class RecordingStore:
                                 deleted.append(Path(entry.path))
                         except OSError:
                             continue
+                    gone.extend(listed - present)
                     self._prune(camera_dir)
-        gone = [row[0] for row in self._db.execute("SELECT path FROM recordings") if not os.path.exists(row[0])]
+        # Rows in directories that are gone altogether.
+        gone.extend(path for (path,) in self._db.execute("SELECT path FROM recordings")
+                    if os.path.dirname(path) not in scanned)
         with self._db.transaction() as tx:
             tx.executemany("DELETE FROM recordings WHERE path = ?", [(path,) for path in gone])
         return deleted, len(gone)
@@ -396,6 +417,14 @@ def _move(source: Path, target: Path) -> None:
     finally:
         partial.unlink(missing_ok=True)
     source.unlink(missing_ok=True)
+
+
+def _entries(directory: Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(directory) as entries:
+            return list(entries)
+    except OSError:
+        return []
 
 
 def _subdirs(directory: Path) -> list[Path]:

@@ -44,13 +44,16 @@ def _token_query() -> str:
 
 
 def _playlist(playlist: str, camera: str, start: float, end: float) -> Response:
-    rows: list[Row] = store().playlist_rows(camera, start, end)
-    if not rows:
-        raise ApiError(404, "No recordings found.")
     query = _token_query()
     if playlist == "master.m3u8":
-        body = hls.master_playlist(rows, f"index.m3u8{query}")
+        count, peak, average = store().rates(camera, start, end)
+        if not count:
+            raise ApiError(404, "No recordings found.")
+        body = hls.master_playlist(peak, average, f"index.m3u8{query}")
     else:
+        rows: list[Row] = store().playlist_rows(camera, start, end)
+        if not rows:
+            raise ApiError(404, "No recordings found.")
         # From this playlist's directory back up to /vod/, then segment/<id>.ts.
         up = "../" * (request.path.count("/") - 2)
         body = hls.media_playlist(rows, lambda recording_id: f"{up}segment/{recording_id}.ts{query}")
