@@ -13,7 +13,7 @@
   serves its exports directory.
 
 Changes are for admins (the guard's rule); an unknown camera is a 404, a bad range a 400 naming
-the parameter, a range longer than a day a 400, no footage in the range a 400 (as Frigate).
+the parameter, a range longer than a day (25 h) a 400, no footage in the range a 400 (as Frigate).
 """
 
 from __future__ import annotations

@@ -31,7 +31,8 @@ from securitycam.recorder.recordings import RecordingStore
 
 bp = Blueprint("frigate_recordings", __name__, url_prefix="/api")
 
-MAX_RANGE_SECONDS = 24 * 3600
+# A day, even one with a daylight-saving change: what a playlist, a clip or an export may span.
+MAX_RANGE_SECONDS = 25 * 3600
 HOUR = 3600.0
 # Range clips streamed at once (each is an ffmpeg reading the card); more wait for a 503.
 CLIP_STREAMS = threading.BoundedSemaphore(2)

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Blueprint, Response, request, send_file
 
 from securitycam.api.common import ApiError, appliance, query_int
-from securitycam.api.frigate.recordings import epoch, known_camera, store, time_range
+from securitycam.api.frigate.recordings import MAX_RANGE_SECONDS, epoch, known_camera, store, time_range
 from securitycam.paths import resolve_inside
 from securitycam.recorder import hls
 from securitycam.recorder.hls import Row
@@ -86,7 +86,7 @@ def vod_event(event_id: str, playlist: str):  # type: ignore[no-untyped-def]
     start = event.start_time - pre - padding
     end = (appliance().clock.time() if event.end_time is None else event.end_time + post) + padding
     # An event longer than a playlist may be plays its first MAX_RANGE_SECONDS.
-    return _playlist(playlist, event.camera, start, min(end, start + 24 * 3600))
+    return _playlist(playlist, event.camera, start, min(end, start + MAX_RANGE_SECONDS))
 
 
 @bp.get("/<year_month>/<day>/<hour>/<camera_name>/<playlist>")
