@@ -412,7 +412,11 @@ def _move(source: Path, target: Path) -> None:
             raise
     partial = target.with_name(f".{target.name}.partial")
     try:
-        shutil.copyfile(source, partial)
+        with open(source, "rb") as reader, open(partial, "wb") as writer:
+            shutil.copyfileobj(reader, writer, 1024 * 1024)
+            writer.flush()
+            # The copy is ours to make durable: a power cut must not leave a listed segment half written.
+            os.fsync(writer.fileno())
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
