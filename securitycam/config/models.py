@@ -129,6 +129,8 @@ class BluetoothSettings(Section):
     # BLE listening per presence check (0: classic l2ping only); POST /bt/scan's default duration.
     listen_seconds: float = Field(5, ge=0, le=30)
     scan_seconds: float = Field(20, gt=0, le=60)
+
+
 RetainMode = Literal["all", "motion", "active_objects"]
 
 

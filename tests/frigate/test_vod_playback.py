@@ -102,6 +102,16 @@ def test_an_hour_plays_whole_and_a_restart_is_a_discontinuity(footage: Footage):
         camera.start()
 
 
+def test_an_hour_without_a_zone_is_the_appliances_local_hour(footage: Footage):
+    rows = footage.rows()
+    hour = datetime.fromtimestamp(rows[0]["start_time"]).replace(minute=0, second=0, microsecond=0)  # local
+    before = len(overlapping(footage, hour.timestamp(), hour.timestamp() + 3600))
+    index = fetch(footage, f"/vod/{hour:%Y-%m}/{hour:%d}/{hour:%H}/cam/index.m3u8").text
+    # The hour may still be growing (the camera records): between what was there before and after.
+    after = len(overlapping(footage, hour.timestamp(), hour.timestamp() + 3600))
+    assert 0 < before <= len(segment_urls(index)) <= after
+
+
 def test_segments_are_served_with_range_and_need_auth(footage: Footage):
     rows = footage.rows()
     index = fetch(footage, f"/vod/cam/start/{rows[0]['start_time']}/end/{rows[2]['end_time']}/index.m3u8").text
