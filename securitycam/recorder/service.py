@@ -292,16 +292,17 @@ class Recorder:
         self.step()
 
     def step(self) -> None:
-        """One round of watchdog, clip making and retention (the worker calls it every tick)."""
+        """One round of watchdog, retention and clip making (the worker calls it every tick)."""
         now = self._clock.time()
         for recorder in list(self.cameras.values()):
             if recorder.stalled(now):
                 recorder.restart(f"no segment for {now - (recorder.last_segment_seen or now):.0f} s")
+        # Retention first: the segment that completes an event is kept before its finished clip lets go of it.
+        self._retain(now)
         with self._lock:
             pending = list(self._pending.values())
         for clip in pending:
             self._advance(clip, now)
-        self._retain(now)
 
     def _advance(self, clip: PendingClip, now: float) -> None:
         camera = clip.camera

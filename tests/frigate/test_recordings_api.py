@@ -7,6 +7,7 @@ import struct
 import subprocess
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import requests
@@ -171,3 +172,31 @@ def test_the_detectors_seam_marks_motion_and_objects_and_motion_mode_keeps_only_
     finally:
         appliance.settings.update({"Cameras": [{**appliance.settings.get().Cameras[0].model_dump(),
                                                 "record": {"enabled": True, "retain": {"days": 1, "mode": "all"}}}]})
+
+
+def test_with_record_off_only_event_footage_is_kept_and_its_clip_is_still_made(footage: Footage):
+    appliance = footage.appliance
+    settings = appliance.settings.get().Cameras[0].model_dump()
+    appliance.settings.update({"Cameras": [{**settings, "record": {**settings["record"], "enabled": False}}]})
+    try:
+        since = time.time() + 1  # segments finishing from now on are judged by the new setting
+        time.sleep(3)
+        event = appliance.events.open("cam", "api", "doorbell")
+        time.sleep(2)
+        appliance.events.end(event.id)
+        event = appliance.events.get(event.id)
+        window = (event.start_time - 1, event.end_time + 1)  # pre- and post-capture: 1 s each
+        wait_for(lambda: (appliance.events.get(event.id).has_clip
+                          and appliance.recorder.index.count("cam") > 0
+                          and min(s.start_time for s in appliance.recorder.index.for_camera("cam")) > window[1] + 6),
+                 timeout=40)
+        new = [row for row in footage.rows() if row["start_time"] >= since]
+        assert new, "the event's footage was kept"
+        assert all(row["start_time"] < window[1] and row["end_time"] > window[0] for row in new), new
+        assert min(row["start_time"] for row in new) <= window[0] + 1
+        assert max(row["end_time"] for row in new) >= window[1]
+        assert all("/recordings/" in row["path"] and ".segments" not in row["path"] for row in new)
+        clip = appliance.events.get(event.id).data["clips"][0]
+        assert Path(clip).exists()
+    finally:
+        appliance.settings.update({"Cameras": [settings]})
