@@ -182,7 +182,7 @@ class Appliance:
             janitor=janitor,
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
             exports=Exporter(db, paths, recorder.recordings, on_file=janitor.file_written,
-                             delete_file=lambda path: janitor.delete(path, "export")),
+                             delete_file=lambda path: janitor.delete(path, "export"), room=janitor.room),
         )
         # The recorder starts before the sensors so that a trigger at start-up finds it listening.
         # The janitor starts before the recorder (room first), the timelapse after it (frames come from it).

@@ -11,7 +11,8 @@ waits for it:
 
 ffmpeg writes a hidden ``.<name>.partial.mp4`` that is renamed into place with its
 ``.thumb.jpg`` sidecar when complete, then handed to the storage janitor (kind ``exports``).
-``progress`` (0-1) comes from ffmpeg's ``-progress`` output. An export still queued or running
+``progress`` (0-1) comes from ffmpeg's ``-progress`` output. One that would not fit below the storage
+limit is refused (507) rather than made at the cost of older footage. An export still queued or running
 when the appliance stopped (or lost power) is made again at the next start; deleting one that is
 queued or running cancels it. A row whose file the janitor deleted is dropped from the list.
 """
@@ -111,12 +112,14 @@ class Exporter:
 
     def __init__(self, db: Database, paths: DataPaths, recordings: RecordingStore,
                  on_file: Callable[[Path], None] = lambda _path: None,
-                 delete_file: Callable[[Path], None] | None = None) -> None:
+                 delete_file: Callable[[Path], None] | None = None,
+                 room: Callable[[], int] | None = None) -> None:
         self._db = db
         self._directory = paths.exports
         self._recordings = recordings
         self._on_file = on_file
         self._delete_file = delete_file or (lambda path: path.unlink(missing_ok=True))
+        self._room = room
         self._queue: queue.Queue[str] = queue.Queue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -150,8 +153,16 @@ class Exporter:
                thumbnail: Path | None = None) -> Export:
         if playback not in PLAYBACK:
             raise ExportError(400, f"playback: must be one of {', '.join(PLAYBACK)}")
-        if not self._recordings.overlapping(camera, start, end):
+        footage = self._recordings.overlapping(camera, start, end)
+        if not footage:
             raise ExportError(400, "No recordings found for time range")
+        # Room for it below the storage limit, or the janitor would make room by deleting footage
+        # (perhaps this very footage) to fit it.
+        needed = sum(item.size for item in footage) // (TIMELAPSE_SPEED if playback == TIMELAPSE else 1)
+        room = self._room() if self._room is not None else needed
+        if needed > room:
+            raise ExportError(507, f"not enough space for this export (about {needed / 1e6:.0f} MB; "
+                                   f"{max(0, room) / 1e6:.0f} MB left below the storage limit)")
         if self._queue.qsize() >= MAX_QUEUED:
             raise ExportError(429, f"{MAX_QUEUED} exports are already waiting; try again when they are done")
         suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=6))

@@ -160,6 +160,11 @@ class Janitor:
     def usage(self) -> DiskUsage:
         return self._host.disk_usage(self._paths.root)
 
+    def room(self) -> int:
+        """Bytes that may still be written before the data directory reaches ``max_percent`` (≤ 0: none)."""
+        usage = self.usage()
+        return usage.total * self._settings.get().StorageLimit.max_percent // 100 - usage.used
+
     def run(self, force: bool = False) -> CleanupReport:
         """One pass (see the module's description); ``force`` does every step now, even when disabled."""
         with self._lock:

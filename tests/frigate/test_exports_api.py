@@ -118,6 +118,24 @@ def test_an_export_left_unfinished_by_a_stop_is_made_at_the_next_start(footage: 
     assert Path(finished(footage, export_id)["video_path"]).exists()
 
 
+def test_an_export_that_would_not_fit_below_the_storage_limit_is_refused(footage: Footage):
+    rows = footage.rows()
+    path = f"/api/export/cam/start/{rows[0]['start_time']}/end/{rows[3]['end_time']}"
+    disk = footage.appliance.host._disk_usage
+    total, used = disk(footage.appliance.paths.root).total, disk(footage.appliance.paths.root).used
+    room = total * 85 // 100 - used
+    footage_bytes = sum(row["size"] for row in rows[:4])
+    previous = disk.percent
+    disk.percent = (used + room - footage_bytes // 2) * 100 / total  # half the footage's size is left
+    try:
+        refused = footage.client.post(path, json={})
+        assert refused.status_code == 507 and "not enough space" in refused.json["message"]
+        # A time-lapse is 25 times smaller: it fits.
+        assert footage.client.post(path, json={"playback": "timelapse_25x"}).status_code == 200
+    finally:
+        disk.percent = previous
+
+
 def test_a_viewer_may_list_but_not_export(footage: Footage):
     admin = footage.client
     assert admin.post("/api/users", json={"username": "viewer1", "password": "viewer password 1",
