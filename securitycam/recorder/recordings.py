@@ -214,13 +214,13 @@ class RecordingStore:
     # -- reading ---------------------------------------------------------------------------------------
 
     def overlapping(self, camera: str, start: float, end: float) -> list[Recording]:
-        """Rows of ``camera`` with footage in ``[start, end]``, oldest first."""
+        """Rows of ``camera`` with footage in ``(start, end)``, oldest first."""
         rows = self._db.query(
-            "SELECT * FROM recordings WHERE camera = ? AND start_time > ? AND start_time <= ? AND end_time >= ? "
+            "SELECT * FROM recordings WHERE camera = ? AND start_time > ? AND start_time < ? AND end_time > ? "
             "ORDER BY start_time",
             (camera, start - MAX_SEGMENT_SECONDS, end, start),
         )
-        return [_recording(row) for row in rows if row["end_time"] > start or row["start_time"] == start]
+        return [_recording(row) for row in rows]
 
     def playlist_rows(self, camera: str, start: float, end: float) -> list[tuple[int, float, float, int]]:
         """``(id, start, end, size)`` of the segments with footage in ``(start, end)``: a playlist's entries."""
