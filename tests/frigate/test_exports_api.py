@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from securitycam.recorder.exports import Exporter
 from tests.frigate.footage import Footage, ffprobe, footage_fixture, play_frames  # noqa: F401
 from tests.recorder.conftest import wait_for
 
@@ -97,7 +98,7 @@ def test_exports_run_one_at_a_time_and_deleting_one_in_progress_cancels_it(foota
         time.sleep(0.02)
     footage.client.delete(f"/api/export/{ids[1]}")
     footage.client.delete(f"/api/export/{ids[2]}")
-    wait_for(lambda: footage.appliance.exports._current is None, timeout=30)
+    wait_for(lambda: not any(item["in_progress"] for item in footage.client.get("/api/exports").json), timeout=30)
     assert [item for item in footage.client.get("/api/exports").json if item["id"] in ids[1:]] == []
     leftovers = [p.name for p in footage.appliance.paths.exports.iterdir() if ids[1].split("_")[1] in p.name
                  or ids[2].split("_")[1] in p.name]
@@ -105,17 +106,23 @@ def test_exports_run_one_at_a_time_and_deleting_one_in_progress_cancels_it(foota
 
 
 def test_an_export_left_unfinished_by_a_stop_is_made_at_the_next_start(footage: Footage):
-    exporter = footage.appliance.exports
-    exporter.stop()
-    rows = footage.rows()
-    export_id = footage.client.post(f"/api/export/cam/start/{rows[0]['start_time']}/end/{rows[2]['end_time']}",
-                                    json={}).json["export_id"]
-    time.sleep(0.3)
-    assert footage.client.get(f"/api/exports/{export_id}").json["in_progress"] is True
-    # A fresh worker (as after a restart: the queue in memory is gone) picks it up from the table.
-    exporter._queue.queue.clear()
-    exporter.start()
-    assert Path(finished(footage, export_id)["video_path"]).exists()
+    appliance = footage.appliance
+    appliance.exports.stop()
+    try:
+        rows = footage.rows()
+        export_id = footage.client.post(f"/api/export/cam/start/{rows[0]['start_time']}/end/{rows[2]['end_time']}",
+                                        json={}).json["export_id"]
+        time.sleep(0.3)
+        assert footage.client.get(f"/api/exports/{export_id}").json["in_progress"] is True
+        # The next start: a new exporter over the same table picks it up.
+        restarted = Exporter(appliance.db, appliance.paths, appliance.recorder.recordings)
+        restarted.start()
+        try:
+            assert Path(finished(footage, export_id)["video_path"]).exists()
+        finally:
+            restarted.stop()
+    finally:
+        appliance.exports.start()
 
 
 def test_an_export_that_would_not_fit_below_the_storage_limit_is_refused(footage: Footage):

@@ -3,6 +3,7 @@ storage per camera, a frame at a moment, and a clip of any range (stream copy)."
 
 from __future__ import annotations
 
+import os
 import struct
 import subprocess
 import time
@@ -105,7 +106,8 @@ def test_a_client_that_leaves_mid_clip_leaves_no_ffmpeg_behind(footage: Footage)
     url = footage.url(f"/api/cam/start/{rows[0]['start_time']}/end/{rows[-1]['end_time']}/clip.mp4")
 
     def clip_ffmpegs() -> list[str]:
-        listing = subprocess.run(["pgrep", "-f", "-a", "ffmpeg .*-f concat .*pipe:1"], capture_output=True, text=True)
+        # Our own children only: other ffmpegs on this machine are none of this test's business.
+        listing = subprocess.run(["pgrep", "-a", "-P", str(os.getpid())], capture_output=True, text=True)
         return [line for line in listing.stdout.splitlines() if "frag_keyframe" in line]
 
     response = requests.get(url, timeout=30, stream=True)
