@@ -90,12 +90,6 @@ class Recording:
 
     kind = KIND
 
-    def to_frigate(self) -> dict:
-        """The row as Frigate's ``/api/<camera>/recordings`` lists it (``segment_size`` in MB)."""
-        return {"id": str(self.id), "start_time": self.start_time, "end_time": self.end_time,
-                "segment_size": round(self.size / 1_000_000, 6), "motion": self.motion,
-                "objects": self.objects, "duration": self.duration}
-
 
 def _recording(row) -> Recording:  # type: ignore[no-untyped-def]
     return Recording(row["id"], row["camera"], Path(row["path"]), row["start_time"], row["end_time"],
@@ -221,6 +215,19 @@ class RecordingStore:
             (camera, start - MAX_SEGMENT_SECONDS, end, start),
         )
         return [_recording(row) for row in rows]
+
+    def frigate_listing(self, camera: str, start: float, end: float) -> list[dict]:
+        """The rows with footage in ``(start, end)`` as Frigate's ``/api/<camera>/recordings`` lists them
+        (``segment_size`` in MB), built straight from the query: a day is 43,200 of them."""
+        return [
+            {"id": str(row[0]), "start_time": row[1], "end_time": row[2], "segment_size": round(row[3] / 1e6, 6),
+             "motion": row[4], "objects": row[5], "duration": row[6]}
+            for row in self._db.execute(
+                "SELECT id, start_time, end_time, size, motion, objects, duration FROM recordings WHERE camera = ? "
+                "AND start_time > ? AND start_time < ? AND end_time > ? ORDER BY start_time",
+                (camera, start - MAX_SEGMENT_SECONDS, end, start),
+            )
+        ]
 
     def playlist_rows(self, camera: str, start: float, end: float) -> list[tuple[int, float, float, int]]:
         """``(id, start, end, size)`` of the segments with footage in ``(start, end)``: a playlist's entries."""

@@ -89,7 +89,7 @@ def recordings(camera_name: str):  # type: ignore[no-untyped-def]
     before = epoch("before", request.args.get("before"), now)
     time_range(after, before, "after", "before")
     known_camera(camera_name)
-    return jsonify([item.to_frigate() for item in store().overlapping(camera_name, after, before)])
+    return jsonify(store().frigate_listing(camera_name, after, before))
 
 
 @bp.get("/<camera_name>/recordings/summary")
