@@ -28,6 +28,7 @@ from securitycam.detection.service import Detection
 from securitycam.notifications import PushNotifier
 from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
+from securitycam.recorder.exports import Exporter
 from securitycam.recorder.mediamtx import MediaMTX
 from securitycam.sensors.manager import SensorManager, use_mock_sensor
 from securitycam.sensors.simulated import SimulatedPins
@@ -111,6 +112,7 @@ class Appliance:
     janitor: Janitor
     timelapse: Timelapse
     notifier: PushNotifier
+    exports: Exporter
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
@@ -168,7 +170,8 @@ class Appliance:
         presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health)  # type: ignore[arg-type]
         recorder = Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
                             run_cameras=hw.run_cameras)
-        janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health)
+        janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health,
+                          recordings=recorder.recordings)
         recorder.on_media(janitor.file_written)
         notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
         events.on_open(notifier.event_opened)
@@ -192,13 +195,15 @@ class Appliance:
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
             password_from_env=password_from_env,
             notifier=notifier,
+            exports=Exporter(db, paths, recorder.recordings, on_file=janitor.file_written,
+                             delete_file=lambda path: janitor.delete(path, "export"), room=janitor.room),
         )
         # The recorder starts before the sensors so that a trigger at start-up finds it listening.
         # The janitor starts before the recorder (room first), the timelapse and detection after it (frames
         # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [
             health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
-            appliance.detection, appliance.sensors, notifier,
+            appliance.exports, appliance.detection, appliance.sensors, notifier,
         ]
         return appliance
 

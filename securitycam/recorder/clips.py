@@ -64,7 +64,7 @@ def build_clip(segments: Sequence[Path], output: Path, trigger_offset: float, me
     try:
         join(segments, partial)
         duration = probe_duration(partial)
-        _thumbnail(partial, sidecar(output, ".thumb.jpg"), min(max(0.0, trigger_offset), max(0.0, duration - 0.2)))
+        thumbnail(partial, sidecar(output, ".thumb.jpg"), min(max(0.0, trigger_offset), max(0.0, duration - 0.2)))
         _sprite(partial, sidecar(output, ".sprite.jpg"), duration)
         write_meta(output, {**meta, "duration_seconds": round(duration, 3)})
         os.replace(partial, output)
@@ -104,7 +104,7 @@ def probe_duration(video: Path) -> float:
         return 0.0
 
 
-def _thumbnail(video: Path, target: Path, at_seconds: float) -> None:
+def thumbnail(video: Path, target: Path, at_seconds: float) -> None:
     """The frame ``at_seconds`` into ``video`` (the trigger moment), 320 pixels wide."""
     partial = target.with_name(f".{target.name}.partial")
     _run([*FFMPEG, "-ss", f"{at_seconds:.3f}", "-i", str(video), "-frames:v", "1",

@@ -6,7 +6,7 @@ against it unmodified; where the documents disagree with real Frigate, real Frig
 
 from __future__ import annotations
 
-from securitycam.api.frigate import auth, events, management, media, notifications
+from securitycam.api.frigate import auth, events, exports, management, media, notifications, recordings, vod
 
 # One per line, so that areas added in parallel merge without conflicts.
 BLUEPRINTS = [
@@ -16,4 +16,8 @@ BLUEPRINTS = [
     events.files_bp,
     media.bp,
     notifications.bp,
+    recordings.bp,
+    vod.bp,
+    exports.bp,
+    exports.files_bp,
 ]
