@@ -70,7 +70,7 @@ register_schema(
         );
         CREATE INDEX recordings_camera_start ON recordings (camera, start_time);
         CREATE INDEX recordings_start ON recordings (start_time);
-        CREATE INDEX events_retained ON events (camera, start_time) WHERE retain_indefinitely = 1;
+        CREATE INDEX events_retained_by_camera ON events (camera, start_time) WHERE retain_indefinitely = 1;
         """
     ],
 )
