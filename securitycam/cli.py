@@ -25,7 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     from securitycam.server import ApplianceServer
 
-    ApplianceServer(data_dir, args.host, args.port, threads=args.threads).run()
+    ApplianceServer(data_dir, args.host, args.port, threads=args.threads, sse_clients=args.sse_clients).run()
     return 0
 
 
@@ -36,8 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     serve.add_argument("--port", type=int, default=5005, help="port (default 5005)")
     serve.add_argument("--data-dir", default="./data", help="settings, database, recordings, logs")
-    serve.add_argument("--threads", type=int, default=64, help="request threads (SSE clients hold one each)")
-    serve.add_argument("--dev", action="store_true", help="Flask's development server instead of gunicorn")
+    serve.add_argument("--threads", type=int, default=16, help="threads for API requests (default 16)")
+    serve.add_argument("--sse-clients", type=int, default=200,
+                       help="live event streams at once; each holds a thread of its own (default 200)")
+    serve.add_argument("--dev", action="store_true", help="Flask's development server instead of waitress")
     serve.set_defaults(func=_serve)
     return parser
 
