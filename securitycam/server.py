@@ -3,8 +3,8 @@
 waitress reads and parses requests in its event loop (one thread, non-blocking sockets) and hands
 only complete requests to its pool of threads. A client that sends half a request, or hundreds of
 them, holds a socket but never a thread, so it cannot stall the API for others; a connection that
-sends nothing for :data:`CHANNEL_TIMEOUT` seconds while no request of it runs (a half-sent request,
-an idle keep-alive) is closed. Up to :data:`CONNECTION_LIMIT` connections are open at once (the
+sends nothing for ``idle_timeout`` seconds while no request of it runs (a half-sent request, an
+idle keep-alive) is closed. Up to :data:`CONNECTION_LIMIT` connections are open at once (the
 open-file limit is raised to fit them).
 
 Each SSE client holds a thread for as long as it listens. The pool has ``threads`` threads for the
@@ -32,18 +32,27 @@ from waitress.server import create_server
 log = logging.getLogger(__name__)
 
 CONNECTION_LIMIT = 1000
-CHANNEL_TIMEOUT = 15
+IDLE_TIMEOUT = 15
 # File descriptors kept for what is not a connection: the database, logs, clips, pipes to ffmpeg.
 OTHER_FILES = 256
 
 
 class ApplianceServer:
-    def __init__(self, data_dir: Path, host: str, port: int, threads: int = 16, sse_clients: int = 200) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        host: str,
+        port: int,
+        threads: int = 16,
+        sse_clients: int = 200,
+        idle_timeout: int = IDLE_TIMEOUT,
+    ) -> None:
         self.data_dir = data_dir
         self.host = host
         self.port = port
         self.threads = threads
         self.sse_clients = sse_clients
+        self.idle_timeout = idle_timeout
 
     def run(self) -> None:
         from securitycam.app import create_app
@@ -57,8 +66,9 @@ class ApplianceServer:
                 port=self.port,
                 threads=self.threads + self.sse_clients,
                 connection_limit=connection_limit(),
-                channel_timeout=CHANNEL_TIMEOUT,
-                cleanup_interval=max(1, CHANNEL_TIMEOUT // 3),
+                channel_timeout=self.idle_timeout,
+                # How often waitress looks for connections past their timeout.
+                cleanup_interval=max(1, self.idle_timeout // 3),
                 send_bytes=1,
                 channel_request_lookahead=1,
                 ident="securitycam",
