@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -98,6 +99,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent client connections")
     parser.add_argument("--threads", type=int, help="passed to securitycam serve --threads")
     args = parser.parse_args()
+    # Stopped early (kill), still stop the server it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data_dir:

@@ -34,18 +34,24 @@ class Served:
              "--data-dir", str(data_dir), *options],
             env={**os.environ, "SECURITYCAM_PASSWORD": PASSWORD}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
+        try:
+            self.status = self._wait_up()
+            login = requests.post(f"{self.base}/auth/validate", json={"password": PASSWORD}, timeout=5)
+            self.token = login.json()["token"]
+        except BaseException:
+            self.stop()
+            raise
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+
+    def _wait_up(self) -> requests.Response:
         deadline = time.monotonic() + 30
         while True:
             try:
-                self.status = requests.get(f"{self.base}/auth/status", timeout=1)
-                break
+                return requests.get(f"{self.base}/auth/status", timeout=1)
             except (requests.ConnectionError, requests.Timeout):
                 assert self.proc.poll() is None, self.proc.stdout.read().decode()
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
-        login = requests.post(f"{self.base}/auth/validate", json={"password": PASSWORD}, timeout=5)
-        self.token = login.json()["token"]
-        self.headers = {"Authorization": f"Bearer {self.token}"}
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -172,3 +178,31 @@ def test_a_client_that_reconnects_at_once_is_not_refused_at_the_cap(served):
     assert (status_third, status_over) == (200, 503)  # the cap itself still holds
     for sock in (again, third, over):
         sock.close()
+
+
+def test_requests_one_after_another_run_on_one_thread_not_on_each_in_turn():
+    """Every thread that serves a request keeps its stack and a malloc arena resident: with hundreds
+    of threads (SSE clients hold one each), handing requests out in turn made memory creep."""
+    from securitycam.server import StackDispatcher
+
+    class Task:
+        def __init__(self):
+            self.done = threading.Event()
+
+        def service(self):
+            used.add(threading.current_thread().name)
+            self.done.set()
+
+    used = set()
+    dispatcher = StackDispatcher()
+    dispatcher.set_thread_count(8)
+    try:
+        for _ in range(40):
+            task = Task()
+            dispatcher.add_task(task)
+            assert task.done.wait(timeout=5)
+            time.sleep(0.001)  # the thread goes back to waiting
+    finally:
+        dispatcher.shutdown(timeout=5)
+    assert len(used) <= 2
+    assert not dispatcher.threads  # all stopped
