@@ -7,7 +7,8 @@ those answered 200), then ``--slow`` connections that each send ``GET /auth/stat
 one header and nothing more. It then times ``--requests`` requests each of ``GET /auth/status``
 (no login) and ``GET /settings`` (Bearer token), each on a new connection with a 5 s timeout
 (a timeout counts as 5000 ms; after 5 in a row the path is given up), and prints p50/p99.
-Then it triggers the mock sensor and counts the streams that receive the event, and finally
+Then it triggers the mock sensor and counts the streams that receive the event (and how long after
+the trigger was sent), and finally
 waits up to ``--drop-wait`` seconds for the server to close the half-sent connections.
 
 Run it from a checkout to measure that checkout (``python -m securitycam`` imports the package from
@@ -83,6 +84,7 @@ class Listener:
 
     def __init__(self, url: str, headers: dict[str, str]) -> None:
         self.events: list[str] = []
+        self.arrived: dict[str, float] = {}
         try:
             self.response = requests.get(url, headers=headers, stream=True, timeout=TIMEOUT)
             self.status = self.response.status_code
@@ -96,6 +98,7 @@ class Listener:
             for line in self.response.iter_lines(decode_unicode=True):
                 if line.startswith("event: "):
                     self.events.append(line[7:])
+                    self.arrived.setdefault(line[7:], time.monotonic())
         except (requests.RequestException, AttributeError, ValueError):
             pass
 
@@ -139,13 +142,16 @@ def main() -> None:
             label = f"with {served} SSE + {args.slow} half-sent"
             print(f"{label}: GET /auth/status {time_requests(f'{base}/auth/status', {}, args.requests)}")
             print(f"{label}: GET /settings {time_requests(f'{base}/settings', auth, args.requests)}")
+            triggered = time.monotonic()
             with contextlib.suppress(requests.RequestException):
                 requests.post(f"{base}/sensor/mock/trigger", headers=auth, timeout=TIMEOUT)
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline and not all("sensor_state" in lst.events for lst in listeners):
                 time.sleep(0.1)
-            got = sum("sensor_state" in listener.events for listener in listeners)
-            print(f"SSE clients that received the trigger's event: {got} of {args.sse}")
+            arrivals = [lst.arrived["sensor_state"] for lst in listeners if "sensor_state" in lst.arrived]
+            delays = [(arrived - triggered) * 1000 for arrived in arrivals]
+            spread = f" (after p50 {percentile(delays, 0.5):.0f} ms, max {max(delays):.0f} ms)" if delays else ""
+            print(f"SSE clients that received the trigger's event: {len(delays)} of {args.sse}{spread}")
             print(f"half-sent connections closed by the server: {closed_within(slow, opened, args.drop_wait)}")
         finally:
             for listener in listeners:
