@@ -70,12 +70,17 @@ def setup_logging(logs_dir: Path, level: int = logging.INFO) -> logging.Handler:
     """Send the ``securitycam`` loggers to the rotating API log (replacing an earlier data dir's)."""
     api_dir = logs_dir / "api"
     api_dir.mkdir(parents=True, exist_ok=True)
+    logger = logging.getLogger("securitycam")
+    for current in logger.handlers:
+        # ``serve`` sets logging up before it builds the app, which sets it up again: keep the first
+        # handler, so that the file still gets each line before the console does.
+        if getattr(current, "securitycam", False) and current.baseFilename == str(api_dir / API_LOG_NAME):
+            return current
     handler = logging.handlers.RotatingFileHandler(
         api_dir / API_LOG_NAME, maxBytes=API_LOG_BYTES, backupCount=API_LOG_BACKUPS, encoding="utf-8"
     )
     handler.setFormatter(_IsoFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.securitycam = True  # type: ignore[attr-defined]
-    logger = logging.getLogger("securitycam")
     for old in [h for h in logger.handlers if getattr(h, "securitycam", False)]:
         logger.removeHandler(old)
         old.close()
