@@ -196,7 +196,7 @@ class Janitor:
     def _free_space(self, limits: StorageLimitSettings, usage: DiskUsage, report: CleanupReport) -> DiskUsage:
         """Delete oldest first, kind by kind, until at most ``max_percent`` is used; the usage after."""
         for _attempt in range(3):
-            excess = usage.used - usage.total * limits.max_percent // 100
+            excess = usage.bytes_over(limits.max_percent)
             if excess <= 0:
                 return usage
             deleted_any = False
@@ -219,7 +219,7 @@ class Janitor:
             usage = self.usage()
             if not deleted_any:
                 break
-        report.still_over = usage.used > usage.total * limits.max_percent // 100
+        report.still_over = usage.bytes_over(limits.max_percent) > 0
         if report.still_over:
             log.warning("storage: %.1f %% used, over the %d %% limit, and nothing more may be deleted",
                         usage.percent, limits.max_percent)
@@ -251,7 +251,7 @@ class Janitor:
             "used": usage.used,
             "free": usage.free,
             "percent": usage.percent,
-            "over_limit": usage.used > usage.total * limits.max_percent // 100,
+            "over_limit": usage.bytes_over(limits.max_percent) > 0,
             "by_kind": by_kind,
             "order": list(SPACE_ORDER),
             "last_cleanup": self.last_report.to_dict() if self.last_report else None,
