@@ -10,7 +10,10 @@ woken:
   deleted once older than ``ring_seconds``;
 - **clips**: once footage up to ``end + post_capture`` exists (or the camera gave up), the event's
   segments are joined into a clip with sidecars; an event longer than ``max_clip_seconds`` is cut
-  into several clips as it goes;
+  into several clips as it goes. A clip that fails says why in the event's ``clip_error``; one that
+  failed for want of space keeps its segments and is tried again every ``CLIP_RETRY_SECONDS`` (the
+  storage janitor is woken to make room) until it is made, ``CLIP_GIVE_UP_SECONDS`` have passed, or
+  its footage is gone;
 - **watchdog**: a camera whose ffmpeg runs but writes no segments is restarted.
 """
 
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from securitycam import diskfull
 from securitycam.bus import ARCHIVE_UPDATED, RECORDING_STATE, EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
@@ -43,6 +47,9 @@ from securitycam.worker import PeriodicWorker
 log = logging.getLogger(__name__)
 
 MANUAL = "manual"
+# A clip that failed for want of space is tried again this often, for at most this long.
+CLIP_RETRY_SECONDS = 5.0
+CLIP_GIVE_UP_SECONDS = 3600.0
 
 
 class RecorderError(RuntimeError):
@@ -64,6 +71,7 @@ class PendingClip:
     part: int = 1
     used: set[int] = field(default_factory=set)
     clips: list[str] = field(default_factory=list)
+    retry_at: float = 0.0  # no clip attempt before this (after one failed for want of space)
 
     def wants(self, segment: Segment) -> bool:
         until = math.inf if self.end is None else self.end + self.camera.post_capture
@@ -147,7 +155,8 @@ class Recorder:
         unclipped = self._events.list(has_clip=False, after=recent, limit=50)
         running = self._events.list(in_progress=True, after=recent, limit=50)
         for event in {e.id: e for e in [*unclipped, *running]}.values():
-            if event.camera not in self.cameras or "clip_error" in event.data:
+            failed_for_good = "clip_error" in event.data and "clip_retry_until" not in event.data
+            if event.camera not in self.cameras or failed_for_good:
                 continue
             self._event_opened(event)
             self._continue_after(event, event.data.get("clips", []))
@@ -302,6 +311,8 @@ class Recorder:
         self._retain(now)
 
     def _advance(self, clip: PendingClip, now: float) -> None:
+        if now < clip.retry_at:
+            return
         camera = clip.camera
         latest = self.index.latest_end(clip.event.camera) or 0.0
         if clip.end is None:
@@ -311,26 +322,28 @@ class Recorder:
         until = clip.end + camera.post_capture
         gave_up = now > until + 2 * camera.segment_seconds + 10
         if latest >= until or gave_up:
-            self._make_clip(clip, camera, until)
+            if not self._make_clip(clip, camera, until):
+                return
             with self._lock:
                 self._pending.pop(clip.event.id, None)
             recorder = self.cameras.get(clip.event.camera)
             if recorder is not None:
                 self._publish_state(recorder)
 
-    def _make_clip(self, clip: PendingClip, camera: CameraSettings, until: float) -> None:
+    def _make_clip(self, clip: PendingClip, camera: CameraSettings, until: float) -> bool:
+        """The clip of ``clip``'s footage up to ``until``; False if it is to be tried again later."""
         event = clip.event
         segments = [s for s in self.index.overlapping(event.camera, clip.window_start, until)
                     if s.id not in clip.used and s.path.exists()]
         if not segments:
             if clip.part == 1:
                 log.warning("event %s: no footage from camera %s", event.id, event.camera)
-                self._events.update(event.id, data={**event.data, "clip_error": "no footage"})
-            return
-        clip.used.update(s.id for s in segments)
-        clip.window_start = segments[-1].end_time
+                current = self._events.get(event.id) or event
+                waited = "clip_retry_until" in current.data
+                self._clip_error(current, "gave up: its footage went while waiting for space" if waited
+                                 else "no footage")
+            return True
         first_part = clip.part == 1
-        clip.part += 1
         begun = time.monotonic()
         output = clips.free_name(self._paths.recordings, event.start_time if first_part else segments[0].start_time)
         clip_start = segments[0].start_time
@@ -348,20 +361,54 @@ class Recorder:
             "pre_capture": round(max(0.0, trigger_offset), 3),
             "pre_capture_setting": camera.pre_capture,
             "post_capture_setting": camera.post_capture,
-            "part": clip.part - 1,
+            "part": clip.part,
             "segments": len(segments),
         }
         try:
             duration = clips.build_clip([s.path for s in segments], output, trigger_offset, meta)
-        except clips.ClipError as exc:
-            log.error("event %s: making %s failed: %s", event.id, output.name, exc)
-            return
-        clip.clips.append(str(output))
-        self._media_written(output, event.id)
-        self._events.update(event.id, has_clip=True, has_snapshot=True, data={**current.data, "clips": clip.clips})
-        log.info("event %s: clip %s (%.1f s) in %.2f s", event.id, output.name, duration, time.monotonic() - begun)
-        self._bus.publish(ARCHIVE_UPDATED, {"type": "recording", "path": str(output), "event_id": event.id,
-                                            "camera": event.camera})
+        except (clips.ClipError, OSError) as exc:
+            if self._clip_failed(clip, current, output, exc):
+                return False
+        else:
+            clip.clips.append(str(output))
+            self._media_written(output, event.id)
+            data = {key: value for key, value in current.data.items() if key not in ("clip_error", "clip_retry_until")}
+            self._events.update(event.id, has_clip=True, has_snapshot=True, data={**data, "clips": clip.clips})
+            log.info("event %s: clip %s (%.1f s) in %.2f s", event.id, output.name, duration,
+                     time.monotonic() - begun)
+            self._bus.publish(ARCHIVE_UPDATED, {"type": "recording", "path": str(output), "event_id": event.id,
+                                                "camera": event.camera})
+        clip.used.update(s.id for s in segments)
+        clip.window_start = segments[-1].end_time
+        clip.part += 1
+        return True
+
+    def _clip_failed(self, clip: PendingClip, current: Event, output: Path, exc: Exception) -> bool:
+        """Say in the event why its clip failed; True if it is to be tried again (a full disk, for a while)."""
+        now = self._clock.time()
+        if diskfull.report(exc):  # the janitor makes room meanwhile
+            reason = diskfull.reason(exc)
+            give_up_at = current.data.get("clip_retry_until") or now + CLIP_GIVE_UP_SECONDS
+            if now < give_up_at:
+                log.warning("event %s: making %s failed: %s; trying again when there is room",
+                            current.id, output.name, reason)
+                clip.retry_at = now + CLIP_RETRY_SECONDS
+                self._clip_error(current, f"{reason}; trying again when there is room", give_up_at)
+                return True
+            message = f"{reason}; gave up after {CLIP_GIVE_UP_SECONDS / 60:.0f} min"
+        else:
+            message = str(exc)
+        log.error("event %s: making %s failed: %s", current.id, output.name, message)
+        self._clip_error(current, message)
+        return False
+
+    def _clip_error(self, event: Event, message: str, retry_until: float | None = None) -> None:
+        data = {key: value for key, value in event.data.items() if key != "clip_retry_until"}
+        if retry_until is not None:
+            data["clip_retry_until"] = retry_until
+        # On a full disk the database may have no room for it either: the clip is still retried.
+        with diskfull.best_effort(f"noting why the clip of event {event.id} failed"):
+            self._events.update(event.id, data={**data, "clip_error": message})
 
     def _retain(self, now: float) -> None:
         with self._lock:

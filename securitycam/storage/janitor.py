@@ -13,6 +13,10 @@ Each pass (every ``interval`` seconds, at once when a new file is written, and o
    and new ones keep coming; exports last: the owner made them on purpose), oldest first within a
    kind. A clip goes with all of its sidecars.
 
+A write anywhere in the appliance that finds the disk full (:mod:`securitycam.diskfull`) wakes
+the janitor, and that pass frees space first: it skips the reconcile and the age check (they walk
+directories and write to the database) and does them in the pass right after.
+
 Never deleted: a locked file, a clip of an event still in progress, a clip of an event marked
 ``retain_indefinitely``. With ``enabled`` off nothing of the owner's is deleted automatically (a
 forced cleanup still applies the limit and the retention days). When there is room a pass costs one
@@ -22,11 +26,15 @@ forced cleanup still applies the limit and the retention days). When there is ro
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from securitycam import diskfull
 from securitycam.bus import ARCHIVE_UPDATED, EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
@@ -43,6 +51,8 @@ log = logging.getLogger(__name__)
 SPACE_ORDER = (CLIPS, SNAPSHOTS, TIMELAPSE, EXPORTS)
 HOUR = 3600.0
 DAY = 24 * HOUR
+# Seconds between two passes woken by a full disk.
+URGENT_GAP = 5.0
 # Files listed by name in a report; the counts and bytes always cover everything.
 REPORT_FILES = 100
 
@@ -53,6 +63,7 @@ class CleanupReport:
 
     time: float
     forced: bool
+    out_of_space: bool = False
     usage_before: DiskUsage | None = None
     usage_after: DiskUsage | None = None
     deleted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
@@ -79,7 +90,8 @@ class CleanupReport:
                                                "percent": value.percent}
 
         return {
-            "time": self.time, "forced": self.forced, "deleted": self.deleted, "deleted_count": self.deleted_count,
+            "time": self.time, "forced": self.forced, "out_of_space": self.out_of_space,
+            "deleted": self.deleted, "deleted_count": self.deleted_count,
             "freed_bytes": self.freed, "files": self.files, "files_truncated": sum(self.deleted.values()) > len(
                 self.files), "orphaned_sidecars": self.orphans, "stale_files": self.stale, "indexed": self.indexed,
             "still_over_limit": self.still_over, "usage_before": usage(self.usage_before),
@@ -111,6 +123,9 @@ class Janitor:
         self._clock = clock
         self._health = health
         self._full_alert = False
+        self._short_of_space = threading.Event()
+        self._last_urgent = -math.inf
+        self._stop_listening: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._worker = PeriodicWorker("janitor", self.run, interval, immediately=True)
         self._last_reconcile: float | None = None
@@ -120,10 +135,24 @@ class Janitor:
         settings.on_change(self._settings_changed)
 
     def start(self) -> None:
+        self._stop_listening = diskfull.on_out_of_space(self.out_of_space)
         self._worker.start()
 
     def stop(self) -> None:
+        if self._stop_listening is not None:
+            self._stop_listening()
         self._worker.stop()
+
+    def out_of_space(self) -> None:
+        """A write found the disk full: free space now, before anything else.
+
+        At most one such pass every :data:`URGENT_GAP` seconds: while nothing may be deleted, every
+        write (the janitor's own log lines among them) keeps failing and reporting it.
+        """
+        if time.monotonic() - self._last_urgent < URGENT_GAP:
+            return
+        self._short_of_space.set()
+        self._worker.wake()
 
     def delete(self, path: Path, kind: str) -> None:
         """Delete an archived file the owner chose (with its sidecars, index row and place in its
@@ -154,12 +183,17 @@ class Janitor:
         with self._lock:
             now = self._clock.time()
             limits = self._settings.get().StorageLimit
-            report = CleanupReport(time=now, forced=force)
-            if force or self._last_reconcile is None or now - self._last_reconcile >= DAY:
+            urgent = self._short_of_space.is_set()
+            self._short_of_space.clear()
+            if urgent:
+                self._last_urgent = time.monotonic()
+            postpone = urgent and not force
+            report = CleanupReport(time=now, forced=force, out_of_space=urgent)
+            if not postpone and (force or self._last_reconcile is None or now - self._last_reconcile >= DAY):
                 self._reconcile(report)
                 self._last_reconcile = now
             if limits.enabled or force:
-                if force or self._last_age_check is None or now - self._last_age_check >= HOUR:
+                if not postpone and (force or self._last_age_check is None or now - self._last_age_check >= HOUR):
                     self._apply_retention(limits, now, report)
                     self._last_age_check = now
                 report.usage_before = self.usage()
@@ -168,8 +202,10 @@ class Janitor:
             self._alert_full(limits.enabled and report.still_over, report.usage_after, limits)
             self.passes += 1
             # Status shows the last pass that did something, not the thousands of quiet ones since.
-            if force or report.deleted_count or report.indexed or self.last_report is None:
+            if force or urgent or report.deleted_count or report.indexed or self.last_report is None:
                 self.last_report = report
+        if postpone:
+            self._worker.wake()  # the steps put off for space, now
         if report.deleted_count:
             log.info("storage: deleted %s, %d orphaned sidecars, %d stale files; freed %d bytes",
                      report.deleted, report.orphans, report.stale, report.freed)

@@ -1,7 +1,9 @@
 """The API's own log files and the parsers behind ``/logs/*``.
 
 The API logs to ``logs/api/api.log``, rotated at 1 MiB with four old files kept, so logging can
-never take more than 5 MiB of an SD card. Entries are one line each, ``<ISO time> <LEVEL>
+never take more than 5 MiB of an SD card. On a full disk a line that cannot be written is dropped
+(and the storage janitor told) instead of a traceback on stderr for every line; logging goes on by
+itself once there is room. Entries are one line each, ``<ISO time> <LEVEL>
 <logger>: <message>``; continuation lines (tracebacks) belong to the entry above them.
 """
 
@@ -10,11 +12,14 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import re
+import sys
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from securitycam import diskfull
 from securitycam.paths import PathRefused, resolve_inside
 
 API_LOG_NAME = "api.log"
@@ -46,11 +51,24 @@ class _IsoFormatter(logging.Formatter):
         return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
 
 
+class _ApiLogHandler(logging.handlers.RotatingFileHandler):
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not diskfull.report(sys.exc_info()[1]):
+            super().handleError(record)
+            return
+        # The unwritten buffer would make every later line fail too: drop it with the stream,
+        # which the next line reopens.
+        stream, self.stream = self.stream, None  # type: ignore[assignment]
+        if stream is not None:
+            with suppress(OSError):
+                stream.close()
+
+
 def setup_logging(logs_dir: Path, level: int = logging.INFO) -> logging.Handler:
     """Send the ``securitycam`` loggers to the rotating API log (replacing an earlier data dir's)."""
     api_dir = logs_dir / "api"
     api_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
+    handler = _ApiLogHandler(
         api_dir / API_LOG_NAME, maxBytes=API_LOG_BYTES, backupCount=API_LOG_BACKUPS, encoding="utf-8"
     )
     handler.setFormatter(_IsoFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
