@@ -9,17 +9,20 @@ What to do about it depends on the writer, but one thing is the same for all: th
 should free space now rather than at its next pass. :func:`report` tells every listener
 (:func:`on_out_of_space`; the janitor is one); :func:`best_effort` is for writes that are nice to
 have (a key's last-use time, a rehashed password) and must not fail what they are part of, such as
-a login: on a full disk they are skipped and reported.
+a login: on a full disk they are skipped and reported. :func:`require_room` refuses what would
+depend on a write of another process (ffmpeg's), such as a recording started on a full disk.
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,13 @@ def reason(exc: BaseException) -> str:
             return "disk quota exceeded"
         current = current.__cause__ or current.__context__
     return "no space left on device"
+
+
+def require_room(path: Path) -> None:
+    """Raise ``ENOSPC``, as the write would, when the filesystem holding ``path`` has not a block left
+    for the service: for what another process writes there (ffmpeg's footage), before relying on it."""
+    if os.statvfs(path).f_bavail == 0:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
 def on_out_of_space(listener: Callable[[], None]) -> Callable[[], None]:

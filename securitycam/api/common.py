@@ -150,8 +150,8 @@ def install_error_handlers(app: Flask) -> None:
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         if diskfull.report(exc):
             log.warning("%s %s: %s", request.method, request.path, diskfull.reason(exc))
-            return error_response(507, f"not saved: the data disk is full ({diskfull.reason(exc)}). "
-                                  "Delete recordings or snapshots (auto-delete frees space too when "
-                                  "StorageLimit.enabled is on), then try again", error="insufficient_storage")
+            return error_response(507, f"the data disk is full ({diskfull.reason(exc)}), so this could not be "
+                                  "saved or recorded. Delete clips or snapshots (with StorageLimit.enabled on, "
+                                  "the oldest are deleted for you), then try again", error="insufficient_storage")
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal error")

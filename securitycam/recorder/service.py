@@ -241,6 +241,7 @@ class Recorder:
         recorder = self._running_camera(camera)
         if self.manual_event(recorder.name):
             raise RecorderError(409, f"camera {recorder.name!r} is already recording manually")
+        diskfull.require_room(recorder.directory)  # ffmpeg could not write the footage
         return self._events.open(recorder.name, MANUAL, MANUAL)
 
     def stop_manual(self, camera: str | None = None) -> Event:
@@ -267,6 +268,7 @@ class Recorder:
         recorder = self._running_camera(camera)
         frame = recorder.latest_frame()
         if frame is None:
+            diskfull.require_room(recorder.directory)  # ffmpeg cannot write frames on a full disk
             raise RecorderError(500, f"no recent frame from camera {recorder.name!r} ({recorder.state})")
         target = clips.free_name(self._paths.recordings, self._clock.time(), prefix="snapshot", suffix=".jpg")
         write_atomic(target, frame)
@@ -395,7 +397,7 @@ class Recorder:
                 clip.retry_at = now + CLIP_RETRY_SECONDS
                 self._clip_error(current, f"{reason}; trying again when there is room", give_up_at)
                 return True
-            message = f"{reason}; gave up after {CLIP_GIVE_UP_SECONDS / 60:.0f} min"
+            message = f"{reason}; gave up after {CLIP_GIVE_UP_SECONDS:.0f} s"
         else:
             message = str(exc)
         log.error("event %s: making %s failed: %s", current.id, output.name, message)

@@ -26,9 +26,7 @@ forced cleanup still applies the limit and the retention days). When there is ro
 from __future__ import annotations
 
 import logging
-import math
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,8 +49,6 @@ log = logging.getLogger(__name__)
 SPACE_ORDER = (CLIPS, SNAPSHOTS, TIMELAPSE, EXPORTS)
 HOUR = 3600.0
 DAY = 24 * HOUR
-# Seconds between two passes woken by a full disk.
-URGENT_GAP = 5.0
 # Files listed by name in a report; the counts and bytes always cover everything.
 REPORT_FILES = 100
 
@@ -124,7 +120,6 @@ class Janitor:
         self._health = health
         self._full_alert = False
         self._short_of_space = threading.Event()
-        self._last_urgent = -math.inf
         self._stop_listening: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._worker = PeriodicWorker("janitor", self.run, interval, immediately=True)
@@ -144,13 +139,7 @@ class Janitor:
         self._worker.stop()
 
     def out_of_space(self) -> None:
-        """A write found the disk full: free space now, before anything else.
-
-        At most one such pass every :data:`URGENT_GAP` seconds: while nothing may be deleted, every
-        write (the janitor's own log lines among them) keeps failing and reporting it.
-        """
-        if time.monotonic() - self._last_urgent < URGENT_GAP:
-            return
+        """A write found the disk full: free space now, before anything else."""
         self._short_of_space.set()
         self._worker.wake()
 
@@ -185,8 +174,6 @@ class Janitor:
             limits = self._settings.get().StorageLimit
             urgent = self._short_of_space.is_set()
             self._short_of_space.clear()
-            if urgent:
-                self._last_urgent = time.monotonic()
             postpone = urgent and not force
             report = CleanupReport(time=now, forced=force, out_of_space=urgent)
             if not postpone and (force or self._last_reconcile is None or now - self._last_reconcile >= DAY):

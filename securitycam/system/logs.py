@@ -1,10 +1,12 @@
 """The API's own log files and the parsers behind ``/logs/*``.
 
 The API logs to ``logs/api/api.log``, rotated at 1 MiB with four old files kept, so logging can
-never take more than 5 MiB of an SD card. On a full disk a line that cannot be written is dropped
-(and the storage janitor told) instead of a traceback on stderr for every line; logging goes on by
-itself once there is room. Entries are one line each, ``<ISO time> <LEVEL>
+never take more than 5 MiB of an SD card. Entries are one line each, ``<ISO time> <LEVEL>
 <logger>: <message>``; continuation lines (tracebacks) belong to the entry above them.
+
+On a full disk a line that cannot be written is dropped, instead of a traceback on stderr for
+every line; logging goes on by itself once there is room. It does not wake the storage janitor:
+the janitor's own lines would wake it again and again.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class _IsoFormatter(logging.Formatter):
 
 class _ApiLogHandler(logging.handlers.RotatingFileHandler):
     def handleError(self, record: logging.LogRecord) -> None:
-        if not diskfull.report(sys.exc_info()[1]):
+        if not diskfull.is_out_of_space(sys.exc_info()[1]):
             super().handleError(record)
             return
         # The unwritten buffer would make every later line fail too: drop it with the stream,
