@@ -13,9 +13,12 @@ an appliance that has run a while has log space to reuse (the clip tests, ``REST
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import logging
 import math
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,9 +26,11 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from securitycam import diskfull
 from securitycam.app import create_app
 from securitycam.appliance import Appliance, Hardware
 from securitycam.recorder import service
+from securitycam.recorder.clips import ClipError
 from securitycam.system.host import HostReader
 from securitycam.system.runner import RecordingRunner
 from tests.conftest import FAST_DELAYS, PASSWORD
@@ -235,3 +240,35 @@ def test_a_clip_gives_up_after_a_bounded_time(rig: Rig, monkeypatch: pytest.Monk
         assert final.data["clip_error"].startswith(f"{NO_SPACE}; gave up after")
         assert "clip_retry_until" not in final.data and not final.has_clip
         assert event_id not in rig.appliance.recorder.recording("cam")
+
+
+def test_the_log_drops_what_it_cannot_write_and_goes_on_once_there_is_room(rig: Rig, capsys: pytest.CaptureFixture):
+    log = logging.getLogger("securitycam.test_full_disk")
+    api_log = rig.appliance.paths.logs / "api" / "api.log"
+    with rig.full():
+        for number in range(200):
+            log.warning("line %d written on a full disk", number)
+    assert "Logging error" not in capsys.readouterr().err
+    log.warning("a line written once there is room")
+    for handler in logging.getLogger("securitycam").handlers:
+        handler.flush()
+    assert "a line written once there is room" in api_log.read_text()
+
+
+@pytest.mark.parametrize(("exc", "full"), [
+    (OSError(errno.ENOSPC, "No space left on device"), True),
+    (OSError(errno.EDQUOT, "Disk quota exceeded"), True),
+    (OSError(errno.EACCES, "Permission denied"), False),
+    (sqlite3.OperationalError("database is locked"), False),
+    (ClipError("av_interleaved_write_frame(): No space left on device", errno.ENOSPC), True),
+    (ClipError("Invalid data found when processing input"), False),
+])
+def test_a_full_disk_is_told_from_other_failures(exc: Exception, full: bool):
+    assert diskfull.is_out_of_space(exc) is full
+    try:
+        try:
+            raise exc
+        except Exception as inner:
+            raise RuntimeError("while saving") from inner
+    except RuntimeError as wrapped:
+        assert diskfull.is_out_of_space(wrapped) is full
