@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from securitycam import diskfull
 from securitycam.auth import Accounts, AuthService
 from securitycam.auth.apikeys import ApiKeyStore
 from securitycam.auth.service import env_password
@@ -135,6 +136,7 @@ class Appliance:
         max_sse_clients: int = 48,
     ) -> Appliance:
         paths = DataPaths(Path(data_dir).resolve())
+        diskfull.release_reserve(paths.space_reserve)  # room to open the database, on a full disk
         paths.create()
         hw = (hardware or Hardware()).resolved()
         first_start = not paths.settings_file.exists()

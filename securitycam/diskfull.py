@@ -11,6 +11,12 @@ should free space now rather than at its next pass. :func:`report` tells every l
 have (a key's last-use time, a rehashed password) and must not fail what they are part of, such as
 a login: on a full disk they are skipped and reported. :func:`require_room` refuses what would
 depend on a write of another process (ffmpeg's), such as a recording started on a full disk.
+
+Even opening the database needs space (SQLite makes its ``-shm`` and ``-wal`` files again after
+a clean stop), so a Pi restarted with a full disk could not start at all, nor anyone log in to
+clean up. The data directory therefore keeps a reserve, ``.space-reserve`` (``RESERVE_BYTES``,
+allocated while there is plenty of room); a start that finds less than that free deletes it first,
+and the janitor makes it again once there is room.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+RESERVE_BYTES = 4 * 1024 * 1024
 
 _listeners: list[Callable[[], None]] = []
 _lock = threading.Lock()
@@ -101,3 +108,40 @@ def best_effort(what: str) -> Iterator[None]:
         if not report(exc):
             raise
         log.warning("%s skipped: %s", what, reason(exc))
+
+
+def _free_bytes(path: Path) -> int:
+    stats = os.statvfs(path)
+    return stats.f_bavail * stats.f_frsize
+
+
+def release_reserve(reserve: Path) -> bool:
+    """At start: delete the reserve if less than its size is free, so the database can open."""
+    if not reserve.exists() or _free_bytes(reserve.parent) >= RESERVE_BYTES:
+        return False
+    reserve.unlink(missing_ok=True)
+    log.warning("the disk is full: released the %d MiB kept for starting up", RESERVE_BYTES // (1024 * 1024))
+    return True
+
+
+def keep_reserve(reserve: Path) -> None:
+    """Make the reserve if it is missing and four times its size is free (so it never fills a disk)."""
+    if reserve.exists() or _free_bytes(reserve.parent) < 4 * RESERVE_BYTES:
+        return
+    partial = reserve.with_name(reserve.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        try:
+            os.posix_fallocate(fd, 0, RESERVE_BYTES)  # real blocks, without writing them
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+            block = bytes(1024 * 1024)
+            for _ in range(RESERVE_BYTES // len(block)):
+                os.write(fd, block)
+    except BaseException:
+        os.close(fd)
+        partial.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    os.replace(partial, reserve)

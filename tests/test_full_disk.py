@@ -112,6 +112,29 @@ def test_login_works_on_a_full_disk(rig: Rig):
     assert anon.get("/settings", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
+def test_the_appliance_starts_on_a_full_disk_and_the_owner_logs_in(rig: Rig):
+    def start() -> FlaskClient:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SECURITYCAM_PASSWORD", PASSWORD)
+            app = create_app(rig.mountpoint / "restarted", Hardware(runner=RecordingRunner(), run_cameras=False,
+                                                                      host=HostReader(rig.mountpoint.parent / "sys")))
+        return app.test_client()
+
+    first = start()
+    appliance: Appliance = first.application.extensions["securitycam"]
+    wait_for(lambda: appliance.janitor.passes)  # its first pass, with room to spare
+    appliance.stop()  # a clean stop: SQLite removes its -wal and -shm files, which opening makes again
+    with rig.full():
+        again = start()
+        try:
+            login = again.post("/auth/validate", json={"password": PASSWORD})
+            assert login.status_code == 200 and login.json["valid"] is True
+            headers = {"Authorization": f"Bearer {login.json['token']}"}
+            assert again.get("/storage/status", headers=headers).status_code == 200
+        finally:
+            again.application.extensions["securitycam"].stop()
+
+
 def test_settings_are_read_but_not_changed_on_a_full_disk(rig: Rig):
     client = rig.client
     before = client.get("/settings").json["Timelapse"]["interval_minutes"]
@@ -244,14 +267,16 @@ def test_a_clip_gives_up_after_a_bounded_time(rig: Rig, monkeypatch: pytest.Monk
 
 def test_the_log_drops_what_it_cannot_write_and_goes_on_once_there_is_room(rig: Rig, capsys: pytest.CaptureFixture):
     log = logging.getLogger("securitycam.test_full_disk")
-    api_log = rig.appliance.paths.logs / "api" / "api.log"
+    # The API log of the appliance made last (each one takes the "securitycam" logger over).
+    [handler] = [h for h in logging.getLogger("securitycam").handlers if getattr(h, "securitycam", False)]
+    api_log = Path(handler.baseFilename)
+    assert api_log.is_relative_to(rig.mountpoint)
     with rig.full():
         for number in range(200):
             log.warning("line %d written on a full disk", number)
     assert "Logging error" not in capsys.readouterr().err
     log.warning("a line written once there is room")
-    for handler in logging.getLogger("securitycam").handlers:
-        handler.flush()
+    handler.flush()
     assert "a line written once there is room" in api_log.read_text()
 
 

@@ -13,9 +13,10 @@ Each pass (every ``interval`` seconds, at once when a new file is written, and o
    and new ones keep coming; exports last: the owner made them on purpose), oldest first within a
    kind. A clip goes with all of its sidecars.
 
-A write anywhere in the appliance that finds the disk full (:mod:`securitycam.diskfull`) wakes
-the janitor, and that pass frees space first: it skips the reconcile and the age check (they walk
-directories and write to the database) and does them in the pass right after.
+A write anywhere in the appliance that finds the disk full (:mod:`securitycam.diskfull`) wakes the
+janitor, and that pass frees space first: it skips the reconcile and the age check (they walk
+directories and write to the database) and does them in the pass right after. Each pass also
+remakes the data directory's space reserve when it is missing and there is room for it.
 
 Never deleted: a locked file, a clip of an event still in progress, a clip of an event marked
 ``retain_indefinitely``. With ``enabled`` off nothing of the owner's is deleted automatically (a
@@ -185,6 +186,8 @@ class Janitor:
                     self._last_age_check = now
                 report.usage_before = self.usage()
                 report.usage_after = self._free_space(limits, report.usage_before, report)
+            with diskfull.best_effort("making the space reserve"):
+                diskfull.keep_reserve(self._paths.space_reserve)
             # Only a limit the janitor enforces on its own can be "stuck" (a forced cleanup reports it).
             self._alert_full(limits.enabled and report.still_over, report.usage_after, limits)
             self.passes += 1
