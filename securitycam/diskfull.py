@@ -64,10 +64,11 @@ def reason(exc: BaseException) -> str:
     return "no space left on device"
 
 
-def require_room(path: Path) -> None:
-    """Raise ``ENOSPC``, as the write would, when the filesystem holding ``path`` has not a block left
-    for the service: for what another process writes there (ffmpeg's footage), before relying on it."""
-    if os.statvfs(path).f_bavail == 0:
+def require_room(path: Path, size: int = 1) -> None:
+    """Raise ``ENOSPC``, as the write would, when the filesystem holding ``path`` has less than
+    ``size`` bytes free for the service: before relying on what another process is to write there
+    (ffmpeg's footage), or before a write that would surely fail."""
+    if _free_bytes(path) < size:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 

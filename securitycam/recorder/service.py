@@ -72,6 +72,7 @@ class PendingClip:
     used: set[int] = field(default_factory=set)
     clips: list[str] = field(default_factory=list)
     retry_at: float = 0.0  # no clip attempt before this (after one failed for want of space)
+    give_up_at: float | None = None  # and none after this
 
     def wants(self, segment: Segment) -> bool:
         until = math.inf if self.end is None else self.end + self.camera.post_capture
@@ -367,6 +368,8 @@ class Recorder:
             "segments": len(segments),
         }
         try:
+            if clip.retry_at:  # it failed for want of space: no ffmpeg run before there is room for it
+                diskfull.require_room(self._paths.recordings, sum(s.size for s in segments))
             duration = clips.build_clip([s.path for s in segments], output, trigger_offset, meta)
         except (clips.ClipError, OSError) as exc:
             if self._clip_failed(clip, current, output, exc):
@@ -390,10 +393,13 @@ class Recorder:
         now = self._clock.time()
         if diskfull.report(exc):  # the janitor makes room meanwhile
             reason = diskfull.reason(exc)
-            give_up_at = current.data.get("clip_retry_until") or now + CLIP_GIVE_UP_SECONDS
+            # Kept in the event too, for a restart; but the database may be as full as the disk.
+            give_up_at = clip.give_up_at or current.data.get("clip_retry_until") or now + CLIP_GIVE_UP_SECONDS
+            clip.give_up_at = give_up_at
             if now < give_up_at:
-                log.warning("event %s: making %s failed: %s; trying again when there is room",
-                            current.id, output.name, reason)
+                if not clip.retry_at:
+                    log.warning("event %s: making %s failed: %s; trying again when there is room",
+                                current.id, output.name, reason)
                 clip.retry_at = now + CLIP_RETRY_SECONDS
                 self._clip_error(current, f"{reason}; trying again when there is room", give_up_at)
                 return True
@@ -408,9 +414,12 @@ class Recorder:
         data = {key: value for key, value in event.data.items() if key != "clip_retry_until"}
         if retry_until is not None:
             data["clip_retry_until"] = retry_until
+        data["clip_error"] = message
+        if data == event.data:
+            return  # said already (a retry that failed again)
         # On a full disk the database may have no room for it either: the clip is still retried.
         with diskfull.best_effort(f"noting why the clip of event {event.id} failed"):
-            self._events.update(event.id, data={**data, "clip_error": message})
+            self._events.update(event.id, data=data)
 
     def _retain(self, now: float) -> None:
         with self._lock:
