@@ -297,3 +297,15 @@ def test_a_full_disk_is_told_from_other_failures(exc: Exception, full: bool):
             raise RuntimeError("while saving") from inner
     except RuntimeError as wrapped:
         assert diskfull.is_out_of_space(wrapped) is full
+
+
+def test_a_clip_waiting_for_space_gives_up_when_its_footage_is_gone(rig: Rig):
+    events = rig.appliance.events
+    with recording_as_the_disk_fills(rig) as event_id:
+        wait_for(lambda: "clip_error" in events.get(event_id).data, timeout=40)
+        for segment in kept_segments(rig):  # the owner deletes them by hand, say
+            segment.unlink()
+        final = wait_for(lambda: (event := events.get(event_id)) and "gave up" in event.data["clip_error"] and event,
+                         timeout=service.CLIP_RETRY_SECONDS + 10)
+        assert final.data["clip_error"] == "gave up: its footage went while waiting for space"
+        assert "clip_retry_until" not in final.data and event_id not in rig.appliance.recorder.recording("cam")

@@ -339,12 +339,13 @@ class Recorder:
         segments = [s for s in self.index.overlapping(event.camera, clip.window_start, until)
                     if s.id not in clip.used and s.path.exists()]
         if not segments:
-            if clip.part == 1:
+            current = self._events.get(event.id) or event
+            if clip.give_up_at is not None or "clip_retry_until" in current.data:
+                log.error("event %s: its footage went while its clip waited for space", event.id)
+                self._clip_error(current, "gave up: its footage went while waiting for space")
+            elif clip.part == 1:
                 log.warning("event %s: no footage from camera %s", event.id, event.camera)
-                current = self._events.get(event.id) or event
-                waited = "clip_retry_until" in current.data
-                self._clip_error(current, "gave up: its footage went while waiting for space" if waited
-                                 else "no footage")
+                self._clip_error(current, "no footage")
             return True
         first_part = clip.part == 1
         begun = time.monotonic()
@@ -378,7 +379,9 @@ class Recorder:
             clip.clips.append(str(output))
             self._media_written(output, event.id)
             data = {key: value for key, value in current.data.items() if key not in ("clip_error", "clip_retry_until")}
-            self._events.update(event.id, has_clip=True, has_snapshot=True, data={**data, "clips": clip.clips})
+            # Never the same clip twice: the clip is made even if its event cannot say so (a full database).
+            with diskfull.best_effort(f"noting the clip of event {event.id}"):
+                self._events.update(event.id, has_clip=True, has_snapshot=True, data={**data, "clips": clip.clips})
             log.info("event %s: clip %s (%.1f s) in %.2f s", event.id, output.name, duration,
                      time.monotonic() - begun)
             self._bus.publish(ARCHIVE_UPDATED, {"type": "recording", "path": str(output), "event_id": event.id,
