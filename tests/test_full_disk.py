@@ -7,7 +7,7 @@ once there is room.
 
 SQLite appends to its write-ahead log and reuses the log's space after a checkpoint. Right after a
 ``wal_checkpoint(TRUNCATE)`` the log is empty and every write needs new space (the endpoint tests);
-an appliance that has run a while has log space to reuse (the clip tests, ``RESTART``).
+an appliance that has run a while has log space to reuse (the clip tests: 2 MiB of it).
 """
 
 from __future__ import annotations
@@ -49,9 +49,17 @@ class Rig:
         self.client = client
 
     @contextlib.contextmanager
-    def full(self, wal: str = "TRUNCATE") -> Iterator[None]:
-        """The disk at 0 bytes free for the service until the block ends."""
-        self.appliance.db.execute(f"PRAGMA wal_checkpoint({wal})")
+    def full(self, database_room: bool = False) -> Iterator[None]:
+        """The disk at 0 bytes free for the service until the block ends; with ``database_room``
+        SQLite's log has 2 MiB to reuse, else none."""
+        db = self.appliance.db
+        if database_room:
+            db.execute("CREATE TABLE IF NOT EXISTS test_room (data BLOB)")
+            db.execute("INSERT INTO test_room VALUES (zeroblob(2097152))")
+            db.execute("DELETE FROM test_room")  # the pages stay in the file, for checkpoints
+            db.execute("PRAGMA wal_checkpoint(RESTART)")
+        else:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         filler = self.mountpoint / "filler"
         fill(filler)
         assert os.statvfs(self.mountpoint).f_bavail == 0
@@ -228,7 +236,7 @@ def recording_as_the_disk_fills(rig: Rig) -> Iterator[str]:
     # Footage of its own (from after the trigger) kept for it.
     wait_for(lambda: [s for s in index.overlapping("cam", started["start_time"] + 0.5, math.inf) if s.kept])
     event_id = started["event_id"]
-    with rig.full(wal="RESTART"):
+    with rig.full(database_room=True):
         time.sleep(1)
         assert client.post("/recording/stop").status_code == 200
         yield event_id
@@ -245,7 +253,7 @@ def test_a_clip_that_found_the_disk_full_says_why_and_is_made_once_there_is_room
         kept = kept_segments(rig)
         assert kept
         time.sleep(service.CLIP_RETRY_SECONDS + 1)
-        assert "clip_error" in events.get(event_id).data and kept_segments(rig) == kept
+        assert "clip_error" in events.get(event_id).data and set(kept) <= set(kept_segments(rig))
     made = wait_for(lambda: (event := events.get(event_id)) and "clip_error" not in event.data and event, timeout=30)
     assert made.has_clip and "clip_retry_until" not in made.data
     [clip] = [path for path in made.data["clips"] if path not in clips_before]
@@ -303,9 +311,14 @@ def test_a_clip_waiting_for_space_gives_up_when_its_footage_is_gone(rig: Rig):
     events = rig.appliance.events
     with recording_as_the_disk_fills(rig) as event_id:
         wait_for(lambda: "clip_error" in events.get(event_id).data, timeout=40)
-        for segment in kept_segments(rig):  # the owner deletes them by hand, say
-            segment.unlink()
-        final = wait_for(lambda: (event := events.get(event_id)) and "gave up" in event.data["clip_error"] and event,
-                         timeout=service.CLIP_RETRY_SECONDS + 10)
+
+        def footage_gone():  # type: ignore[no-untyped-def]
+            for segment in kept_segments(rig):  # the owner deletes them by hand, say
+                segment.unlink()
+            fill(rig.mountpoint / "filler")  # what that freed is taken again
+            event = events.get(event_id)
+            return "gave up" in event.data.get("clip_error", "") and event
+
+        final = wait_for(footage_gone, timeout=service.CLIP_RETRY_SECONDS + 10)
         assert final.data["clip_error"] == "gave up: its footage went while waiting for space"
         assert "clip_retry_until" not in final.data and event_id not in rig.appliance.recorder.recording("cam")
