@@ -7,7 +7,7 @@ once there is room.
 
 SQLite appends to its write-ahead log and reuses the log's space after a checkpoint. Right after a
 ``wal_checkpoint(TRUNCATE)`` the log is empty and every write needs new space (the endpoint tests);
-an appliance that has run a while has log space to reuse (the clip tests: 2 MiB of it).
+an appliance that has run a while has log space to reuse (the clip tests: 8 MiB of it).
 """
 
 from __future__ import annotations
@@ -51,11 +51,11 @@ class Rig:
     @contextlib.contextmanager
     def full(self, database_room: bool = False) -> Iterator[None]:
         """The disk at 0 bytes free for the service until the block ends; with ``database_room``
-        SQLite's log has 2 MiB to reuse, else none."""
+        SQLite's log has 8 MiB to reuse, else none."""
         db = self.appliance.db
         if database_room:
             db.execute("CREATE TABLE IF NOT EXISTS test_room (data BLOB)")
-            db.execute("INSERT INTO test_room VALUES (zeroblob(2097152))")
+            db.execute("INSERT INTO test_room VALUES (zeroblob(8388608))")
             db.execute("DELETE FROM test_room")  # the pages stay in the file, for checkpoints
             db.execute("PRAGMA wal_checkpoint(RESTART)")
         else:

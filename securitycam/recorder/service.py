@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import shutil
 import threading
 import time
@@ -435,13 +436,20 @@ class Recorder:
             wanted = any(p.event.camera == segment.camera and p.wants(segment) for p in pending)
             if wanted and not segment.kept:
                 target = self.kept_dir / segment.camera / segment.path.name
-                target.parent.mkdir(parents=True, exist_ok=True)
                 try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.move(segment.path, target)
                 except OSError as exc:
                     log.warning("cannot keep segment %s: %s", segment.path, exc)
                     continue
-                self.index.move(segment, target)
+                try:
+                    self.index.move(segment, target)
+                except Exception as exc:
+                    # The index could not follow (a full database): the file goes back, so that both
+                    # still name the same place and its clip finds it.
+                    os.replace(target, segment.path)
+                    if not diskfull.report(exc):
+                        raise
             elif not wanted and segment.end_time < now - ring:
                 # A clipped segment stays for the ring's window too: the next event's pre-capture.
                 segment.path.unlink(missing_ok=True)
