@@ -230,9 +230,11 @@ def recording_as_the_disk_fills(rig: Rig) -> Iterator[str]:
     """A manual recording whose footage is kept, then the disk full (with room left in SQLite's log,
     as on an appliance that has run a while), then the recording stopped; yields the event's id."""
     client = rig.client
-    rig.fresh_frame()  # the camera is writing again after the tests before
-    started = client.post("/recording/start").json
     index = rig.appliance.recorder.index
+    # The camera writing again after the tests before, for long enough to fill a pre-capture.
+    wait_for(lambda: len(index.overlapping("cam", time.time() - CAMERA["pre_capture"] - 1, math.inf)) >= 3,
+             timeout=60)
+    started = client.post("/recording/start").json
     # Footage of its own (from after the trigger) kept for it.
     wait_for(lambda: [s for s in index.overlapping("cam", started["start_time"] + 0.5, math.inf) if s.kept])
     event_id = started["event_id"]
