@@ -120,7 +120,14 @@ class Database:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error:
+                # A COMMIT that fails (a full disk) may leave the transaction open, holding the write
+                # lock for every other connection: SQLite's advice is an explicit ROLLBACK.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     def migrate(self) -> dict[str, int]:
         """Apply every registered component's pending steps; return the versions now in place."""
