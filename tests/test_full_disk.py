@@ -222,7 +222,8 @@ def test_a_full_disk_wakes_the_janitor_to_free_space(rig: Rig):
 
 
 def kept_segments(rig: Rig) -> list[Path]:
-    return sorted((rig.appliance.recorder.kept_dir / "cam").glob("*.ts"))
+    """Segments moved out of the ring for the event, that are on disk where the index says."""
+    return sorted(s.path for s in rig.appliance.recorder.index.for_camera("cam") if s.kept and s.path.exists())
 
 
 @contextlib.contextmanager
