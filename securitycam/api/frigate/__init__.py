@@ -6,9 +6,12 @@ against it unmodified; where the documents disagree with real Frigate, real Frig
 
 from __future__ import annotations
 
-from securitycam.api.frigate import auth
+from securitycam.api.frigate import auth, review, timeline
 
 # One per line, so that areas added in parallel merge without conflicts.
 BLUEPRINTS = [
     auth.bp,
+    review.bp,
+    review.files_bp,
+    timeline.bp,
 ]
