@@ -21,6 +21,9 @@ SELF_SERVICE = {
     "accounts.two_factor_confirm",
     "accounts.two_factor_disable",
     "frigate_auth.set_user_password",
+    # Reviewed marks are per user (Frigate 0.16): each marks or unmarks only their own.
+    "frigate_review.mark_viewed",
+    "frigate_review.mark_not_viewed",
 }
 PUBLIC = {
     "auth.status",
