@@ -19,7 +19,6 @@ from securitycam.detection.frames import Frame
 from securitycam.detection.objects import ObjectEvents
 from securitycam.detection.pipeline import CameraPipeline
 from securitycam.detection.review import ReviewKeeper
-from securitycam.store.events import EventStore
 from securitycam.store.motion import BUCKET_SECONDS, KEEP_DAYS, MotionActivityStore, MotionTally
 from securitycam.store.timeline import TimelineStore
 from tests.detection import scene

@@ -140,7 +140,8 @@ def test_reviewed_is_per_user_and_any_signed_in_user_marks_their_own(
     # Undone both ways: Frigate 0.16's DELETE, and later Frigate's "reviewed": false.
     undone = viewer.delete(f"/api/review/{items.front_car.id}/viewed")
     assert undone.json == {"success": True, "message": f"Set Review {items.front_car.id} as not viewed"}
-    assert viewer.post("/api/reviews/viewed", json={"ids": [items.back_motion.id], "reviewed": False}).status_code == 200
+    unmarked = viewer.post("/api/reviews/viewed", json={"ids": [items.back_motion.id], "reviewed": False})
+    assert unmarked.status_code == 200
     assert {items.front_car.id, items.back_motion.id} <= set(ids(viewer.get("/api/review")))
     assert viewer.delete("/api/review/no-such-item/viewed").status_code == 404
     # Ids of no item are skipped, as Frigate does.
