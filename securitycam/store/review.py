@@ -20,15 +20,23 @@ Queries are one SQL statement each, on indexes, newest first:
   earlier than ``after`` minus the longest finished item (an index on the length gives it in one
   step) or than the oldest open item (a partial index). The scan stays on the (camera,) start time
   index from ``before`` down to that bound;
-- labels and zones match any of the item's (the quoted name inside the JSON list, as Frigate's
-  ``LIKE`` does, but whole names only);
-- an event finds its item through ``review_detections`` (event id → item), filled by triggers
-  from ``data.detections``: Frigate's ``/api/review/event/<id>`` scans the table, this is one lookup.
+- labels and zones match any of the item's, whole names (Frigate's ``LIKE`` on the JSON list, without
+  its partial matches). Each item's labels, zones and event ids are also kept one row each in
+  ``review_tags`` (filled by triggers from ``data``, so every writer is covered): a label or zone few
+  items in the window have (at most :data:`RARE_TAG`, counted on the index) is looked up there, a
+  common one is checked on the rows the time scan meets (it stops after ``limit`` of them);
+- several cameras walk the start time index (one camera walks its own), so ``limit`` stops the scan
+  instead of a sort of every item of those cameras; a rare tag's ids drive the query instead;
+- whether the caller reviewed an item is a lookup per row met (``EXISTS``): a ``LEFT JOIN`` makes
+  SQLite build a Bloom filter of every mark first, the whole table for a query that stops at 100 rows;
+- an event finds its item through its ``review_tags`` row (Frigate's ``/api/review/event/<id>``
+  scans the table).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -39,6 +47,8 @@ from securitycam.store.events import new_event_id
 SEVERITIES = ("alert", "detection")
 # SQLite takes at most 32766 parameters; lists of ids are sent in slices well below it.
 _ID_SLICE = 500
+# A label or zone on at most this many items of a window is looked up through review_tags.
+RARE_TAG = 2000
 
 register_schema(
     "review",
@@ -67,21 +77,32 @@ register_schema(
         ) WITHOUT ROWID;
         CREATE INDEX review_segments_length ON review_segments ((end_time - start_time));
         CREATE INDEX review_segments_open ON review_segments (start_time) WHERE end_time IS NULL;
-        CREATE TABLE review_detections (
-            event_id TEXT PRIMARY KEY,
-            review_id TEXT NOT NULL REFERENCES review_segments (id) ON DELETE CASCADE
-        ) WITHOUT ROWID;
-        CREATE INDEX review_detections_review ON review_detections (review_id);
-        CREATE TRIGGER review_detections_new AFTER INSERT ON review_segments BEGIN
-            INSERT OR REPLACE INTO review_detections (event_id, review_id)
-            SELECT value, NEW.id FROM json_each(NEW.data, '$.detections');
+        CREATE TABLE review_tags (
+            review_id TEXT NOT NULL REFERENCES review_segments (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            start_time REAL NOT NULL
+        );
+        CREATE INDEX review_tags_value ON review_tags (kind, value, start_time);
+        CREATE INDEX review_tags_review ON review_tags (review_id);
+        CREATE TRIGGER review_tags_new AFTER INSERT ON review_segments BEGIN
+            INSERT INTO review_tags (review_id, kind, value, start_time)
+            SELECT NEW.id, tag.kind, tag.value, NEW.start_time FROM (
+                SELECT 'event' AS kind, value FROM json_each(NEW.data, '$.detections')
+                UNION SELECT 'label', value FROM json_each(NEW.data, '$.objects')
+                UNION SELECT 'label', value FROM json_each(NEW.data, '$.audio')
+                UNION SELECT 'zone', value FROM json_each(NEW.data, '$.zones')) AS tag;
         END;
-        CREATE TRIGGER review_detections_changed AFTER UPDATE OF data ON review_segments BEGIN
-            INSERT OR REPLACE INTO review_detections (event_id, review_id)
-            SELECT value, NEW.id FROM json_each(NEW.data, '$.detections');
+        CREATE TRIGGER review_tags_changed AFTER UPDATE OF data ON review_segments BEGIN
+            DELETE FROM review_tags WHERE review_id = NEW.id;
+            INSERT INTO review_tags (review_id, kind, value, start_time)
+            SELECT NEW.id, tag.kind, tag.value, NEW.start_time FROM (
+                SELECT 'event' AS kind, value FROM json_each(NEW.data, '$.detections')
+                UNION SELECT 'label', value FROM json_each(NEW.data, '$.objects')
+                UNION SELECT 'label', value FROM json_each(NEW.data, '$.audio')
+                UNION SELECT 'zone', value FROM json_each(NEW.data, '$.zones')) AS tag;
         END;
-        INSERT OR REPLACE INTO review_detections (event_id, review_id)
-        SELECT value, review_segments.id FROM review_segments, json_each(review_segments.data, '$.detections');
+        UPDATE review_segments SET data = data;
         """,
     ],
 )
@@ -203,8 +224,8 @@ class ReviewStore:
     def for_event(self, event_id: str) -> ReviewSegment | None:
         """The item that gathered event ``event_id``."""
         row = self._db.query_one(
-            "SELECT review_segments.* FROM review_detections JOIN review_segments ON review_segments.id = "
-            "review_detections.review_id WHERE review_detections.event_id = ?", (event_id,))
+            "SELECT review_segments.* FROM review_tags JOIN review_segments ON review_segments.id = "
+            "review_tags.review_id WHERE review_tags.kind = 'event' AND review_tags.value = ?", (event_id,))
         return _from_row(row) if row else None
 
     def list(self, **filters: Any) -> list[ReviewSegment]:
@@ -214,13 +235,11 @@ class ReviewStore:
     def query(self, query: ReviewQuery) -> list[tuple[ReviewSegment, bool]]:
         """Items newest first, each with whether ``query.user`` marked it reviewed."""
         where, params = self._where(query)
-        if query.reviewed is not None:
-            where.append("review_status.username IS NOT NULL" if query.reviewed else "review_status.username IS NULL")
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         limit = "LIMIT ?" if query.limit is not None else ""
         rows = self._db.query(
-            "SELECT review_segments.*, review_status.username IS NOT NULL AS reviewed FROM review_segments "
-            f"{_STATUS_JOIN} {clause} ORDER BY review_segments.start_time DESC {limit}",
+            f"SELECT review_segments.*, {_REVIEWED} AS reviewed FROM review_segments {clause} "
+            f"ORDER BY review_segments.start_time DESC {limit}",
             (query.user or "", *params, *((query.limit,) if query.limit is not None else ())),
         )
         return [(_from_row(row), bool(row["reviewed"])) for row in rows]
@@ -284,27 +303,51 @@ class ReviewStore:
     def _where(self, query: ReviewQuery) -> tuple[list[str], list[Any]]:
         where: list[str] = []
         params: list[Any] = []
+        earliest = self._earliest_start(query.after) if query.after is not None else None
+        window = (earliest if earliest is not None else -math.inf,
+                  query.before if query.before is not None else math.inf)
+        rare = {kind: names for kind, names in (("label", query.labels), ("zone", query.zones))
+                if names and self._tagged(kind, names, *window) <= RARE_TAG}
+        for kind, names in rare.items():
+            where.append("review_segments.id IN (SELECT review_id FROM review_tags WHERE kind = ? AND value IN "
+                         f"({_marks(len(names))}) AND start_time >= ? AND start_time < ?)")
+            params.extend((kind, *names, *window))
+        # Unary + keeps SQLite off an index: with a rare tag, the few ids drive the query; with several
+        # cameras, the start index (the camera index would sort all their items to give the newest).
+        camera = "+review_segments.camera" if rare or len(query.cameras or ()) > 1 else "review_segments.camera"
+        start = "+review_segments.start_time" if rare else "review_segments.start_time"
         if query.cameras:
-            where.append(f"review_segments.camera IN ({_marks(len(query.cameras))})")
+            where.append(f"{camera} IN ({_marks(len(query.cameras))})")
             params.extend(query.cameras)
         if query.severity is not None:
             where.append("review_segments.severity = ?")
             params.append(query.severity)
-        for path, names in (("$.objects", query.labels), ("$.zones", query.zones)):
-            if names:
-                data = f"json_extract(review_segments.data, '{path}')"
-                where.append("(" + " OR ".join(f"instr({data}, ?) > 0" for _ in names) + ")")
-                params.extend(json.dumps(name) for name in names)
+        for kind, paths, names in (("label", ("$.objects", "$.audio"), query.labels), ("zone", ("$.zones",),
+                                                                                       query.zones)):
+            if names and kind not in rare:
+                found = [f"instr(json_extract(review_segments.data, '{path}'), ?) > 0" for path in paths
+                         for _name in names]
+                where.append(f"({' OR '.join(found)})")
+                params.extend(json.dumps(name) for _path in paths for name in names)
         if query.before is not None:
-            where.append("review_segments.start_time < ?")
+            where.append(f"{start} < ?")
             params.append(query.before)
         if query.after is not None:
-            where.append("review_segments.start_time >= ? AND (review_segments.end_time IS NULL OR "
-                         "review_segments.end_time > ?)")
-            params.extend((self._earliest_start(query.after), query.after))
+            where.append(f"{start} >= ? AND (review_segments.end_time IS NULL OR review_segments.end_time > ?)")
+            params.extend((earliest, query.after))
         if query.in_progress is not None:
             where.append(f"review_segments.end_time IS {'' if query.in_progress else 'NOT '}NULL")
+        if query.reviewed is not None:
+            where.append(_REVIEWED if query.reviewed else f"NOT {_REVIEWED}")
+            params.append(query.user or "")
         return where, params
+
+    def _tagged(self, kind: str, values: Sequence[str], start: float, end: float) -> int:
+        """How many items of the window carry any of ``values`` (counted no further than :data:`RARE_TAG` + 1)."""
+        row = self._db.query_one(
+            f"SELECT count(*) AS n FROM (SELECT 1 FROM review_tags WHERE kind = ? AND value IN ({_marks(len(values))}) "
+            "AND start_time >= ? AND start_time < ? LIMIT ?)", (kind, *values, start, end, RARE_TAG + 1))
+        return int(row["n"]) if row else 0
 
     def _earliest_start(self, after: float) -> float:
         """No item active after ``after`` started before this (see the module's docstring)."""
@@ -318,12 +361,13 @@ class ReviewStore:
         """The rows to count (start time, severity, reviewed by ``query.user``) and their parameters."""
         where, params = self._where(query)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        return ("SELECT review_segments.start_time, review_segments.severity, review_status.username IS NOT NULL "
-                f"AS reviewed FROM review_segments {_STATUS_JOIN} {clause}", (query.user or "", *params))
+        return (f"SELECT review_segments.start_time, review_segments.severity, {_REVIEWED} AS reviewed "
+                f"FROM review_segments {clause}", (query.user or "", *params))
 
 
-_STATUS_JOIN = ("LEFT JOIN review_status ON review_status.review_id = review_segments.id "
-                "AND review_status.username = ?")
+# Whether the user (a parameter) marked the row (see the module's docstring).
+_REVIEWED = ("EXISTS (SELECT 1 FROM review_status WHERE review_status.review_id = review_segments.id "
+             "AND review_status.username = ?)")
 _COUNT_NAMES = ("reviewed_alert", "reviewed_detection", "total_alert", "total_detection")
 _COUNTS = ("total(severity = 'alert' AND reviewed) AS reviewed_alert, "
            "total(severity = 'detection' AND reviewed) AS reviewed_detection, "
