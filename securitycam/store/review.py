@@ -341,9 +341,6 @@ class ReviewStore:
                                           f"({_marks(len(part))})", (user, *part)).rowcount
         return changed
 
-    def delete(self, segment_id: str) -> bool:
-        return bool(self.delete_many([segment_id]))
-
     def delete_many(self, ids: Sequence[str]) -> list[ReviewSegment]:
         """Delete the items (their marks and event links go with them); returns those that existed."""
         deleted: list[ReviewSegment] = []
