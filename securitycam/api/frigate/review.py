@@ -65,9 +65,10 @@ def _user() -> str:
 
 
 def frigate_item(segment: ReviewSegment, reviewed: bool | None = None) -> dict[str, Any]:
-    item = segment.to_dict()
     name = segment.thumb_path.rsplit("/", 1)[-1]
-    item["thumb_path"] = FRIGATE_THUMBS + name if name else ""
+    item = {"id": segment.id, "camera": segment.camera, "start_time": segment.start_time,
+            "end_time": segment.end_time, "severity": segment.severity,
+            "thumb_path": FRIGATE_THUMBS + name if name else "", "data": segment.data}
     if reviewed is not None:
         item["has_been_reviewed"] = reviewed
     return item
