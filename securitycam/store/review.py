@@ -49,7 +49,7 @@ SEVERITIES = ("alert", "detection")
 # SQLite takes at most 32766 parameters; lists of ids are sent in slices well below it.
 _ID_SLICE = 500
 # A label or zone on at most this many items of a window is looked up through review_tags.
-RARE_TAG = 2000
+RARE_TAG = 5000
 
 register_schema(
     "review",
