@@ -22,11 +22,12 @@ Queries are one SQL statement each, on indexes, newest first:
   index from ``before`` down to that bound;
 - labels and zones match any of the item's, whole names (Frigate's ``LIKE`` on the JSON list, without
   its partial matches). Each item's labels, zones and event ids are also kept one row each in
-  ``review_tags`` (filled by triggers from ``data``, so every writer is covered): a label or zone few
-  items in the window have (at most :data:`RARE_TAG`, counted on the index) is looked up there, a
-  common one is checked on the rows the time scan meets (it stops after ``limit`` of them);
+  ``review_tags`` (filled by triggers from ``data``, so every writer is covered). A filter of one
+  name reads that name's tag rows in start time order (the scan stops at ``limit``, however rare
+  the name); several names few items of the window have (at most :data:`RARE_TAG`, counted on the
+  index) are looked up there; common ones are checked on the rows the time scan meets;
 - several cameras walk the start time index (one camera walks its own), so ``limit`` stops the scan
-  instead of a sort of every item of those cameras; a rare tag's ids drive the query instead;
+  instead of a sort of every item of those cameras;
 - whether the caller reviewed an item is a lookup per row met (``EXISTS``): a ``LEFT JOIN`` makes
   SQLite build a Bloom filter of every mark first, the whole table for a query that stops at 100 rows;
 - an event finds its item through its ``review_tags`` row (Frigate's ``/api/review/event/<id>``
@@ -279,12 +280,14 @@ class ReviewStore:
 
     def query(self, query: ReviewQuery) -> list[tuple[ReviewSegment, bool]]:
         """Items newest first, each with whether ``query.user`` marked it reviewed."""
-        where, params = self._where(query)
+        source, where, params = self._where(query)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         limit = "LIMIT ?" if query.limit is not None else ""
+        # With one rare name, its tag rows come in start time order: the scan stops at ``limit``.
+        order = "driver.start_time" if source != "review_segments" else "review_segments.start_time"
         rows = self._db.query(
-            f"SELECT review_segments.*, {_REVIEWED} AS reviewed FROM review_segments {clause} "
-            f"ORDER BY review_segments.start_time DESC {limit}",
+            f"SELECT review_segments.*, {_REVIEWED} AS reviewed FROM {source} {clause} "
+            f"ORDER BY {order} DESC {limit}",
             (query.user or "", *params, *((query.limit,) if query.limit is not None else ())),
         )
         return [(_from_row(row), bool(row["reviewed"])) for row in rows]
@@ -353,19 +356,30 @@ class ReviewStore:
 
     # -- SQL -------------------------------------------------------------------------------------
 
-    def _where(self, query: ReviewQuery) -> tuple[list[str], list[Any]]:
+    def _where(self, query: ReviewQuery) -> tuple[str, list[str], list[Any]]:
+        """The rows to read (the table, or one name's tags joined to it) and the conditions."""
+        source = "review_segments"
         where: list[str] = []
         params: list[Any] = []
         earliest = self._earliest_start(query.after) if query.after is not None else None
         window = (earliest if earliest is not None else -math.inf,
                   query.before if query.before is not None else math.inf)
-        rare = {kind: names for kind, names in (("label", query.labels), ("zone", query.zones))
-                if names and self._tagged(kind, names, *window) <= RARE_TAG}
+        tagged = {kind: (self._tagged(kind, names, *window), names)
+                  for kind, names in (("label", query.labels), ("zone", query.zones)) if names}
+        # A single name's tag rows, in start time order, drive the query (the fewest such, if two).
+        single = sorted((count, kind) for kind, (count, names) in tagged.items() if len(names) == 1)
+        driver = single[0][1] if single else None
+        rare = {kind: names for kind, (count, names) in tagged.items() if kind == driver or count <= RARE_TAG}
         for kind, names in rare.items():
-            where.append("review_segments.id IN (SELECT review_id FROM review_tags WHERE kind = ? AND value IN "
-                         f"({_marks(len(names))}) AND start_time >= ? AND start_time < ?)")
+            if kind == driver:
+                source = "review_tags AS driver JOIN review_segments ON review_segments.id = driver.review_id"
+                where.append("driver.kind = ? AND driver.value = ? AND driver.start_time >= ? "
+                             "AND driver.start_time < ?")
+            else:
+                where.append("review_segments.id IN (SELECT review_id FROM review_tags WHERE kind = ? AND value IN "
+                             f"({_marks(len(names))}) AND start_time >= ? AND start_time < ?)")
             params.extend((kind, *names, *window))
-        # Unary + keeps SQLite off an index: with a rare tag, the few ids drive the query; with several
+        # Unary + keeps SQLite off an index: with tags, their ids drive the query; with several
         # cameras, the start index (the camera index would sort all their items to give the newest).
         camera = "+review_segments.camera" if rare or len(query.cameras or ()) > 1 else "review_segments.camera"
         start = "+review_segments.start_time" if rare else "review_segments.start_time"
@@ -393,7 +407,7 @@ class ReviewStore:
         if query.reviewed is not None:
             where.append(_REVIEWED if query.reviewed else f"NOT {_REVIEWED}")
             params.append(query.user or "")
-        return where, params
+        return source, where, params
 
     def _tagged(self, kind: str, values: Sequence[str], start: float, end: float) -> int:
         """How many items of the window carry any of ``values`` (counted no further than :data:`RARE_TAG` + 1)."""
@@ -412,10 +426,10 @@ class ReviewStore:
 
     def _counting(self, query: ReviewQuery) -> tuple[str, tuple[Any, ...]]:
         """The rows to count (start time, severity, reviewed by ``query.user``) and their parameters."""
-        where, params = self._where(query)
+        source, where, params = self._where(query)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         return (f"SELECT review_segments.start_time, review_segments.severity, {_REVIEWED} AS reviewed "
-                f"FROM review_segments {clause}", (query.user or "", *params))
+                f"FROM {source} {clause}", (query.user or "", *params))
 
 
 # Whether the user (a parameter) marked the row (see the module's docstring).
