@@ -23,6 +23,9 @@ SELF_SERVICE = {
     "frigate_auth.set_user_password",
     # A signed-in user stores their own browser's push subscription (it acts on the caller only).
     "frigate_notifications.register",
+    # Reviewed marks are per user (Frigate 0.16): each marks or unmarks only their own.
+    "frigate_review.mark_viewed",
+    "frigate_review.mark_not_viewed",
 }
 PUBLIC = {
     "auth.status",
