@@ -27,7 +27,8 @@ def url_for_rule(rule: str, event_id: str) -> str:
     values = {"camera": "cam", "camera_name": "cam", "label": "any", "event_id": event_id, "service": "frigate",
               "name": f"cam-{event_id}.jpg", "username": "admin", "start": "1700000000", "end": "1700000060",
               "frame_time": "1700000030", "image_format": "png", "playlist": "index.m3u8", "year_month": "2023-11",
-              "day": "14", "hour": "22", "tz_name": "Europe,Berlin", "int:recording_id": "1", "export_id": "cam_x", "review_id": "x"}
+              "day": "14", "hour": "22", "tz_name": "Europe,Berlin", "int:recording_id": "1", "export_id": "cam_x",
+              "review_id": "x"}
     path = rule
     for key, value in values.items():
         path = path.replace(f"<{key}>", value)
