@@ -24,6 +24,7 @@ from securitycam.bus import EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
+from securitycam.mqtt import MqttService
 from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
 from securitycam.recorder.mediamtx import MediaMTX
@@ -189,7 +190,7 @@ class Appliance:
         # The janitor starts before the recorder (room first), the timelapse after it (frames come from it).
         appliance.services = [
             health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
-            appliance.sensors,
+            appliance.sensors, MqttService(appliance),
         ]
         return appliance
 

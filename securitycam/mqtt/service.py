@@ -1,0 +1,551 @@
+"""The MQTT publisher: what happens in the appliance, as Frigate's topics and Home Assistant entities.
+
+Three threads, none of them on a hot path of the rest of the appliance:
+
+- ``mqtt-bus`` reads the event bus (like an SSE client) and hands each message to the worker;
+  event-store listeners (open/end) do the same from the caller's thread, which costs a queue put.
+- ``mqtt`` (the worker) turns them into messages: retained state goes straight to the link (and is
+  remembered, to be published again on every reconnection); event and review messages go into the
+  on-disk :class:`~securitycam.mqtt.outbox.Outbox` and from there, in order, to the link, and are
+  deleted when the broker acknowledges them. Commands from the broker run here too.
+- paho's network thread (:class:`~securitycam.mqtt.client.BrokerLink`): connects, reconnects with
+  back-off, raises the ``mqtt`` health alert while the broker is away or refuses the login.
+
+Event updates: the events store tells listeners when an event opens and ends; changes in between
+(a better score, a snapshot, a sub label) are found by re-reading the events still open once a
+second, and sent as ``update``.
+
+Bus messages the publisher understands beyond the appliance's own (sensor, recording, presence,
+alerts): detection publishes these when it lands, and nothing else is needed here for them:
+
+| bus message | data | MQTT |
+|---|---|---|
+| ``reviews`` | Frigate's ``{"type", "before", "after"}`` review message | ``<prefix>/reviews`` (QoS 1, queued) |
+| ``tracked_object_update`` | Frigate's payload | ``<prefix>/tracked_object_update`` (QoS 1, queued) |
+| ``object_count`` | ``{"camera", "label", "count"}`` | ``<prefix>/<camera>/<label>`` (retained) |
+| ``motion`` | ``{"camera", "active"}`` | ``<prefix>/<camera>/motion`` ``ON``/``OFF`` (retained) |
+| ``object_snapshot`` | ``{"camera", "label", "path"}`` (a JPEG) | ``<prefix>/<camera>/<label>/snapshot`` (retained) |
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from securitycam.bus import PRESENCE_CHANGE, RECORDING_STATE, SENSOR_STATE, SYSTEM_ALERT, BusEvent
+from securitycam.config.models import MqttSettings, Settings
+from securitycam.mqtt import discovery, frigate
+from securitycam.mqtt.client import BrokerLink
+from securitycam.mqtt.outbox import Outbox
+from securitycam.mqtt.topics import CAMERA_SWITCHES, OFF, ON, Topics, slug
+from securitycam.recorder.service import RecorderError
+from securitycam.store.events import Event
+
+if TYPE_CHECKING:
+    from securitycam.appliance import Appliance
+
+log = logging.getLogger(__name__)
+
+# Bus messages detection will publish (see the module docstring).
+REVIEWS = "reviews"
+TRACKED_OBJECT_UPDATE = "tracked_object_update"
+OBJECT_COUNT = "object_count"
+MOTION = "motion"
+OBJECT_SNAPSHOT = "object_snapshot"
+
+OUTBOX_FILE = "mqtt-outbox.db"
+# Queued messages handed to paho at once (the rest wait on disk).
+WINDOW = 100
+UPDATE_POLL_SECONDS = 1.0
+RESTART_COMMAND = ["systemctl", "restart", "securitycam.service"]
+PRESS = "PRESS"
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), default=str)
+
+
+class MqttService:
+    """Started and stopped with the appliance; does nothing while ``MQTT.enabled`` is off."""
+
+    def __init__(self, appliance: Appliance) -> None:
+        self.app = appliance
+        self.outbox: Outbox | None = None
+        self.link: BrokerLink | None = None
+        self.topics: Topics | None = None
+        self._inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._retained: dict[str, bytes | str] = {}
+        self._handed: dict[int, int] = {}  # paho message id -> outbox row id
+        self._last_handed = 0
+        self._open_events: dict[str, dict[str, Any]] = {}
+        self._running = False
+        self._holding = False
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._started = time.time()
+        self._next_poll = 0.0
+        self._next_stats = 0.0
+        self._next_frame = 0.0
+        appliance.events.on_open(lambda event: self._submit("event_open", event))
+        appliance.events.on_end(lambda event: self._submit("event_end", event))
+        appliance.settings.on_change(self._settings_changed)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._stopping.clear()
+        if self.app.settings.get().MQTT.enabled:
+            self._start_session()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._stop_session()
+
+    def _start_session(self) -> None:
+        with self._lock:
+            if self._running:
+                return
+            config = self._config_with_node_id()
+            self.topics = Topics(config.topic_prefix, config.node_id, config.discovery_prefix)
+            self.outbox = Outbox(self.app.paths.root / OUTBOX_FILE, config.queue_limit)
+            self._handed.clear()
+            self._last_handed = 0
+            self._retained.clear()
+            self._open_events = {e.id: frigate.event_object(e) for e in self.app.events.list(in_progress=True)}
+            self.link = BrokerLink(
+                config, config.client_id or config.node_id,
+                [self.topics.available, self.topics.frigate_available], self.app.health,
+                on_connect=lambda: self._submit("connected", None),
+                on_message=lambda topic, payload: self._submit("command", (topic, payload)),
+                on_published=lambda mid: self._submit("acked", mid),
+            )
+            self._running = True
+            self._threads = [
+                threading.Thread(target=self._work, name="mqtt", daemon=True),
+                threading.Thread(target=self._read_bus, name="mqtt-bus", daemon=True),
+            ]
+            for thread in self._threads:
+                thread.start()
+            self.link.start()
+            log.info("MQTT publisher for %s:%s started (node id %s, %d queued)",
+                     config.host, config.port, config.node_id, len(self.outbox))
+
+    def _stop_session(self) -> None:
+        with self._lock:
+            if not self._running:
+                return
+            self._running = False
+            self._inbox.put(("stop", None))
+            for thread in self._threads:
+                thread.join(timeout=10)
+            self._threads = []
+            assert self.link is not None and self.outbox is not None
+            self.link.close()
+            self.outbox.close()
+
+    def _config_with_node_id(self) -> MqttSettings:
+        """The MQTT settings, after giving this appliance its node id on its first connection."""
+        if not self.app.settings.get().MQTT.node_id:
+            node_id = f"{slug(socket.gethostname())[:24]}_{secrets.token_hex(3)}"
+
+            def name_node(draft: Settings) -> None:
+                draft.MQTT.node_id = node_id
+
+            self.app.settings.modify(name_node)
+        return self.app.settings.get().MQTT
+
+    def _settings_changed(self, old: Settings, new: Settings) -> None:
+        # Naming the node on the first connection is no reason to reconnect.
+        named = not old.MQTT.node_id and new.MQTT.model_copy(update={"node_id": ""}) == old.MQTT
+        if old.MQTT == new.MQTT or named:
+            if self._running and (old.Sensors != new.Sensors or old.Cameras != new.Cameras):
+                self._submit("discovery", None)
+            return
+        # A new broker, login or prefix: a new session. Not on this (a settings caller's) thread,
+        # since the old session's threads may take a moment to finish.
+        def restart() -> None:
+            self._stop_session()
+            if new.MQTT.enabled and not self._stopping.is_set():
+                self._start_session()
+
+        threading.Thread(target=restart, name="mqtt-restart", daemon=True).start()
+
+    def _submit(self, kind: str, payload: Any) -> None:
+        if self._running:
+            self._inbox.put((kind, payload))
+
+    # -- public ------------------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self.link is not None and self.link.connected
+
+    def camera_switch(self, camera: str, switch: str) -> bool:
+        """A Frigate camera switch (``detect``, ``recordings``, ``snapshots``, ``motion``) as last set."""
+        switches = self.outbox.get_value("camera_switches", {}) if self.outbox else {}
+        return bool(switches.get(camera, {}).get(switch, True))
+
+    # -- the bus reader ----------------------------------------------------------------------------
+    def _read_bus(self) -> None:
+        last_id: int | None = None
+        while self._running:
+            # A subscriber too slow for the bus is dropped; subscribing again replays the ring.
+            sub = self.app.bus.subscribe(last_id)
+            try:
+                while self._running:
+                    item = sub.next(timeout=0.5)
+                    if item is None:
+                        break
+                    if item is not False:
+                        last_id = item.id
+                        self._inbox.put(("bus", item))
+            finally:
+                sub.close()
+
+    # -- the worker --------------------------------------------------------------------------------
+    def _work(self) -> None:
+        handlers: dict[str, Callable[[Any], None]] = {
+            "bus": self._on_bus, "event_open": self._on_event_open, "event_end": self._on_event_end,
+            "connected": self._on_connected, "command": self._on_command,
+            "discovery": lambda _: self._publish_discovery(),
+        }
+        acked: list[int] = []
+        while True:
+            timeout = max(0.05, min(self._next_poll, self._next_stats, self._next_frame) - time.monotonic())
+            try:
+                kind, payload = self._inbox.get(timeout=timeout)
+            except queue.Empty:
+                kind, payload = "tick", None
+            while kind != "stop":
+                try:
+                    if kind == "acked":
+                        acked.append(payload)
+                    elif kind != "tick":
+                        handlers[kind](payload)
+                except Exception:
+                    log.exception("MQTT: handling %s failed", kind)
+                try:
+                    kind, payload = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+            if kind == "stop":
+                return
+            try:
+                self._settle(acked)
+                acked.clear()
+                self._pump()
+                self._periodic()
+            except Exception:
+                log.exception("MQTT worker step failed")
+
+    def _settle(self, mids: list[int]) -> None:
+        assert self.outbox is not None
+        self.outbox.delete([row for mid in mids if (row := self._handed.pop(mid, None)) is not None])
+
+    def _pump(self) -> None:
+        """Hand queued messages to the link, oldest first, while it is connected."""
+        assert self.outbox is not None and self.link is not None
+        while self.link.connected and len(self._handed) < WINDOW:
+            batch = self.outbox.after(self._last_handed, WINDOW - len(self._handed))
+            if not batch:
+                return
+            for message in batch:
+                mid = self.link.publish(message.topic, message.payload, message.qos, message.retain)
+                self._handed[mid] = message.id
+                self._last_handed = message.id
+
+    def _queue(self, topic: str, payload: dict[str, Any]) -> None:
+        assert self.outbox is not None
+        dropped = self.outbox.dropped
+        self.outbox.put(topic, _json(payload), qos=1, keep_after=self._last_handed)
+        if self.outbox.dropped != dropped:
+            log.warning("MQTT queue full (%d): %d oldest messages dropped so far", self.outbox.limit,
+                        self.outbox.dropped)
+
+    def _state(self, topic: str, payload: bytes | str, force: bool = False) -> None:
+        """Publish retained state (only when it changed), remembered for the next reconnection."""
+        if not force and self._retained.get(topic) == payload:
+            return
+        self._retained[topic] = payload
+        if not self._holding and self.link is not None and self.link.connected:
+            self.link.publish(topic, payload, qos=1, retain=True)
+
+    def _clear(self, topic: str) -> None:
+        self._retained.pop(topic, None)
+        if self.link is not None and self.link.connected:
+            self.link.publish(topic, b"", qos=1, retain=True)
+
+    # -- connection --------------------------------------------------------------------------------
+    def _on_connected(self, _: Any) -> None:
+        assert self.link is not None and self.topics is not None
+        # Whatever paho held from before is resent by paho itself; start over from the disk only if
+        # the connection is a new client (a restart of this session clears _handed).
+        self.link.subscribe(self.topics.subscriptions())
+        self._refresh_state()
+        for topic, payload in list(self._retained.items()):
+            self.link.publish(topic, payload, qos=1, retain=True)
+        self._publish_discovery()
+        self._next_stats = 0.0
+        self._next_frame = 0.0
+
+    def _refresh_state(self) -> None:
+        """Read every piece of state from its owner (it may have changed while we were away).
+
+        Only remembered here: the caller publishes everything remembered once.
+        """
+        self._holding = True
+        try:
+            self._read_state()
+        finally:
+            self._holding = False
+
+    def _read_state(self) -> None:
+        topics = self.topics
+        assert topics is not None
+        settings = self.app.settings.get()
+        for status in self.app.sensors.statuses():
+            self._sensor_state(status)
+        self._state(topics.armed, ON if any(s.enabled for s in settings.Sensors) else OFF)
+        self._state(topics.anyone_home, ON if self.app.presence.anyone_home() else OFF)
+        for device in self.app.presence.devices():
+            self._state(topics.presence_device(device["address"]), "home" if device["present"] else "not_home")
+        for camera in settings.Cameras:
+            self._state(topics.recording(camera.name), ON if self.app.recorder.recording(camera.name) else OFF)
+            self._state(topics.manual_recording(camera.name),
+                        ON if self.app.recorder.manual_event(camera.name) else OFF)
+            for switch in CAMERA_SWITCHES:
+                self._state(topics.camera_switch_state(camera.name, switch),
+                            ON if self.camera_switch(camera.name, switch) else OFF)
+            for label in settings.MQTT.count_labels:
+                self._retained.setdefault(topics.camera(camera.name, label), "0")
+
+    def _publish_discovery(self) -> None:
+        assert self.outbox is not None and self.topics is not None and self.link is not None
+        config = self.app.settings.get()
+        if not config.MQTT.discovery:
+            return
+        wanted = {
+            self.topics.discovery(entity.component, entity.object_id): _json(entity.config)
+            for entity in discovery.entities(config, self.topics, self.app.presence.devices(),
+                                             f"securitycam {config.MQTT.node_id}")
+        }
+        published = set(self.outbox.get_value("discovery_topics", []))
+        for topic in sorted(published - wanted.keys()):
+            self._clear(topic)
+        for topic, payload in wanted.items():
+            self._state(topic, payload, force=True)
+        self.outbox.set_value("discovery_topics", sorted(wanted))
+
+    # -- events ------------------------------------------------------------------------------------
+    def _on_event_open(self, event: Event) -> None:
+        assert self.topics is not None
+        after = frigate.event_object(event)
+        self._open_events[event.id] = after
+        self._queue(self.topics.events, frigate.event_message(frigate.NEW, after, after))
+
+    def _on_event_end(self, event: Event) -> None:
+        assert self.topics is not None
+        after = frigate.event_object(event)
+        before = self._open_events.pop(event.id, after)
+        self._queue(self.topics.events, frigate.event_message(frigate.END, before, after))
+
+    def _poll_open_events(self) -> None:
+        assert self.topics is not None
+        for event_id, before in list(self._open_events.items()):
+            event = self.app.events.get(event_id)
+            # An ended event is sent by the end listener (already in the inbox).
+            if event is None or not event.in_progress:
+                continue
+            after = frigate.event_object(event)
+            if after != before:
+                self._open_events[event_id] = after
+                self._queue(self.topics.events, frigate.event_message(frigate.UPDATE, before, after))
+
+    # -- the bus -----------------------------------------------------------------------------------
+    def _on_bus(self, event: BusEvent) -> None:
+        topics = self.topics
+        assert topics is not None
+        data = event.data
+        if event.name == SENSOR_STATE:
+            self._sensor_state(data)
+        elif event.name == RECORDING_STATE:
+            camera = str(data.get("camera"))
+            self._state(topics.recording(camera), ON if data.get("recording") else OFF)
+            self._state(topics.manual_recording(camera), ON if self.app.recorder.manual_event(camera) else OFF)
+        elif event.name == PRESENCE_CHANGE:
+            self._state(topics.anyone_home, ON if data.get("anyone_home") else OFF)
+            if "address" in data:
+                self._state(topics.presence_device(data["address"]), "home" if data.get("present") else "not_home")
+                self._publish_discovery_if_new_device(data["address"])
+        elif event.name == SYSTEM_ALERT:
+            self._state(topics.health, _json({**data.get("values", {}), "overall": data.get("overall"),
+                                              "alerts": data.get("alerts", {})}))
+        elif event.name == REVIEWS:
+            self._queue(topics.reviews, data)
+        elif event.name == TRACKED_OBJECT_UPDATE:
+            self._queue(topics.tracked_object_update, data)
+        elif event.name == OBJECT_COUNT:
+            self._state(topics.camera(str(data["camera"]), str(data["label"])), str(int(data["count"])))
+        elif event.name == MOTION:
+            self._state(topics.camera(str(data["camera"]), "motion"), ON if data.get("active") else OFF)
+        elif event.name == OBJECT_SNAPSHOT:
+            self._state(topics.camera(str(data["camera"]), str(data["label"]), "snapshot"),
+                        Path(data["path"]).read_bytes())
+
+    def _sensor_state(self, status: dict[str, Any]) -> None:
+        topics = self.topics
+        assert topics is not None
+        sensor_id = str(status["id"])
+        if status.get("removed"):
+            self._clear(topics.sensor_state(sensor_id))
+            self._clear(topics.sensor_armed(sensor_id))
+            return
+        self._state(topics.sensor_state(sensor_id), ON if status.get("triggered") else OFF)
+        self._state(topics.sensor_armed(sensor_id), ON if status.get("enabled") else OFF)
+
+    def _publish_discovery_if_new_device(self, address: str) -> None:
+        assert self.topics is not None
+        topic = self.topics.discovery("device_tracker", f"tracker_{slug(address)}")
+        if topic not in self._retained:
+            self._publish_discovery()
+
+    # -- periodic: event updates, stats, storage, health, latest frames ----------------------------
+    def _periodic(self) -> None:
+        assert self.link is not None
+        now = time.monotonic()
+        config = self.app.settings.get().MQTT
+        if now >= self._next_poll:
+            self._next_poll = now + UPDATE_POLL_SECONDS
+            if self._open_events:
+                self._poll_open_events()
+        if not self.link.connected:
+            return
+        if now >= self._next_stats:
+            self._next_stats = now + config.stats_interval
+            self._publish_stats()
+        if config.frame_interval and now >= self._next_frame:
+            self._next_frame = now + config.frame_interval
+            self._publish_frames()
+        elif not config.frame_interval:
+            self._next_frame = now + 3600
+
+    def _publish_stats(self) -> None:
+        topics = self.topics
+        assert topics is not None and self.link is not None
+        state = self.app.health.check()
+        self._state(topics.health, _json({**state["values"], "overall": state["overall"], "alerts": state["alerts"]}))
+        usage = self.app.janitor.usage()
+        self._state(topics.storage, _json({"percent": usage.percent, "total": usage.total, "used": usage.used,
+                                           "free": usage.free, "queued_mqtt_messages": len(self.outbox or [])}))
+        settings = self.app.settings.get()
+        fps = {camera.name: camera.fps for camera in settings.Cameras}
+        cameras = [{"name": c["name"], "pid": c.get("pid"), "fps": fps.get(c["name"], 0) if c.get("pid") else 0.0,
+                    "detect": self.camera_switch(c["name"], "detect")}
+                   for c in self.app.recorder.status()["cameras"]]
+        storage = {str(self.app.paths.recordings): {"total": usage.total // 2**20, "used": usage.used // 2**20,
+                                                     "free": usage.free // 2**20, "mount_type": ""}}
+        self.link.publish(topics.stats, _json(frigate.stats_message(
+            self._started, cameras, storage, state["values"].get("cpu_temp"))), qos=0)
+
+    def _publish_frames(self) -> None:
+        assert self.topics is not None
+        for name, recorder in list(self.app.recorder.cameras.items()):
+            frame = recorder.latest_frame()
+            if frame is not None:
+                self._state(self.topics.latest_frame(name), frame)
+
+    # -- commands ----------------------------------------------------------------------------------
+    def _on_command(self, message: tuple[str, bytes]) -> None:
+        topic, raw = message
+        topics = self.topics
+        assert topics is not None
+        payload = raw.decode("utf-8", "replace").strip()
+        if topic == topics.ha_status:
+            if payload == "online":  # Home Assistant restarted: it wants every config and state again
+                self._publish_discovery()
+                for state_topic, value in list(self._retained.items()):
+                    self._state(state_topic, value, force=True)
+            return
+        own = topics.own("")
+        if topic.startswith(own):
+            self._own_command(topic[len(own):].removesuffix("/set").split("/"), payload)
+            return
+        parts = topic[len(topics.prefix) + 1:].split("/")
+        if len(parts) == 3 and parts[1] in CAMERA_SWITCHES:
+            self._camera_switch_command(parts[0], parts[1], payload)
+
+    def _on_off(self, topic: str, payload: str) -> bool | None:
+        if payload.upper() in (ON, OFF):
+            return payload.upper() == ON
+        log.warning("MQTT command on %s: %r is not ON or OFF; ignored", topic, payload)
+        return None
+
+    def _camera_switch_command(self, camera: str, switch: str, payload: str) -> None:
+        assert self.topics is not None and self.outbox is not None
+        if camera not in {c.name for c in self.app.settings.get().Cameras}:
+            log.warning("MQTT command for unknown camera %r ignored", camera)
+            return
+        value = self._on_off(self.topics.camera_switch_set(camera, switch), payload)
+        if value is not None:
+            switches = self.outbox.get_value("camera_switches", {})
+            switches.setdefault(camera, {})[switch] = value
+            self.outbox.set_value("camera_switches", switches)
+        # Echoed either way: a refused command shows the state that stands.
+        self._state(self.topics.camera_switch_state(camera, switch),
+                    ON if self.camera_switch(camera, switch) else OFF, force=True)
+
+    def _own_command(self, path: list[str], payload: str) -> None:
+        topics = self.topics
+        assert topics is not None
+        cameras = {c.name for c in self.app.settings.get().Cameras}
+        if path == ["armed"]:
+            if (value := self._on_off(topics.armed, payload)) is not None:
+                self._arm(None, value)
+            self._state(topics.armed, ON if any(s.enabled for s in self.app.settings.get().Sensors) else OFF,
+                        force=True)
+        elif len(path) == 3 and path[0] == "sensor" and path[2] == "armed":
+            known = {s.id for s in self.app.settings.get().Sensors}
+            if path[1] in known and (value := self._on_off(topics.sensor_armed(path[1]), payload)) is not None:
+                self._arm(path[1], value)
+        elif len(path) == 2 and path[0] in cameras and path[1] == "manual_recording":
+            if (value := self._on_off(topics.manual_recording(path[0]), payload)) is not None:
+                self._manual_recording(path[0], value)
+            self._state(topics.manual_recording(path[0]), ON if self.app.recorder.manual_event(path[0]) else OFF,
+                        force=True)
+        elif len(path) == 2 and path[0] in cameras and path[1] == "snapshot" and payload == PRESS:
+            self._snapshot(path[0])
+        elif path == ["restart"] and payload == PRESS:
+            log.warning("restart asked over MQTT: running %s", " ".join(RESTART_COMMAND))
+            self.app.runner.run(RESTART_COMMAND, timeout=30)
+        else:
+            log.warning("MQTT command %s %r not understood; ignored", "/".join(path), payload)
+
+    def _arm(self, sensor_id: str | None, value: bool) -> None:
+        def change(draft: Settings) -> None:
+            for sensor in draft.Sensors:
+                if sensor_id is None or sensor.id == sensor_id:
+                    sensor.enabled = value
+
+        self.app.settings.modify(change)
+
+    def _manual_recording(self, camera: str, value: bool) -> None:
+        try:
+            if value:
+                self.app.recorder.start_manual(camera)
+            else:
+                self.app.recorder.stop_manual(camera)
+        except RecorderError as exc:
+            log.warning("MQTT manual recording %s on %s: %s", ON if value else OFF, camera, exc)
+
+    def _snapshot(self, camera: str) -> None:
+        try:
+            self.app.recorder.snapshot(camera)
+        except RecorderError as exc:
+            log.warning("MQTT snapshot of %s: %s", camera, exc)
