@@ -189,7 +189,7 @@ class MqttService:
 
     def camera_switch(self, camera: str, switch: str) -> bool:
         """A Frigate camera switch (``detect``, ``recordings``, ``snapshots``, ``motion``) as last set."""
-        switches = self.outbox.get_value("camera_switches", {}) if self.outbox else {}
+        switches = self.outbox.get_value("camera_switches", {}) if self.outbox is not None else {}
         return bool(switches.get(camera, {}).get(switch, True))
 
     # -- the bus reader ----------------------------------------------------------------------------
@@ -312,7 +312,7 @@ class MqttService:
         settings = self.app.settings.get()
         for status in self.app.sensors.statuses():
             self._sensor_state(status)
-        self._state(topics.armed, ON if any(s.enabled for s in settings.Sensors) else OFF)
+        self._state(topics.armed, ON if self._armed() else OFF)
         self._state(topics.anyone_home, ON if self.app.presence.anyone_home() else OFF)
         for device in self.app.presence.devices():
             self._state(topics.presence_device(device["address"]), "home" if device["present"] else "not_home")
@@ -403,6 +403,7 @@ class MqttService:
         topics = self.topics
         assert topics is not None
         sensor_id = str(status["id"])
+        self._state(topics.armed, ON if self._armed() else OFF)
         if status.get("removed"):
             self._clear(topics.sensor_state(sensor_id))
             self._clear(topics.sensor_armed(sensor_id))
@@ -442,13 +443,16 @@ class MqttService:
         state = self.app.health.check()
         self._state(topics.health, _json({**state["values"], "overall": state["overall"], "alerts": state["alerts"]}))
         usage = self.app.janitor.usage()
+        queued = len(self.outbox) if self.outbox is not None else 0
         self._state(topics.storage, _json({"percent": usage.percent, "total": usage.total, "used": usage.used,
-                                           "free": usage.free, "queued_mqtt_messages": len(self.outbox or [])}))
+                                           "free": usage.free, "queued_mqtt_messages": queued}))
         settings = self.app.settings.get()
-        fps = {camera.name: camera.fps for camera in settings.Cameras}
-        cameras = [{"name": c["name"], "pid": c.get("pid"), "fps": fps.get(c["name"], 0) if c.get("pid") else 0.0,
-                    "detect": self.camera_switch(c["name"], "detect")}
-                   for c in self.app.recorder.status()["cameras"]]
+        running = {camera["name"]: camera for camera in self.app.recorder.status()["cameras"]}
+        cameras = []
+        for camera in settings.Cameras:
+            pid = running.get(camera.name, {}).get("pid")
+            cameras.append({"name": camera.name, "pid": pid, "fps": float(camera.fps) if pid else 0.0,
+                            "detect": self.camera_switch(camera.name, "detect")})
         storage = {str(self.app.paths.recordings): {"total": usage.total // 2**20, "used": usage.used // 2**20,
                                                      "free": usage.free // 2**20, "mount_type": ""}}
         self.link.publish(topics.stats, _json(frigate.stats_message(
@@ -508,8 +512,7 @@ class MqttService:
         if path == ["armed"]:
             if (value := self._on_off(topics.armed, payload)) is not None:
                 self._arm(None, value)
-            self._state(topics.armed, ON if any(s.enabled for s in self.app.settings.get().Sensors) else OFF,
-                        force=True)
+            self._state(topics.armed, ON if self._armed() else OFF, force=True)
         elif len(path) == 3 and path[0] == "sensor" and path[2] == "armed":
             known = {s.id for s in self.app.settings.get().Sensors}
             if path[1] in known and (value := self._on_off(topics.sensor_armed(path[1]), payload)) is not None:
@@ -526,6 +529,9 @@ class MqttService:
             self.app.runner.run(RESTART_COMMAND, timeout=30)
         else:
             log.warning("MQTT command %s %r not understood; ignored", "/".join(path), payload)
+
+    def _armed(self) -> bool:
+        return any(sensor.enabled for sensor in self.app.settings.get().Sensors)
 
     def _arm(self, sensor_id: str | None, value: bool) -> None:
         def change(draft: Settings) -> None:

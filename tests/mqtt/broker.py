@@ -47,7 +47,7 @@ class Broker:
         self.process: subprocess.Popen[bytes] | None = None
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "persistence true",
+            "persistence true", "log_type all",
             f"persistence_location {self.dir}/",
             f"log_dest file {self.dir / 'mosquitto.log'}",
             # Run as whoever runs the tests (as root, mosquitto would switch to its own user).

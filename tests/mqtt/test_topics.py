@@ -1,0 +1,114 @@
+"""Frigate's topics and the appliance's own: events, switches and their echo, arm/disarm, stats,
+health, storage, presence, and the messages detection will put on the bus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask.testing import FlaskClient
+
+from securitycam.appliance import Appliance
+from securitycam.bus import PRESENCE_CHANGE
+from securitycam.mqtt.service import MOTION, OBJECT_COUNT, OBJECT_SNAPSHOT, REVIEWS, TRACKED_OBJECT_UPDATE
+from securitycam.system.runner import RecordingRunner
+from tests.mqtt.broker import Broker, Listener, wait_for
+from tests.mqtt.conftest import connect
+
+
+def test_a_person_event_gives_frigates_new_update_end(appliance: Appliance, broker: Broker,
+                                                       listener: Listener) -> None:
+    connect(appliance, broker)
+    event = appliance.events.open("cam", "object", "person", score=0.71)
+    wait_for(lambda: listener.json_on("securitycam/events"))
+    appliance.events.update(event.id, top_score=0.93, has_snapshot=True, zones=["porch"])
+    wait_for(lambda: len(listener.json_on("securitycam/events")) == 2)
+    appliance.events.end(event.id)
+    wait_for(lambda: len(listener.json_on("securitycam/events")) == 3)
+    new, update, end = listener.json_on("securitycam/events")
+    assert [new["type"], update["type"], end["type"]] == ["new", "update", "end"]
+    assert new["before"] == new["after"]
+    assert new["after"]["id"] == event.id and new["after"]["label"] == "person" and new["after"]["camera"] == "cam"
+    assert new["after"]["active"] is True and new["after"]["end_time"] is None
+    assert update["before"]["top_score"] == 0.71 and update["after"]["top_score"] == 0.93
+    assert update["after"]["has_snapshot"] is True and update["after"]["current_zones"] == ["porch"]
+    assert end["before"] == update["after"]
+    assert end["after"]["end_time"] >= end["after"]["start_time"] and end["after"]["active"] is False
+    assert end["after"]["entered_zones"] == ["porch"] and end["after"]["current_zones"] == []
+
+
+def test_camera_switches_are_validated_stored_and_echoed(client: FlaskClient, appliance: Appliance,
+                                                         broker: Broker, listener: Listener) -> None:
+    connect(appliance, broker)
+    state = "securitycam/cam/detect/state"
+    listener.wait_last(state, "ON")
+    listener.publish("securitycam/cam/detect/set", "OFF")
+    listener.wait_last(state, "OFF")
+    echoes = len(listener.on(state))
+    listener.publish("securitycam/cam/detect/set", "maybe")  # refused: the standing state is echoed
+    wait_for(lambda: len(listener.on(state)) > echoes)
+    assert listener.last(state) == b"OFF"
+    listener.publish("securitycam/nosuchcam/detect/set", "OFF")
+    listener.publish("securitycam/cam/recordings/set", "off")
+    listener.wait_last("securitycam/cam/recordings/state", "OFF")
+    assert listener.on("securitycam/nosuchcam/detect/state") == []
+    # Kept across a new session (and a restart: they live in the publisher's file).
+    client.post("/settings", json={"MQTT": {"topic_prefix": "house"}})
+    listener.wait_last("house/cam/detect/state", "OFF")
+    listener.wait_last("house/cam/snapshots/state", "ON")
+
+
+def test_arm_and_disarm(client: FlaskClient, appliance: Appliance, broker: Broker, listener: Listener) -> None:
+    node = connect(appliance, broker)
+    listener.wait_last(f"securitycam/{node}/armed", "ON")
+    listener.publish(f"securitycam/{node}/armed/set", "OFF")
+    listener.wait_last(f"securitycam/{node}/armed", "OFF")
+    assert [s["enabled"] for s in client.get("/sensors").json["sensors"]] == [False]
+    listener.wait_last(f"securitycam/{node}/sensor/sensor1/armed", "OFF")
+    listener.publish(f"securitycam/{node}/sensor/sensor1/armed/set", "ON")
+    listener.wait_last(f"securitycam/{node}/sensor/sensor1/armed", "ON")
+    assert [s["enabled"] for s in client.get("/sensors").json["sensors"]] == [True]
+    listener.wait_last(f"securitycam/{node}/armed", "ON")
+
+
+def test_stats_health_storage_and_restart(appliance: Appliance, broker: Broker, listener: Listener,
+                                         runner: RecordingRunner) -> None:
+    node = connect(appliance, broker)
+    stats = wait_for(lambda: listener.json_on("securitycam/stats"))[-1]
+    assert set(stats["cameras"]) == {"cam"}
+    assert stats["service"]["version"] and stats["service"]["uptime"] >= 0
+    storage = wait_for(lambda: listener.json_on(f"securitycam/{node}/storage"))[-1]
+    assert storage["percent"] == 20.0
+    health = wait_for(lambda: listener.json_on(f"securitycam/{node}/health"))[-1]
+    assert health["overall"] in ("ok", "warn", "critical") and "cpu_temp" in health
+    listener.publish(f"securitycam/{node}/restart/set", "PRESS")
+    assert runner.wait_for(["systemctl", "restart", "securitycam.service"]) is not None
+
+
+def test_presence_anyone_home_and_per_device(appliance: Appliance, broker: Broker, listener: Listener) -> None:
+    node = connect(appliance, broker)
+    listener.wait_last(f"securitycam/{node}/presence/anyone_home", "OFF")
+    appliance.bus.publish(PRESENCE_CHANGE, {"address": "AA:BB:CC:DD:EE:01", "name": "phone", "present": True,
+                                            "anyone_home": True})
+    listener.wait_last(f"securitycam/{node}/presence/anyone_home", "ON")
+    listener.wait_last(f"securitycam/{node}/presence/aa_bb_cc_dd_ee_01", "home")
+
+
+def test_detection_messages_on_the_bus_reach_frigates_topics(appliance: Appliance, broker: Broker,
+                                                             listener: Listener, tmp_path: Path) -> None:
+    connect(appliance, broker)
+    listener.wait_last("securitycam/cam/person", "0")
+    appliance.bus.publish(OBJECT_COUNT, {"camera": "cam", "label": "person", "count": 2})
+    appliance.bus.publish(MOTION, {"camera": "cam", "active": True})
+    review = {"type": "new", "before": {"id": "r1"}, "after": {"id": "r1", "severity": "alert"}}
+    appliance.bus.publish(REVIEWS, review)
+    appliance.bus.publish(TRACKED_OBJECT_UPDATE, {"type": "description", "id": "e1", "description": "a man"})
+    jpeg = tmp_path / "person.jpg"
+    jpeg.write_bytes(b"\xff\xd8 a jpeg \xff\xd9")
+    appliance.bus.publish(OBJECT_SNAPSHOT, {"camera": "cam", "label": "person", "path": str(jpeg)})
+    listener.wait_last("securitycam/cam/person", "2")
+    listener.wait_last("securitycam/cam/motion", "ON")
+    listener.wait_last("securitycam/cam/person/snapshot", jpeg.read_bytes())
+    assert wait_for(lambda: listener.json_on("securitycam/reviews")) == [review]
+    assert wait_for(lambda: listener.json_on("securitycam/tracked_object_update"))[0]["description"] == "a man"
+    assert json.loads(listener.last("securitycam/events") or b"null") is None
