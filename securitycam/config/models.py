@@ -190,8 +190,9 @@ class MqttSettings(Section):
     user: str = Field("", max_length=256)
     password: str | None = secret()
     tls: bool = False
-    # A CA bundle for a broker whose certificate the system does not trust; empty: the system's CAs.
-    tls_ca_file: str = Field("", max_length=1024)
+    # A CA bundle for a broker whose certificate the system does not trust, as a file name in the
+    # data directory's settings/ folder; empty: the system's CAs.
+    tls_ca_file: str = Field("", pattern=r"^([A-Za-z0-9_-][A-Za-z0-9._-]{0,127})?$")
     tls_insecure: bool = False
     # No wildcards, no empty levels: every topic starts with it.
     topic_prefix: str = Field("securitycam", pattern=r"^[^#+/\s]+(/[^#+/\s]+)*$", max_length=128)

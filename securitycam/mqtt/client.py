@@ -17,6 +17,7 @@ import logging
 import ssl
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -44,6 +45,7 @@ class BrokerLink:
         on_connect: Callable[[], None],
         on_message: Callable[[str, bytes], None],
         on_published: Callable[[int], None],
+        ca_file: Path | None = None,
     ) -> None:
         self.config = config
         # The first is the last will; all say online on connection and offline at a clean stop.
@@ -54,12 +56,10 @@ class BrokerLink:
         self._on_published = on_published
         self._connected = threading.Event()
         self.last_error: str | None = None
+        self._ca_file = ca_file
         client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
         if config.user:
             client.username_pw_set(config.user, config.password)
-        if config.tls:
-            client.tls_set(ca_certs=config.tls_ca_file or None, cert_reqs=ssl.CERT_REQUIRED)
-            client.tls_insecure_set(config.tls_insecure)
         client.will_set(availability_topics[0], OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(MIN_BACKOFF, MAX_BACKOFF)
         # paho keeps at most this many QoS 1 messages unacknowledged; the rest wait in its queue.
@@ -79,6 +79,14 @@ class BrokerLink:
         return self._connected.wait(timeout)
 
     def start(self) -> None:
+        if self.config.tls:
+            try:
+                self._client.tls_set(ca_certs=str(self._ca_file) if self._ca_file else None,
+                                     cert_reqs=ssl.CERT_REQUIRED)
+            except (OSError, ssl.SSLError) as exc:
+                self._problem(f"TLS set-up failed ({exc}); not connecting")
+                return
+            self._client.tls_insecure_set(self.config.tls_insecure)
         # connect_async never blocks (no DNS lookup here); the loop thread connects and retries.
         self._client.connect_async(self.config.host, self.config.port, keepalive=60)
         self._client.loop_start()

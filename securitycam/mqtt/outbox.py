@@ -59,6 +59,8 @@ class Outbox:
         self._conn.execute("PRAGMA journal_mode=WAL")
         # An application crash loses nothing committed; a power cut may lose the last few messages.
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        # After a long outage the WAL would keep its peak size; cut it back at each checkpoint.
+        self._conn.execute("PRAGMA journal_size_limit=4194304")
         self._conn.executescript(_SCHEMA)
         self._count = self._conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
 

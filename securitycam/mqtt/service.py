@@ -48,6 +48,7 @@ from securitycam.mqtt.outbox import Outbox
 from securitycam.mqtt.topics import CAMERA_SWITCHES, OFF, ON, Topics, slug
 from securitycam.recorder.service import RecorderError
 from securitycam.store.events import Event
+from securitycam.system.health import OK, WARN
 
 if TYPE_CHECKING:
     from securitycam.appliance import Appliance
@@ -62,6 +63,7 @@ MOTION = "motion"
 OBJECT_SNAPSHOT = "object_snapshot"
 
 OUTBOX_FILE = "mqtt-outbox.db"
+QUEUE_ALERT = "mqtt_queue"
 # Queued messages handed to paho at once (the rest wait on disk).
 WINDOW = 100
 UPDATE_POLL_SECONDS = 1.0
@@ -126,6 +128,7 @@ class MqttService:
                 on_connect=lambda: self._submit("connected", None),
                 on_message=lambda topic, payload: self._submit("command", (topic, payload)),
                 on_published=lambda mid: self._submit("acked", mid),
+                ca_file=self.app.paths.settings_dir / config.tls_ca_file if config.tls_ca_file else None,
             )
             self._running = True
             self._threads = [
@@ -173,7 +176,8 @@ class MqttService:
         # since the old session's threads may take a moment to finish.
         def restart() -> None:
             self._stop_session()
-            if new.MQTT.enabled and not self._stopping.is_set():
+            # The settings as they are now: several quick changes start several of these threads.
+            if self.app.settings.get().MQTT.enabled and not self._stopping.is_set():
                 self._start_session()
 
         threading.Thread(target=restart, name="mqtt-restart", daemon=True).start()
@@ -248,6 +252,9 @@ class MqttService:
     def _settle(self, mids: list[int]) -> None:
         assert self.outbox is not None
         self.outbox.delete([row for mid in mids if (row := self._handed.pop(mid, None)) is not None])
+        if mids and self.outbox.dropped and not len(self.outbox):
+            self.outbox.dropped = 0
+            self.app.health.set_alert(QUEUE_ALERT, OK, "")
 
     def _pump(self) -> None:
         """Hand queued messages to the link, oldest first, while it is connected."""
@@ -265,9 +272,11 @@ class MqttService:
         assert self.outbox is not None
         dropped = self.outbox.dropped
         self.outbox.put(topic, _json(payload), qos=1, keep_after=self._last_handed)
-        if self.outbox.dropped != dropped:
-            log.warning("MQTT queue full (%d): %d oldest messages dropped so far", self.outbox.limit,
-                        self.outbox.dropped)
+        if self.outbox.dropped != dropped and (dropped == 0 or dropped // 1000 != self.outbox.dropped // 1000):
+            message = (f"MQTT queue full ({self.outbox.limit} messages) while the broker is away: "
+                       f"{self.outbox.dropped} oldest dropped")
+            log.warning(message)
+            self.app.health.set_alert(QUEUE_ALERT, WARN, message)
 
     def _state(self, topic: str, payload: bytes | str, force: bool = False) -> None:
         """Publish retained state (only when it changed), remembered for the next reconnection."""

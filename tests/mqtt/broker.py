@@ -40,19 +40,22 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: floa
 
 
 class Broker:
-    def __init__(self, directory: Path, users: dict[str, str] | None = None) -> None:
+    def __init__(self, directory: Path, users: dict[str, str] | None = None,
+                 tls: tuple[Path, Path] | None = None) -> None:
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "persistence true", "log_type all",
+            "persistence true",
             f"persistence_location {self.dir}/",
             f"log_dest file {self.dir / 'mosquitto.log'}",
             # Run as whoever runs the tests (as root, mosquitto would switch to its own user).
             f"user {getpass.getuser()}",
         ]
+        if tls:
+            lines += [f"certfile {tls[0]}", f"keyfile {tls[1]}"]
         if users:
             password_file = self.dir / "passwords"
             password_file.touch(mode=0o600)

@@ -3,6 +3,8 @@ sensor state, and a broker that is away or refuses the login."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -127,3 +129,26 @@ def test_outbox_is_bounded_ordered_and_survives_reopening(tmp_path: Path) -> Non
 
 def test_unused_port_helper_is_free() -> None:
     assert free_port() > 0
+
+
+def test_tls_with_the_owners_ca(client: FlaskClient, appliance: Appliance, tmp_path: Path, data_dir: Path) -> None:
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(certs / "key.pem"),
+                    "-out", str(certs / "cert.pem")], check=True, capture_output=True)
+    broker = Broker(tmp_path / "tls", tls=(certs / "cert.pem", certs / "key.pem"))
+    broker.start()
+    try:
+        shutil.copy(certs / "cert.pem", data_dir / "settings" / "broker-ca.pem")
+        assert client.post("/settings", json={"MQTT": {"tls_ca_file": "../../cert.pem"}}).status_code == 400
+        assert client.post("/settings", json={"MQTT": {
+            "enabled": True, "host": "127.0.0.1", "port": broker.port, "tls": True, "tls_ca_file": "broker-ca.pem",
+        }}).status_code == 200
+        wait_for(lambda: mqtt_service(appliance).connected)
+        # Without the owner's CA the certificate is not trusted: no connection, an alert.
+        client.post("/settings", json={"MQTT": {"tls_ca_file": ""}})
+        wait_for(lambda: alerts(client)["alerts"].get("mqtt") == "warn")
+        assert not mqtt_service(appliance).connected
+    finally:
+        broker.stop()
