@@ -24,11 +24,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from securitycam.config.models import MqttSettings
+from securitycam.mqtt.topics import OFFLINE, ONLINE
 from securitycam.system.health import OK, WARN, HealthMonitor
 
 log = logging.getLogger(__name__)
 
-ONLINE, OFFLINE = "online", "offline"
 MIN_BACKOFF, MAX_BACKOFF = 1, 60
 HEALTH_METRIC = "mqtt"
 

@@ -25,8 +25,7 @@ from typing import Any
 
 from securitycam import __version__
 from securitycam.config.models import Settings
-from securitycam.mqtt.client import OFFLINE, ONLINE
-from securitycam.mqtt.topics import CAMERA_SWITCHES, OFF, ON, Topics, slug
+from securitycam.mqtt.topics import CAMERA_SWITCHES, OFF, OFFLINE, ON, ONLINE, Topics, slug
 
 # The sensor types' Home Assistant device classes (a type not listed is a plain binary sensor).
 SENSOR_DEVICE_CLASS = {

@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING, Any
 from securitycam.bus import PRESENCE_CHANGE, RECORDING_STATE, SENSOR_STATE, SYSTEM_ALERT, BusEvent
 from securitycam.config.models import MqttSettings, Settings
 from securitycam.mqtt import discovery, frigate
-from securitycam.mqtt.client import BrokerLink
 from securitycam.mqtt.outbox import Outbox
 from securitycam.mqtt.topics import CAMERA_SWITCHES, OFF, ON, Topics, slug
 from securitycam.recorder.service import RecorderError
@@ -52,6 +51,7 @@ from securitycam.system.health import OK, WARN
 
 if TYPE_CHECKING:
     from securitycam.appliance import Appliance
+    from securitycam.mqtt.client import BrokerLink
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,9 @@ class MqttService:
             self._last_handed = 0
             self._retained.clear()
             self._open_events = {e.id: frigate.event_object(e) for e in self.app.events.list(in_progress=True)}
+            # paho is imported only by an appliance that uses MQTT (it costs start-up time on a Pi).
+            from securitycam.mqtt.client import BrokerLink
+
             self.link = BrokerLink(
                 config, config.client_id or config.node_id,
                 [self.topics.available, self.topics.frigate_available], self.app.health,

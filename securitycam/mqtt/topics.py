@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 ON, OFF = "ON", "OFF"
+ONLINE, OFFLINE = "online", "offline"
 # Frigate's per-camera switches, each with a retained `state` and a `set` command.
 CAMERA_SWITCHES = ("detect", "recordings", "snapshots", "motion")
 
