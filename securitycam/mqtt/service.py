@@ -40,7 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from securitycam.bus import PRESENCE_CHANGE, RECORDING_STATE, SENSOR_STATE, SYSTEM_ALERT, BusEvent
+from securitycam.bus import PRESENCE_CHANGE, RECORDING_STATE, SENSOR_STATE, SYSTEM_ALERT, BusEvent, TooManySubscribers
 from securitycam.config.models import MqttSettings, Settings
 from securitycam.mqtt import discovery, frigate
 from securitycam.mqtt.outbox import Outbox
@@ -202,9 +202,20 @@ class MqttService:
     # -- the bus reader ----------------------------------------------------------------------------
     def _read_bus(self) -> None:
         last_id: int | None = None
+        crowded = False
         while self._running:
             # A subscriber too slow for the bus is dropped; subscribing again replays the ring.
-            sub = self.app.bus.subscribe(last_id)
+            try:
+                sub = self.app.bus.subscribe(last_id)
+            except TooManySubscribers as exc:
+                if not crowded:
+                    log.warning("MQTT cannot follow the event bus until a live event stream ends: %s", exc)
+                crowded = True
+                self._stopping.wait(1.0)
+                continue
+            if crowded:  # what changed meanwhile is read from its owners instead
+                crowded = False
+                self._inbox.put(("refresh", None))
             try:
                 while self._running:
                     item = sub.next(timeout=0.5)
@@ -222,6 +233,7 @@ class MqttService:
             "bus": self._on_bus, "event_open": self._on_event_open, "event_end": self._on_event_end,
             "connected": self._on_connected, "command": self._on_command,
             "discovery": lambda _: self._publish_discovery(),
+            "refresh": lambda _: self._read_state(),
         }
         acked: list[int] = []
         while True:

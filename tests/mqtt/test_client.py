@@ -10,6 +10,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from securitycam.appliance import Appliance
+from securitycam.bus import TooManySubscribers
 from securitycam.mqtt.outbox import Outbox
 from securitycam.mqtt.service import OUTBOX_FILE
 from tests.mqtt.broker import Broker, Listener, free_port, wait_for
@@ -152,3 +153,23 @@ def test_tls_with_the_owners_ca(client: FlaskClient, appliance: Appliance, tmp_p
         assert not mqtt_service(appliance).connected
     finally:
         broker.stop()
+
+
+def test_follows_the_bus_once_live_streams_leave_room(client: FlaskClient, appliance: Appliance, broker: Broker,
+                                                      listener: Listener) -> None:
+    streams = []
+    while True:  # every place on the bus taken by live event streams (SSE clients)
+        try:
+            streams.append(appliance.bus.subscribe())
+        except TooManySubscribers:
+            break
+    node = connect(appliance, broker)
+    topic = f"securitycam/{node}/sensor/sensor1/state"
+    listener.wait_last(topic, "OFF")
+    assert client.post("/sensor/mock/trigger").status_code == 200
+    streams.pop().close()
+    listener.wait_last(topic, "ON")  # read afresh once it could subscribe
+    assert client.post("/sensor/mock/release").status_code == 200
+    listener.wait_last(topic, "OFF")  # and followed from then on
+    for stream in streams:
+        stream.close()
