@@ -309,15 +309,21 @@ class MqttService:
     # -- connection --------------------------------------------------------------------------------
     def _on_connected(self, _: Any) -> None:
         assert self.link is not None and self.topics is not None
-        # Whatever paho held from before is resent by paho itself; start over from the disk only if
-        # the connection is a new client (a restart of this session clears _handed).
+        # Queued messages paho held when the connection dropped are resent by paho itself.
         self.link.subscribe(self.topics.subscriptions())
         self._refresh_state()
-        for topic, payload in list(self._retained.items()):
-            self.link.publish(topic, payload, qos=1, retain=True)
-        self._publish_discovery()
+        self._publish_everything()
         self._next_stats = 0.0
         self._next_frame = 0.0
+
+    def _publish_everything(self) -> None:
+        """Discovery configs first (Home Assistant creates the entities), then every remembered state."""
+        assert self.topics is not None
+        self._publish_discovery()
+        configs = f"{self.topics.discovery_prefix}/"
+        for topic, payload in list(self._retained.items()):
+            if not topic.startswith(configs):
+                self._state(topic, payload, force=True)
 
     def _refresh_state(self) -> None:
         """Read every piece of state from its owner (it may have changed while we were away).
@@ -497,9 +503,7 @@ class MqttService:
         payload = raw.decode("utf-8", "replace").strip()
         if topic == topics.ha_status:
             if payload == "online":  # Home Assistant restarted: it wants every config and state again
-                self._publish_discovery()
-                for state_topic, value in list(self._retained.items()):
-                    self._state(state_topic, value, force=True)
+                self._publish_everything()
             return
         own = topics.own("")
         if topic.startswith(own):

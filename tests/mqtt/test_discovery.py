@@ -198,3 +198,16 @@ def test_a_removed_sensor_loses_its_entity(client: FlaskClient, appliance: Appli
     client.post("/settings", json={"MQTT": {"stats_interval": 30}})
     wait_for(lambda: len(listener.on(kept)) > kept_count)
     assert len(listener.on(topic)) == count
+
+
+def test_home_assistant_coming_online_gets_every_config_and_state_once_more(
+    appliance: Appliance, broker: Broker, listener: Listener
+) -> None:
+    node = connect(appliance, broker)
+    config = f"homeassistant/binary_sensor/{node}/sensor_sensor1/config"
+    state = f"securitycam/{node}/sensor/sensor1/state"
+    wait_for(lambda: listener.on(config) and listener.on(state))
+    assert (len(listener.on(config)), len(listener.on(state))) == (1, 1)
+    listener.publish("homeassistant/status", "online")
+    wait_for(lambda: len(listener.on(config)) == 2 and len(listener.on(state)) == 2)
+    assert listener.on(config)[0] == listener.on(config)[1]
