@@ -151,6 +151,7 @@ def main() -> None:
     parser.add_argument("--overflow", action="store_true", help="queue 20%% more than the queue's limit")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         broker = Broker(root / "broker")
