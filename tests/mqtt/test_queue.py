@@ -81,3 +81,23 @@ def test_queued_messages_survive_an_appliance_restart(
     wait_for(lambda: durable_listener.on("securitycam/events"), timeout=30)
     [message] = [json.loads(p) for p in durable_listener.on("securitycam/events")]
     assert (message["type"], message["after"]["id"]) == ("new", event_id)
+
+
+def test_a_full_queue_drops_the_oldest_and_says_so(client: FlaskClient, appliance: Appliance, broker: Broker,
+                                                   durable_listener: Listener) -> None:
+    connect(appliance, broker, queue_limit=100)
+    broker.stop()
+    wait_for(lambda: not mqtt_service(appliance).connected)
+    ids = []
+    for _ in range(60):  # 120 messages for a queue of 100
+        event = appliance.events.open("cam", "api", "api")
+        appliance.events.end(event.id)
+        ids.append(event.id)
+    alert = wait_for(lambda: (s := client.get("/system_alert_state").json)["alerts"].get("mqtt_queue") == "warn" and s)
+    assert "oldest dropped" in alert["values"]["mqtt_queue"]
+    assert queued(appliance) == 100
+    broker.start()
+    wait_for(lambda: len(durable_listener.on("securitycam/events")) >= 100, timeout=30)
+    received = [(m["type"], m["after"]["id"]) for m in durable_listener.json_on("securitycam/events")]
+    assert received == [(kind, event_id) for event_id in ids for kind in ("new", "end")][-100:]
+    wait_for(lambda: client.get("/system_alert_state").json["alerts"].get("mqtt_queue", "ok") == "ok")
