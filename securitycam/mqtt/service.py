@@ -36,6 +36,7 @@ import secrets
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,7 @@ WINDOW = 100
 UPDATE_POLL_SECONDS = 1.0
 RESTART_COMMAND = ["systemctl", "restart", "securitycam.service"]
 PRESS = "PRESS"
+_EVENTS = ("event_open", "event_end")
 
 
 def _json(data: Any) -> str:
@@ -86,6 +88,7 @@ class MqttService:
         self._inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._retained: dict[str, bytes | str] = {}
         self._handed: dict[int, int] = {}  # paho message id -> outbox row id
+        self._acked: deque[int] = deque()  # acknowledged message ids, not yet deleted from the queue
         self._last_handed = 0
         self._open_events: dict[str, dict[str, Any]] = {}
         self._running = False
@@ -119,9 +122,11 @@ class MqttService:
             self.topics = Topics(config.topic_prefix, config.node_id, config.discovery_prefix)
             self.outbox = Outbox(self.app.paths.root / OUTBOX_FILE, config.queue_limit)
             self._handed.clear()
+            self._acked.clear()
             self._last_handed = 0
             self._retained.clear()
             self._open_events = {e.id: frigate.event_object(e) for e in self.app.events.list(in_progress=True)}
+            self._forget_old_link()
             # paho is imported only by an appliance that uses MQTT (it costs start-up time on a Pi).
             from securitycam.mqtt.client import BrokerLink
 
@@ -130,7 +135,7 @@ class MqttService:
                 [self.topics.available, self.topics.frigate_available], self.app.health,
                 on_connect=lambda: self._submit("connected", None),
                 on_message=lambda topic, payload: self._submit("command", (topic, payload)),
-                on_published=lambda mid: self._submit("acked", mid),
+                on_published=self._published,
                 ca_file=self.app.paths.settings_dir / config.tls_ca_file if config.tls_ca_file else None,
             )
             self._running = True
@@ -154,7 +159,10 @@ class MqttService:
                 thread.join(timeout=10)
             self._threads = []
             assert self.link is not None and self.outbox is not None
+            # The broker acknowledges in order: once close() has its `offline` acknowledged, every
+            # earlier message's acknowledgement is in, and those messages leave the queue now.
             self.link.close()
+            self._settle()
             self.outbox.close()
 
     def _config_with_node_id(self) -> MqttSettings:
@@ -186,8 +194,22 @@ class MqttService:
         threading.Thread(target=restart, name="mqtt-restart", daemon=True).start()
 
     def _submit(self, kind: str, payload: Any) -> None:
-        if self._running:
+        # Events that happen while a session restarts (a settings change) wait for the next one.
+        if self._running or (kind in _EVENTS and self.app.settings.get().MQTT.enabled):
             self._inbox.put((kind, payload))
+
+    def _forget_old_link(self) -> None:
+        """Drop what the previous session's connection left in the inbox; keep the events."""
+        kept = []
+        while True:
+            try:
+                item = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            if item[0] in _EVENTS:
+                kept.append(item)
+        for item in kept:
+            self._inbox.put(item)
 
     # -- public ------------------------------------------------------------------------------------
     @property
@@ -235,7 +257,6 @@ class MqttService:
             "discovery": lambda _: self._publish_discovery(),
             "refresh": lambda _: self._read_state(),
         }
-        acked: list[int] = []
         while True:
             timeout = max(0.05, min(self._next_poll, self._next_stats, self._next_frame) - time.monotonic())
             try:
@@ -244,9 +265,7 @@ class MqttService:
                 kind, payload = "tick", None
             while kind != "stop":
                 try:
-                    if kind == "acked":
-                        acked.append(payload)
-                    elif kind != "tick":
+                    if kind in handlers:
                         handlers[kind](payload)
                 except Exception:
                     log.exception("MQTT: handling %s failed", kind)
@@ -257,15 +276,23 @@ class MqttService:
             if kind == "stop":
                 return
             try:
-                self._settle(acked)
-                acked.clear()
+                self._settle()
                 self._pump()
                 self._periodic()
             except Exception:
                 log.exception("MQTT worker step failed")
 
-    def _settle(self, mids: list[int]) -> None:
+    def _published(self, mid: int) -> None:
+        """paho's thread: the broker acknowledged message ``mid``."""
+        self._acked.append(mid)
+        self._inbox.put(("acked", None))
+
+    def _settle(self) -> None:
+        """Delete the acknowledged messages from the queue."""
         assert self.outbox is not None
+        mids = []
+        while self._acked:
+            mids.append(self._acked.popleft())
         self.outbox.delete([row for mid in mids if (row := self._handed.pop(mid, None)) is not None])
         if mids and self.outbox.dropped and not len(self.outbox):
             self.outbox.dropped = 0

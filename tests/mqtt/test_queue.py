@@ -101,3 +101,18 @@ def test_a_full_queue_drops_the_oldest_and_says_so(client: FlaskClient, applianc
     received = [(m["type"], m["after"]["id"]) for m in durable_listener.json_on("securitycam/events")]
     assert received == [(kind, event_id) for event_id in ids for kind in ("new", "end")][-100:]
     wait_for(lambda: client.get("/system_alert_state").json["alerts"].get("mqtt_queue", "ok") == "ok")
+
+
+def test_events_during_a_reconnection_for_new_settings_are_kept(client: FlaskClient, appliance: Appliance,
+                                                                broker: Broker, durable_listener: Listener) -> None:
+    connect(appliance, broker)
+    ids = []
+    for n in range(20):
+        if n == 5:
+            client.post("/settings", json={"MQTT": {"stats_interval": 120}})  # a new session starts meanwhile
+        event = appliance.events.open("cam", "api", "api")
+        appliance.events.end(event.id)
+        ids.append(event.id)
+    wait_for(lambda: len(durable_listener.on("securitycam/events")) >= 40, timeout=30)
+    received = [(m["type"], m["after"]["id"]) for m in durable_listener.json_on("securitycam/events")]
+    assert received == [(kind, event_id) for event_id in ids for kind in ("new", "end")]
