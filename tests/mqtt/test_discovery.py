@@ -184,7 +184,7 @@ def test_a_removed_sensor_loses_its_entity(client: FlaskClient, appliance: Appli
     wait_for(lambda: listener.last(topic))
     assert client.delete("/sensors/back").status_code == 200
     listener.wait_last(topic, b"")
-    assert listener.last(f"securitycam/{node}/sensor/back/state") == b""
+    listener.wait_last(f"securitycam/{node}/sensor/back/state", b"")
     # A newcomer (Home Assistant starting later) gets the other configs but none for the removed sensor.
     kept = f"homeassistant/binary_sensor/{node}/sensor_sensor1/config"
     newcomer = Listener(broker, [topic, kept], client_id="newcomer")
