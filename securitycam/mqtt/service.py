@@ -11,20 +11,20 @@ Three threads, none of them on a hot path of the rest of the appliance:
 - paho's network thread (:class:`~securitycam.mqtt.client.BrokerLink`): connects, reconnects with
   back-off, raises the ``mqtt`` health alert while the broker is away or refuses the login.
 
-Event updates: the events store tells listeners when an event opens and ends; changes in between
-(a better score, a snapshot, a sub label) are found by re-reading the events still open once a
-second, and sent as ``update``.
+Events: detection's objects come from its ``events`` bus messages (Frigate's own payloads, with
+the tracker's box and region); every other event (sensor, manual, API, motion) from the events
+store, which tells listeners when one opens and ends; changes in between (a snapshot, a sub
+label) are found by re-reading the events still open once a second, and sent as ``update``. The
+per-label object counts (``<camera>/<label>``) and the best picture of each label
+(``<camera>/<label>/snapshot``) follow the object messages. Detection's ``reviews`` messages go to
+``<prefix>/reviews``.
 
-Bus messages the publisher understands beyond the appliance's own (sensor, recording, presence,
-alerts): detection publishes these when it lands, and nothing else is needed here for them:
+Waiting on detection to publish them on the bus (forwarded as they are when it does):
 
 | bus message | data | MQTT |
 |---|---|---|
-| ``reviews`` | Frigate's ``{"type", "before", "after"}`` review message | ``<prefix>/reviews`` (QoS 1, queued) |
 | ``tracked_object_update`` | Frigate's payload | ``<prefix>/tracked_object_update`` (QoS 1, queued) |
-| ``object_count`` | ``{"camera", "label", "count"}`` | ``<prefix>/<camera>/<label>`` (retained) |
 | ``motion`` | ``{"camera", "active"}`` | ``<prefix>/<camera>/motion`` ``ON``/``OFF`` (retained) |
-| ``object_snapshot`` | ``{"camera", "label", "path"}`` (a JPEG) | ``<prefix>/<camera>/<label>/snapshot`` (retained) |
 """
 
 from __future__ import annotations
@@ -41,7 +41,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from securitycam.bus import PRESENCE_CHANGE, RECORDING_STATE, SENSOR_STATE, SYSTEM_ALERT, BusEvent, TooManySubscribers
+from securitycam.bus import (
+    OBJECT_EVENTS,
+    PRESENCE_CHANGE,
+    RECORDING_STATE,
+    REVIEWS,
+    SENSOR_STATE,
+    SYSTEM_ALERT,
+    BusEvent,
+    TooManySubscribers,
+)
 from securitycam.config.models import MqttSettings, Settings
 from securitycam.mqtt import discovery, frigate
 from securitycam.mqtt.outbox import Outbox
@@ -56,12 +65,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Bus messages detection will publish (see the module docstring).
-REVIEWS = "reviews"
+# Bus messages detection does not publish yet (see the module docstring).
 TRACKED_OBJECT_UPDATE = "tracked_object_update"
-OBJECT_COUNT = "object_count"
 MOTION = "motion"
-OBJECT_SNAPSHOT = "object_snapshot"
+# Events of this source are sent from detection's own messages, not from the events store.
+OBJECT_SOURCE = "object"
+# Frigate's camera switches that are camera settings (section, field); `recordings` is not one:
+# the recorder always records, so that switch is only remembered.
+CAMERA_SETTING_SWITCHES = {"detect": "detect", "motion": "motion", "snapshots": "snapshots"}
 
 OUTBOX_FILE = "mqtt-outbox.db"
 QUEUE_ALERT = "mqtt_queue"
@@ -91,6 +102,9 @@ class MqttService:
         self._acked: deque[int] = deque()  # acknowledged message ids, not yet deleted from the queue
         self._last_handed = 0
         self._open_events: dict[str, dict[str, Any]] = {}
+        # Detection's objects being tracked, per (camera, label); the snapshot files sent last.
+        self._objects: dict[tuple[str, str], set[str]] = {}
+        self._snapshots_sent: dict[tuple[str, str], tuple[str, float]] = {}
         self._running = False
         self._holding = False
         self._threads: list[threading.Thread] = []
@@ -125,7 +139,10 @@ class MqttService:
             self._acked.clear()
             self._last_handed = 0
             self._retained.clear()
-            self._open_events = {e.id: frigate.event_object(e) for e in self.app.events.list(in_progress=True)}
+            self._open_events = {e.id: frigate.event_object(e) for e in self.app.events.list(in_progress=True)
+                                 if e.source != OBJECT_SOURCE}
+            self._objects.clear()
+            self._snapshots_sent.clear()
             self._forget_old_link()
             # paho is imported only by an appliance that uses MQTT (it costs start-up time on a Pi).
             from securitycam.mqtt.client import BrokerLink
@@ -182,6 +199,7 @@ class MqttService:
         if old.MQTT == new.MQTT or named:
             if self._running and (old.Sensors != new.Sensors or old.Cameras != new.Cameras):
                 self._submit("discovery", None)
+                self._submit("refresh", None)
             return
         # A new broker, login or prefix: a new session. Not on this (a settings caller's) thread,
         # since the old session's threads may take a moment to finish.
@@ -217,7 +235,10 @@ class MqttService:
         return self.link is not None and self.link.connected
 
     def camera_switch(self, camera: str, switch: str) -> bool:
-        """A Frigate camera switch (``detect``, ``recordings``, ``snapshots``, ``motion``) as last set."""
+        """A Frigate camera switch (``detect``, ``recordings``, ``snapshots``, ``motion``) as it stands."""
+        if switch in CAMERA_SETTING_SWITCHES:
+            found = next((c for c in self.app.settings.get().Cameras if c.name == camera), None)
+            return found is not None and bool(getattr(found, CAMERA_SETTING_SWITCHES[switch]).enabled)
         switches = self.outbox.get_value("camera_switches", {}) if self.outbox is not None else {}
         return bool(switches.get(camera, {}).get(switch, True))
 
@@ -403,12 +424,16 @@ class MqttService:
     # -- events ------------------------------------------------------------------------------------
     def _on_event_open(self, event: Event) -> None:
         assert self.topics is not None
+        if event.source == OBJECT_SOURCE:
+            return
         after = frigate.event_object(event)
         self._open_events[event.id] = after
         self._queue(self.topics.events, frigate.event_message(frigate.NEW, after, after))
 
     def _on_event_end(self, event: Event) -> None:
         assert self.topics is not None
+        if event.source == OBJECT_SOURCE:
+            return
         after = frigate.event_object(event)
         before = self._open_events.pop(event.id, after)
         self._queue(self.topics.events, frigate.event_message(frigate.END, before, after))
@@ -444,17 +469,46 @@ class MqttService:
         elif event.name == SYSTEM_ALERT:
             self._state(topics.health, _json({**data.get("values", {}), "overall": data.get("overall"),
                                               "alerts": data.get("alerts", {})}))
+        elif event.name == OBJECT_EVENTS:
+            self._queue(topics.events, data)
+            self._object_changed(data)
         elif event.name == REVIEWS:
             self._queue(topics.reviews, data)
         elif event.name == TRACKED_OBJECT_UPDATE:
             self._queue(topics.tracked_object_update, data)
-        elif event.name == OBJECT_COUNT:
-            self._state(topics.camera(str(data["camera"]), str(data["label"])), str(int(data["count"])))
         elif event.name == MOTION:
             self._state(topics.camera(str(data["camera"]), "motion"), ON if data.get("active") else OFF)
-        elif event.name == OBJECT_SNAPSHOT:
-            self._state(topics.camera(str(data["camera"]), str(data["label"]), "snapshot"),
-                        Path(data["path"]).read_bytes())
+
+    def _object_changed(self, message: dict[str, Any]) -> None:
+        """Frigate's per-label count and best snapshot, from one of detection's object messages."""
+        topics = self.topics
+        assert topics is not None
+        after = message.get("after") or {}
+        camera, label, event_id = str(after.get("camera")), str(after.get("label")), str(after.get("id"))
+        tracked = self._objects.setdefault((camera, label), set())
+        if message.get("type") == "end" or after.get("false_positive"):
+            tracked.discard(event_id)
+        else:
+            tracked.add(event_id)
+        self._state(topics.camera(camera, label), str(len(tracked)))
+        if after.get("has_snapshot") and not after.get("false_positive"):
+            self._send_snapshot(camera, label, event_id)
+
+    def _send_snapshot(self, camera: str, label: str, event_id: str) -> None:
+        assert self.topics is not None
+        event = self.app.events.get(event_id)
+        path = ((event.data.get("snapshot") or {}).get("path") if event else None)
+        if not path:
+            return
+        try:
+            taken = Path(path).stat().st_mtime
+            if self._snapshots_sent.get((camera, label)) == (path, taken):
+                return
+            picture = Path(path).read_bytes()
+        except OSError:
+            return
+        self._snapshots_sent[(camera, label)] = (path, taken)
+        self._state(self.topics.camera(camera, label, "snapshot"), picture)
 
     def _sensor_state(self, status: dict[str, Any]) -> None:
         topics = self.topics
@@ -552,13 +606,24 @@ class MqttService:
             log.warning("MQTT command for unknown camera %r ignored", camera)
             return
         value = self._on_off(self.topics.camera_switch_set(camera, switch), payload)
-        if value is not None:
-            switches = self.outbox.get_value("camera_switches", {})
-            switches.setdefault(camera, {})[switch] = value
-            self.outbox.set_value("camera_switches", switches)
+        if value is not None and value != self.camera_switch(camera, switch):
+            if switch in CAMERA_SETTING_SWITCHES:
+                self._set_camera_switch(camera, CAMERA_SETTING_SWITCHES[switch], value)
+            else:
+                switches = self.outbox.get_value("camera_switches", {})
+                switches.setdefault(camera, {})[switch] = value
+                self.outbox.set_value("camera_switches", switches)
         # Echoed either way: a refused command shows the state that stands.
         self._state(self.topics.camera_switch_state(camera, switch),
                     ON if self.camera_switch(camera, switch) else OFF, force=True)
+
+    def _set_camera_switch(self, camera: str, section: str, value: bool) -> None:
+        def change(draft: Settings) -> None:
+            for settings in draft.Cameras:
+                if settings.name == camera:
+                    getattr(settings, section).enabled = value
+
+        self.app.settings.modify(change)
 
     def _own_command(self, path: list[str], payload: str) -> None:
         topics = self.topics

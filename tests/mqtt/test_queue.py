@@ -46,7 +46,7 @@ def test_twenty_events_while_the_broker_is_down_arrive_once_each_in_order(
         opened.append(client.get("/sensor/status").json["event_id"])
         assert client.post("/sensor/mock/release").status_code == 200
     assert len(set(opened)) == 20
-    wait_for(lambda: queued(appliance) == 40)
+    wait_for(lambda: queued(appliance) >= 40)  # and the review items' messages
 
     broker.start()
     wait_for(lambda: len(durable_listener.on("securitycam/events")) >= 40, timeout=30)
@@ -74,7 +74,7 @@ def test_queued_messages_survive_an_appliance_restart(
     assert client.post("/sensor/mock/trigger").status_code == 200
     event_id = client.get("/sensor/status").json["event_id"]
     service = mqtt_service(appliance)
-    wait_for(lambda: queued(appliance) == 1)
+    wait_for(lambda: queued(appliance) >= 1)
     service.stop()  # the appliance stops with the message still queued on disk
     broker.start()
     service.start()
