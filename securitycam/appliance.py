@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from gpiozero.pins.mock import MockFactory
 
+from securitycam import diskfull
 from securitycam.auth import Accounts, AuthService
 from securitycam.auth.apikeys import ApiKeyStore
 from securitycam.auth.service import env_password
@@ -26,8 +27,10 @@ from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
 from securitycam.detection.service import Detection
 from securitycam.mqtt import MqttService
+from securitycam.notifications import PushNotifier
 from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
+from securitycam.recorder.exports import Exporter
 from securitycam.recorder.mediamtx import MediaMTX
 from securitycam.sensors.manager import SensorManager, use_mock_sensor
 from securitycam.sensors.simulated import SimulatedPins
@@ -110,6 +113,8 @@ class Appliance:
     detection: Detection
     janitor: Janitor
     timelapse: Timelapse
+    notifier: PushNotifier
+    exports: Exporter
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
@@ -143,6 +148,7 @@ class Appliance:
         max_sse_clients: int = 48,
     ) -> Appliance:
         paths = DataPaths(Path(data_dir).resolve())
+        diskfull.release_reserve(paths.space_reserve)  # room to open the database, on a full disk
         paths.create()
         hw = (hardware or Hardware()).resolved()
         first_start = not paths.settings_file.exists()
@@ -167,8 +173,11 @@ class Appliance:
         presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health)  # type: ignore[arg-type]
         recorder = Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
                             run_cameras=hw.run_cameras)
-        janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health)
+        janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health,
+                          recordings=recorder.recordings)
         recorder.on_media(janitor.file_written)
+        notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
+        events.on_open(notifier.event_opened)
         appliance = cls(
             paths=paths,
             hardware=hw,
@@ -188,13 +197,16 @@ class Appliance:
             janitor=janitor,
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
             password_from_env=password_from_env,
+            notifier=notifier,
+            exports=Exporter(db, paths, recorder.recordings, on_file=janitor.file_written,
+                             delete_file=lambda path: janitor.delete(path, "export"), room=janitor.room),
         )
         # The recorder starts before the sensors so that a trigger at start-up finds it listening.
         # The janitor starts before the recorder (room first), the timelapse and detection after it (frames
         # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [
             health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
-            appliance.detection, appliance.sensors, MqttService(appliance),
+            appliance.exports, appliance.detection, appliance.sensors, notifier, MqttService(appliance),
         ]
         return appliance
 

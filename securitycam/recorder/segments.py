@@ -1,8 +1,8 @@
 """The segment index: every finished segment of every camera, with its wall-clock range.
 
 Rows live in ``recorder_segments`` (the ``recorder`` schema component). A segment sits in the
-cache ring until retention either deletes it or, because an event wants it, moves it under
-``recordings/.segments/`` (``kept``) until its clip is made. Gaps (ffmpeg down) are rows in
+cache ring until retention either deletes it or, because an event or continuous recording wants
+it, moves it into the recordings (``kept``; :mod:`securitycam.recorder.recordings`). Gaps (ffmpeg down) are rows in
 ``recorder_gaps``.
 """
 
@@ -102,10 +102,6 @@ class SegmentIndex:
 
     def all(self) -> list[Segment]:
         return [_segment(row) for row in self._db.query("SELECT * FROM recorder_segments")]
-
-    def move(self, segment: Segment, new_path: Path) -> None:
-        with self._db.transaction() as tx:
-            tx.execute("UPDATE recorder_segments SET path = ?, kept = 1 WHERE id = ?", (str(new_path), segment.id))
 
     def remove(self, segment: Segment) -> None:
         with self._db.transaction() as tx:

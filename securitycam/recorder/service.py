@@ -6,11 +6,15 @@ thread); a worker thread of our own does everything else, every ``tick`` seconds
 woken:
 
 - **retention**: a segment that overlaps ``[start − pre_capture, end + post_capture]`` of a pending
-  event moves from the cache ring to ``recordings/.segments/``; one no event wants (any more) is
-  deleted once older than ``ring_seconds``;
+  event, or that the camera's ``record`` settings keep, moves from the cache ring into the
+  recordings (:mod:`securitycam.recorder.recordings`); one nothing wants is deleted once older than
+  ``ring_seconds`` (a kept one then leaves the ring's index and belongs to the recordings);
 - **clips**: once footage up to ``end + post_capture`` exists (or the camera gave up), the event's
   segments are joined into a clip with sidecars; an event longer than ``max_clip_seconds`` is cut
-  into several clips as it goes;
+  into several clips as it goes. A clip that fails says why in the event's ``clip_error``; one that
+  failed for want of space keeps its segments and is tried again every ``CLIP_RETRY_SECONDS`` (the
+  storage janitor is woken to make room) until it is made, ``CLIP_GIVE_UP_SECONDS`` have passed, or
+  its footage is gone;
 - **watchdog**: a camera whose ffmpeg runs but writes no segments is restarted.
 """
 
@@ -18,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import math
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -26,16 +29,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from securitycam import diskfull
 from securitycam.bus import ARCHIVE_UPDATED, RECORDING_STATE, EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
-from securitycam.config.models import CameraSettings, Settings
+from securitycam.config.models import CameraSettings, RecordSettings, Settings
 from securitycam.detection.frames import FramePipe
 from securitycam.fileio import write_atomic
 from securitycam.paths import DataPaths
 from securitycam.recorder import clips
 from securitycam.recorder.camera import CameraRecorder
 from securitycam.recorder.mediamtx import MediaMTX
+from securitycam.recorder.recordings import RecordingStore
 from securitycam.recorder.segments import Segment, SegmentIndex
 from securitycam.store import Database
 from securitycam.store.events import Event, EventStore
@@ -44,6 +49,9 @@ from securitycam.worker import PeriodicWorker
 log = logging.getLogger(__name__)
 
 MANUAL = "manual"
+# A clip that failed for want of space is tried again this often, for at most this long.
+CLIP_RETRY_SECONDS = 5.0
+CLIP_GIVE_UP_SECONDS = 3600.0
 
 
 class RecorderError(RuntimeError):
@@ -65,6 +73,8 @@ class PendingClip:
     part: int = 1
     used: set[int] = field(default_factory=set)
     clips: list[str] = field(default_factory=list)
+    retry_at: float = 0.0  # no clip attempt before this (after one failed for want of space)
+    give_up_at: float | None = None  # and none after this
 
     def wants(self, segment: Segment) -> bool:
         until = math.inf if self.end is None else self.end + self.camera.post_capture
@@ -96,12 +106,12 @@ class Recorder:
         self.mediamtx = mediamtx
         self._backoff = backoff
         self.index = SegmentIndex(db)
+        self.recordings = RecordingStore(db, paths)
         self.cameras: dict[str, CameraRecorder] = {}
         self._pending: dict[str, PendingClip] = {}
         self._lock = threading.Lock()
         self._worker = PeriodicWorker("recorder", self._work_step, tick)
         self._reconfigure = False
-        self.kept_dir = paths.recordings / ".segments"
         self._media_listeners: list[Callable[[Path, str | None], None]] = []
         events.on_open(self._event_opened)
         events.on_end(self._event_ended)
@@ -148,7 +158,8 @@ class Recorder:
         unclipped = self._events.list(has_clip=False, after=recent, limit=50)
         running = self._events.list(in_progress=True, after=recent, limit=50)
         for event in {e.id: e for e in [*unclipped, *running]}.values():
-            if event.camera not in self.cameras or "clip_error" in event.data:
+            failed_for_good = "clip_error" in event.data and "clip_retry_until" not in event.data
+            if event.camera not in self.cameras or failed_for_good:
                 continue
             self._event_opened(event)
             self._continue_after(event, event.data.get("clips", []))
@@ -239,6 +250,7 @@ class Recorder:
         recorder = self._running_camera(camera)
         if self.manual_event(recorder.name):
             raise RecorderError(409, f"camera {recorder.name!r} is already recording manually")
+        diskfull.require_room(recorder.directory)  # ffmpeg could not write the footage
         return self._events.open(recorder.name, MANUAL, MANUAL)
 
     def stop_manual(self, camera: str | None = None) -> Event:
@@ -265,6 +277,7 @@ class Recorder:
         recorder = self._running_camera(camera)
         frame = recorder.latest_frame()
         if frame is None:
+            diskfull.require_room(recorder.directory)  # ffmpeg cannot write frames on a full disk
             raise RecorderError(500, f"no recent frame from camera {recorder.name!r} ({recorder.state})")
         target = clips.free_name(self._paths.recordings, self._clock.time(), prefix="snapshot", suffix=".jpg")
         write_atomic(target, frame)
@@ -297,18 +310,21 @@ class Recorder:
         self.step()
 
     def step(self) -> None:
-        """One round of watchdog, clip making and retention (the worker calls it every tick)."""
+        """One round of watchdog, retention and clip making (the worker calls it every tick)."""
         now = self._clock.time()
         for recorder in list(self.cameras.values()):
             if recorder.stalled(now):
                 recorder.restart(f"no segment for {now - (recorder.last_segment_seen or now):.0f} s")
+        # Retention first: the segment that completes an event is kept before its finished clip lets go of it.
+        self._retain(now)
         with self._lock:
             pending = list(self._pending.values())
         for clip in pending:
             self._advance(clip, now)
-        self._retain(now)
 
     def _advance(self, clip: PendingClip, now: float) -> None:
+        if now < clip.retry_at:
+            return
         camera = clip.camera
         latest = self.index.latest_end(clip.event.camera) or 0.0
         if clip.end is None:
@@ -318,26 +334,29 @@ class Recorder:
         until = clip.end + camera.post_capture
         gave_up = now > until + 2 * camera.segment_seconds + 10
         if latest >= until or gave_up:
-            self._make_clip(clip, camera, until)
+            if not self._make_clip(clip, camera, until):
+                return
             with self._lock:
                 self._pending.pop(clip.event.id, None)
             recorder = self.cameras.get(clip.event.camera)
             if recorder is not None:
                 self._publish_state(recorder)
 
-    def _make_clip(self, clip: PendingClip, camera: CameraSettings, until: float) -> None:
+    def _make_clip(self, clip: PendingClip, camera: CameraSettings, until: float) -> bool:
+        """The clip of ``clip``'s footage up to ``until``; False if it is to be tried again later."""
         event = clip.event
         segments = [s for s in self.index.overlapping(event.camera, clip.window_start, until)
                     if s.id not in clip.used and s.path.exists()]
         if not segments:
-            if clip.part == 1:
+            current = self._events.get(event.id) or event
+            if clip.give_up_at is not None or "clip_retry_until" in current.data:
+                log.error("event %s: its footage went while its clip waited for space", event.id)
+                self._clip_error(current, "gave up: its footage went while waiting for space")
+            elif clip.part == 1:
                 log.warning("event %s: no footage from camera %s", event.id, event.camera)
-                self._events.update(event.id, data={**event.data, "clip_error": "no footage"})
-            return
-        clip.used.update(s.id for s in segments)
-        clip.window_start = segments[-1].end_time
+                self._clip_error(current, "no footage")
+            return True
         first_part = clip.part == 1
-        clip.part += 1
         begun = time.monotonic()
         output = clips.free_name(self._paths.recordings, event.start_time if first_part else segments[0].start_time)
         clip_start = segments[0].start_time
@@ -355,43 +374,105 @@ class Recorder:
             "pre_capture": round(max(0.0, trigger_offset), 3),
             "pre_capture_setting": camera.pre_capture,
             "post_capture_setting": camera.post_capture,
-            "part": clip.part - 1,
+            "part": clip.part,
             "segments": len(segments),
         }
         try:
+            if clip.retry_at:  # it failed for want of space: no ffmpeg run before there is room for it
+                diskfull.require_room(self._paths.recordings, sum(s.size for s in segments))
             duration = clips.build_clip([s.path for s in segments], output, trigger_offset, meta)
-        except clips.ClipError as exc:
-            log.error("event %s: making %s failed: %s", event.id, output.name, exc)
-            return
-        clip.clips.append(str(output))
-        self._media_written(output, event.id)
-        self._events.update(event.id, has_clip=True, has_snapshot=True, data={**current.data, "clips": clip.clips})
-        log.info("event %s: clip %s (%.1f s) in %.2f s", event.id, output.name, duration, time.monotonic() - begun)
-        self._bus.publish(ARCHIVE_UPDATED, {"type": "recording", "path": str(output), "event_id": event.id,
-                                            "camera": event.camera})
+        except (clips.ClipError, OSError) as exc:
+            if self._clip_failed(clip, current, output, exc):
+                return False
+        else:
+            clip.clips.append(str(output))
+            self._media_written(output, event.id)
+            data = {key: value for key, value in current.data.items() if key not in ("clip_error", "clip_retry_until")}
+            # Never the same clip twice: the clip is made even if its event cannot say so (a full database).
+            with diskfull.best_effort(f"noting the clip of event {event.id}"):
+                self._events.update(event.id, has_clip=True, has_snapshot=True, data={**data, "clips": clip.clips})
+            log.info("event %s: clip %s (%.1f s) in %.2f s", event.id, output.name, duration,
+                     time.monotonic() - begun)
+            self._bus.publish(ARCHIVE_UPDATED, {"type": "recording", "path": str(output), "event_id": event.id,
+                                                "camera": event.camera})
+        clip.used.update(s.id for s in segments)
+        clip.window_start = segments[-1].end_time
+        clip.part += 1
+        return True
+
+    def _clip_failed(self, clip: PendingClip, current: Event, output: Path, exc: Exception) -> bool:
+        """Say in the event why its clip failed; True if it is to be tried again (a full disk, for a while)."""
+        now = self._clock.time()
+        if diskfull.report(exc):  # the janitor makes room meanwhile
+            reason = diskfull.reason(exc)
+            # Kept in the event too, for a restart; but the database may be as full as the disk.
+            give_up_at = clip.give_up_at or current.data.get("clip_retry_until") or now + CLIP_GIVE_UP_SECONDS
+            clip.give_up_at = give_up_at
+            if now < give_up_at:
+                if not clip.retry_at:
+                    log.warning("event %s: making %s failed: %s; trying again when there is room",
+                                current.id, output.name, reason)
+                clip.retry_at = now + CLIP_RETRY_SECONDS
+                self._clip_error(current, f"{reason}; trying again when there is room", give_up_at)
+                return True
+            message = f"{reason}; gave up after {CLIP_GIVE_UP_SECONDS:.0f} s"
+        else:
+            message = str(exc)
+        log.error("event %s: making %s failed: %s", current.id, output.name, message)
+        self._clip_error(current, message)
+        return False
+
+    def _clip_error(self, event: Event, message: str, retry_until: float | None = None) -> None:
+        data = {key: value for key, value in event.data.items() if key != "clip_retry_until"}
+        if retry_until is not None:
+            data["clip_retry_until"] = retry_until
+        data["clip_error"] = message
+        if data == event.data:
+            return  # said already (a retry that failed again)
+        # On a full disk the database may have no room for it either: the clip is still retried.
+        with diskfull.best_effort(f"noting why the clip of event {event.id} failed"):
+            self._events.update(event.id, data=data)
 
     def _retain(self, now: float) -> None:
         with self._lock:
             pending = list(self._pending.values())
+        records = {camera.name: camera.record for camera in self._settings.get().Cameras}
         for segment in self.index.all():
             camera = self.cameras.get(segment.camera)
             # Never shorter than what a new event's pre-capture will ask for.
             ring = max(camera.camera.ring_seconds, camera.camera.pre_capture + 2 * camera.camera.segment_seconds) \
                 if camera else 0.0
             wanted = any(p.event.camera == segment.camera and p.wants(segment) for p in pending)
-            if wanted and not segment.kept:
-                target = self.kept_dir / segment.camera / segment.path.name
-                target.parent.mkdir(parents=True, exist_ok=True)
+            expired = segment.end_time < now - ring
+            if not segment.kept and (wanted or self._recorded(segment, records.get(segment.camera), expired)):
                 try:
-                    shutil.move(segment.path, target)
+                    self.recordings.keep(segment)
                 except OSError as exc:
                     log.warning("cannot keep segment %s: %s", segment.path, exc)
                     continue
-                self.index.move(segment, target)
-            elif not wanted and segment.end_time < now - ring:
+                except Exception as exc:
+                    # The database could not follow (it is full): keep() put the file back, so that
+                    # index and disk still agree and the event's clip finds the segment in the ring.
+                    if not diskfull.report(exc):
+                        raise
+            elif not wanted and expired:
                 # A clipped segment stays for the ring's window too: the next event's pre-capture.
-                segment.path.unlink(missing_ok=True)
+                # A kept one is the recordings' from then on; the storage janitor applies their retention.
+                if not segment.kept:
+                    segment.path.unlink(missing_ok=True)
                 self.index.remove(segment)
+
+    def _recorded(self, segment: Segment, record: RecordSettings | None, expired: bool) -> bool:
+        """Whether continuous recording keeps ``segment``. With ``retain.mode`` ``motion`` or
+        ``active_objects`` it is decided as the segment leaves the ring (the detector has marked it by then)."""
+        if record is None or not record.enabled or record.retain.days <= 0:
+            return False
+        if record.retain.mode == "all":
+            return True
+        if not expired:
+            return False
+        motion, objects = self.recordings.activity(segment.camera, segment.start_time, segment.end_time)
+        return objects > 0 or (record.retain.mode == "motion" and motion > 0)
 
 
 def _iso(epoch: float) -> str:

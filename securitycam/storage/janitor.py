@@ -7,31 +7,45 @@ Each pass (every ``interval`` seconds, at once when a new file is written, and o
    the disk (:meth:`MediaIndex.reconcile`): files copied in are indexed, orphaned sidecars, leftovers
    of interrupted writes and segment files the recorder no longer knows are deleted.
 2. **Age** (hourly): files older than ``StorageLimit.retention_days.<kind>`` days are deleted
-   (0 keeps a kind until space runs short).
+   (0 keeps a kind until space runs short). Recordings (kept segments) follow each camera's
+   ``record`` settings instead, whether or not ``enabled`` is on (they are the recorder's own
+   rules, like its ring): older than ``retain.days`` and outside the footage of every event still
+   within its ``alerts``/``detections`` ``retain.days``.
 3. **Space**: one ``statvfs`` of the data directory; when more than ``max_percent`` is used, files
-   are deleted until it is not, kind by kind in :data:`SPACE_ORDER` (clips first: they are the bulk
-   and new ones keep coming; exports last: the owner made them on purpose), oldest first within a
-   kind. A clip goes with all of its sidecars.
+   are deleted until it is not, kind by kind in :data:`SPACE_ORDER` (recordings first: they are the
+   bulk and the clips hold the events' footage again; then clips; exports last: the owner made
+   them on purpose), oldest first within a kind. A clip goes with all of its sidecars.
+
+A write anywhere in the appliance that finds the disk full (:mod:`securitycam.diskfull`) wakes the
+janitor, and that pass frees space first: it skips the reconcile and the age check (they walk
+directories and write to the database) and does them in the pass right after. Each pass also
+remakes the data directory's space reserve when it is missing and there is room for it.
 
 Never deleted: a locked file, a clip of an event still in progress, a clip of an event marked
-``retain_indefinitely``. With ``enabled`` off nothing of the owner's is deleted automatically (a
-forced cleanup still applies the limit and the retention days). When there is room a pass costs one
-``statvfs``. Each pass that deletes something publishes ``archive_updated`` (``type: "cleanup"``).
+``retain_indefinitely``, a recording of an event in progress or retained, a recording the
+recorder's ring still lists. With ``enabled`` off nothing of the owner's is deleted automatically
+beyond the recordings' own retention (a forced cleanup still applies the limit and the retention
+days). When there is room a pass costs one ``statvfs``. Each pass that deletes something
+publishes ``archive_updated`` (``type: "cleanup"``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from securitycam import diskfull
 from securitycam.bus import ARCHIVE_UPDATED, EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
-from securitycam.config.models import Settings, StorageLimitSettings
+from securitycam.config.models import CameraSettings, RecordSettings, Settings, StorageLimitSettings
 from securitycam.paths import DataPaths
+from securitycam.recorder.recordings import KIND as RECORDINGS
+from securitycam.recorder.recordings import Recording, RecordingStore, overlaps_any
 from securitycam.storage.media import CLIPS, EXPORTS, KINDS, SNAPSHOTS, TIMELAPSE, MediaFile, MediaIndex
 from securitycam.store.db import Database
 from securitycam.system.health import OK, WARN, HealthMonitor
@@ -40,7 +54,7 @@ from securitycam.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
-SPACE_ORDER = (CLIPS, SNAPSHOTS, TIMELAPSE, EXPORTS)
+SPACE_ORDER = (RECORDINGS, CLIPS, SNAPSHOTS, TIMELAPSE, EXPORTS)
 HOUR = 3600.0
 DAY = 24 * HOUR
 # Files listed by name in a report; the counts and bytes always cover everything.
@@ -53,9 +67,10 @@ class CleanupReport:
 
     time: float
     forced: bool
+    out_of_space: bool = False
     usage_before: DiskUsage | None = None
     usage_after: DiskUsage | None = None
-    deleted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    deleted: dict[str, int] = field(default_factory=lambda: dict.fromkeys((*KINDS, RECORDINGS), 0))
     freed: int = 0
     files: list[dict[str, Any]] = field(default_factory=list)
     orphans: int = 0
@@ -67,7 +82,7 @@ class CleanupReport:
     def deleted_count(self) -> int:
         return sum(self.deleted.values()) + self.orphans + self.stale
 
-    def note(self, files: list[MediaFile], reason: str) -> None:
+    def note(self, files: list[MediaFile] | list[Recording], reason: str) -> None:
         for item in files:
             self.deleted[item.kind] += 1
             if len(self.files) < REPORT_FILES:
@@ -79,7 +94,8 @@ class CleanupReport:
                                                "percent": value.percent}
 
         return {
-            "time": self.time, "forced": self.forced, "deleted": self.deleted, "deleted_count": self.deleted_count,
+            "time": self.time, "forced": self.forced, "out_of_space": self.out_of_space,
+            "deleted": self.deleted, "deleted_count": self.deleted_count,
             "freed_bytes": self.freed, "files": self.files, "files_truncated": sum(self.deleted.values()) > len(
                 self.files), "orphaned_sidecars": self.orphans, "stale_files": self.stale, "indexed": self.indexed,
             "still_over_limit": self.still_over, "usage_before": usage(self.usage_before),
@@ -101,8 +117,10 @@ class Janitor:
         clock: Clock,
         health: HealthMonitor | None = None,
         interval: float = 60.0,
+        recordings: RecordingStore | None = None,
     ) -> None:
         self.media = media
+        self.recordings = recordings or RecordingStore(db, paths)
         self._settings = settings
         self._host = host
         self._paths = paths
@@ -111,19 +129,30 @@ class Janitor:
         self._clock = clock
         self._health = health
         self._full_alert = False
+        self._short_of_space = threading.Event()
+        self._stop_listening: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._worker = PeriodicWorker("janitor", self.run, interval, immediately=True)
         self._last_reconcile: float | None = None
         self._last_age_check: float | None = None
+        self._last_recording_expiry: float | None = None
         self.last_report: CleanupReport | None = None
         self.passes = 0
         settings.on_change(self._settings_changed)
 
     def start(self) -> None:
+        self._stop_listening = diskfull.on_out_of_space(self.out_of_space)
         self._worker.start()
 
     def stop(self) -> None:
+        if self._stop_listening is not None:
+            self._stop_listening()
         self._worker.stop()
+
+    def out_of_space(self) -> None:
+        """A write found the disk full: free space now, before anything else."""
+        self._short_of_space.set()
+        self._worker.wake()
 
     def delete(self, path: Path, kind: str) -> None:
         """Delete an archived file the owner chose (with its sidecars, index row and place in its
@@ -141,35 +170,50 @@ class Janitor:
         self._worker.wake()
 
     def _settings_changed(self, old: Settings, new: Settings) -> None:
-        if old.StorageLimit != new.StorageLimit:
+        if old.StorageLimit != new.StorageLimit or old.Cameras != new.Cameras:
             # New limits or retention days apply now, not at the next hourly check.
-            self._last_age_check = None
+            self._last_age_check = self._last_recording_expiry = None
             self._worker.wake()
 
     def usage(self) -> DiskUsage:
         return self._host.disk_usage(self._paths.root)
+
+    def room(self) -> int:
+        """Bytes that may still be written before the data directory reaches ``max_percent`` (≤ 0: none)."""
+        usage = self.usage()
+        return usage.total * self._settings.get().StorageLimit.max_percent // 100 - usage.used
 
     def run(self, force: bool = False) -> CleanupReport:
         """One pass (see the module's description); ``force`` does every step now, even when disabled."""
         with self._lock:
             now = self._clock.time()
             limits = self._settings.get().StorageLimit
-            report = CleanupReport(time=now, forced=force)
-            if force or self._last_reconcile is None or now - self._last_reconcile >= DAY:
+            urgent = self._short_of_space.is_set()
+            self._short_of_space.clear()
+            postpone = urgent and not force
+            report = CleanupReport(time=now, forced=force, out_of_space=urgent)
+            if not postpone and (force or self._last_reconcile is None or now - self._last_reconcile >= DAY):
                 self._reconcile(report)
                 self._last_reconcile = now
+            if force or self._last_recording_expiry is None or now - self._last_recording_expiry >= HOUR:
+                self._expire_recordings(now, report)
+                self._last_recording_expiry = now
             if limits.enabled or force:
-                if force or self._last_age_check is None or now - self._last_age_check >= HOUR:
+                if not postpone and (force or self._last_age_check is None or now - self._last_age_check >= HOUR):
                     self._apply_retention(limits, now, report)
                     self._last_age_check = now
                 report.usage_before = self.usage()
                 report.usage_after = self._free_space(limits, report.usage_before, report)
+            with diskfull.best_effort("making the space reserve"):
+                diskfull.keep_reserve(self._paths.space_reserve)
             # Only a limit the janitor enforces on its own can be "stuck" (a forced cleanup reports it).
             self._alert_full(limits.enabled and report.still_over, report.usage_after, limits)
             self.passes += 1
             # Status shows the last pass that did something, not the thousands of quiet ones since.
-            if force or report.deleted_count or report.indexed or self.last_report is None:
+            if force or urgent or report.deleted_count or report.indexed or self.last_report is None:
                 self.last_report = report
+        if postpone:
+            self._worker.wake()  # the steps put off for space, now
         if report.deleted_count:
             log.info("storage: deleted %s, %d orphaned sidecars, %d stale files; freed %d bytes",
                      report.deleted, report.orphans, report.stale, report.freed)
@@ -183,6 +227,48 @@ class Janitor:
         report.indexed = done.indexed
         report.orphans, report.stale = len(done.orphans), len(done.stale)
         report.freed += done.freed
+        stale, forgotten = self.recordings.reconcile(segments, older_than=self._clock.time() - HOUR)
+        report.stale += len(stale)
+        if stale or forgotten:
+            log.info("storage: %d unlisted recording files deleted, %d rows of missing files forgotten",
+                     len(stale), forgotten)
+
+    def _camera(self, name: str) -> CameraSettings:
+        """The camera's settings (the defaults for one no longer configured: its footage still ages out)."""
+        return next((camera for camera in self._settings.get().Cameras if camera.name == name),
+                    CameraSettings(name=name, record=RecordSettings()))
+
+    def _expire_recordings(self, now: float, report: CleanupReport) -> None:
+        """Each camera's recordings older than ``record.retain.days`` that no event still holds."""
+        for name in self.recordings.cameras():
+            camera = self._camera(name)
+            record = camera.record
+            windows = self.recordings.protected_windows(name, camera.pre_capture, camera.post_capture, now, record)
+            for batch in self.recordings.expirable(name, before=now - record.retain.days * DAY):
+                chosen = [item for item in batch if not overlaps_any(windows, item.start_time, item.end_time)]
+                report.freed += self.recordings.delete(chosen)
+                report.note(chosen, f"older than {record.retain.days:g} days")
+
+    def _space_candidates(self, kind: str, now: float) -> Iterator[list[MediaFile] | list[Recording]]:
+        """What may go for space, oldest first: recordings outside events in progress or retained, or
+        ``kind``'s files by :meth:`MediaIndex.deletable`."""
+        if kind != RECORDINGS:
+            yield from self.media.deletable(kind)
+            return
+        windows: dict[str, list[tuple[float, float]]] = {}
+        for batch in self.recordings.expirable(None, before=now):
+            chosen = []
+            for item in batch:
+                if item.camera not in windows:
+                    camera = self._camera(item.camera)
+                    windows[item.camera] = self.recordings.protected_windows(
+                        item.camera, camera.pre_capture, camera.post_capture, now, None)
+                if not overlaps_any(windows[item.camera], item.start_time, item.end_time):
+                    chosen.append(item)
+            yield chosen
+
+    def _delete(self, kind: str, files: list) -> int:
+        return self.recordings.delete(files) if kind == RECORDINGS else self.media.delete(files)
 
     def _apply_retention(self, limits: StorageLimitSettings, now: float, report: CleanupReport) -> None:
         for kind in KINDS:
@@ -196,19 +282,19 @@ class Janitor:
     def _free_space(self, limits: StorageLimitSettings, usage: DiskUsage, report: CleanupReport) -> DiskUsage:
         """Delete oldest first, kind by kind, until at most ``max_percent`` is used; the usage after."""
         for _attempt in range(3):
-            excess = usage.used - usage.total * limits.max_percent // 100
+            excess = usage.bytes_over(limits.max_percent)
             if excess <= 0:
                 return usage
             deleted_any = False
             for kind in SPACE_ORDER:
-                for batch in self.media.deletable(kind):
+                for batch in self._space_candidates(kind, self._clock.time()):
                     chosen = []
                     for item in batch:
                         chosen.append(item)
                         excess -= item.size
                         if excess <= 0:
                             break
-                    report.freed += self.media.delete(chosen)
+                    report.freed += self._delete(kind, chosen)
                     report.note(chosen, f"over {limits.max_percent} % used")
                     deleted_any = True
                     if excess <= 0:
@@ -219,7 +305,7 @@ class Janitor:
             usage = self.usage()
             if not deleted_any:
                 break
-        report.still_over = usage.used > usage.total * limits.max_percent // 100
+        report.still_over = usage.bytes_over(limits.max_percent) > 0
         if report.still_over:
             log.warning("storage: %.1f %% used, over the %d %% limit, and nothing more may be deleted",
                         usage.percent, limits.max_percent)
@@ -241,6 +327,7 @@ class Janitor:
         usage = self.usage()
         by_kind = self.media.bytes_by_kind()
         cache = self._db.query_one("SELECT coalesce(sum(size), 0) AS bytes, count(*) AS files FROM recorder_segments")
+        by_kind[RECORDINGS] = self.recordings.totals()
         by_kind["cache"] = {"bytes": int(cache["bytes"]), "files": int(cache["files"])} if cache else {
             "bytes": 0, "files": 0}
         return {
@@ -251,7 +338,7 @@ class Janitor:
             "used": usage.used,
             "free": usage.free,
             "percent": usage.percent,
-            "over_limit": usage.used > usage.total * limits.max_percent // 100,
+            "over_limit": usage.bytes_over(limits.max_percent) > 0,
             "by_kind": by_kind,
             "order": list(SPACE_ORDER),
             "last_cleanup": self.last_report.to_dict() if self.last_report else None,
