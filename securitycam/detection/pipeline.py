@@ -11,7 +11,9 @@
 4. the tracker pairs them with the objects it knows (:mod:`.tracker`); :mod:`.objects` turns its
    news into events, snapshots, timeline rows and review items;
 5. with the detector ``none`` and ``motion.record``: motion opens an event (source ``motion``)
-   that ends ``motion.mqtt_off_delay`` seconds after the last motion.
+   that ends ``motion.mqtt_off_delay`` seconds after the last motion;
+6. the motion boxes are counted per 10 s for ``/api/review/activity/motion``
+   (:class:`~securitycam.store.motion.MotionTally`).
 
 If frames stop coming (ffmpeg stalled or restarting) for ``STALE_SECONDS``, every tracked object
 is let go and its event ended at its last sighting: no event stays open on a dead camera.
@@ -38,6 +40,7 @@ from securitycam.detection.regions import Box, regions_for
 from securitycam.detection.review import ReviewKeeper
 from securitycam.detection.tracker import ObjectDetection, Tracker, TrackerUpdate, iou, passes_filter
 from securitycam.store.events import EventStore
+from securitycam.store.motion import MotionTally
 from securitycam.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
@@ -108,6 +111,7 @@ class CameraPipeline:
         review: ReviewKeeper,
         events: EventStore,
         clock: Callable[[], float] = time.time,
+        motion_tally: MotionTally | None = None,
     ) -> None:
         self.camera = camera
         self.detector = detector
@@ -116,6 +120,7 @@ class CameraPipeline:
         self.objects = objects
         self.review = review
         self._clock = clock
+        self.motion_tally = motion_tally
         detect = camera.detect
         self.width, self.height = detect.width, detect.height
         self.motion = MotionDetector(camera.motion, self.width, self.height)
@@ -141,6 +146,8 @@ class CameraPipeline:
         self.objects.close(now)
         if self.motion_events is not None:
             self.motion_events.close(min(now, self.motion_events.last_motion or now))
+        if self.motion_tally is not None:
+            self.motion_tally.flush()
 
     def status(self) -> dict:
         return {"detector": self.detector.type_name, "objects": len(self.tracker.objects), **self.stats.as_dict()}
@@ -188,6 +195,8 @@ class CameraPipeline:
         begun = time.perf_counter()
         boxes = self.motion.detect(frame.gray) if self.camera.motion.enabled else []
         stats.motion_seconds += time.perf_counter() - begun
+        if self.motion_tally is not None:
+            self.motion_tally.frame(frame.time, len(boxes))
         if boxes:
             stats.frames_with_motion += 1
             self.review.motion(frame.time)

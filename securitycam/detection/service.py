@@ -33,6 +33,7 @@ from securitycam.recorder import Recorder
 from securitycam.sensors.presence import NobodyHome, PresenceCheck
 from securitycam.store import Database
 from securitycam.store.events import Event, EventStore
+from securitycam.store.motion import MotionActivityStore, MotionTally
 from securitycam.store.review import ReviewStore
 from securitycam.store.timeline import TimelineStore
 from securitycam.worker import PeriodicWorker
@@ -66,6 +67,7 @@ class Detection:
         self._presence = presence or NobodyHome()
         self.reviews = ReviewStore(db)
         self.timeline = TimelineStore(db)
+        self.motion_activity = MotionActivityStore(db)
         self.pipelines: dict[str, CameraPipeline] = {}
         self.keepers: dict[str, ReviewKeeper] = {}
         self.errors: dict[str, str] = {}
@@ -134,7 +136,8 @@ class Detection:
         keeper = self.keepers[camera.name]
         objects = ObjectEvents(camera, self._events, self.timeline, keeper, self._bus, self._paths.clips)
         pipeline = CameraPipeline(camera, detector, lock, lambda: self._recorder.frame_pipe(camera.name), objects,
-                                  keeper, self._events, self._clock.time)
+                                  keeper, self._events, self._clock.time,
+                                  MotionTally(camera.name, self.motion_activity, self._clock.time))
         self.pipelines[camera.name] = pipeline
         pipeline.start()
         log.info("camera %s: detection on (%s, %dx%d at %g fps)", camera.name, detector.type_name,

@@ -3,15 +3,43 @@ the events overlapping it, for owners to look through and mark reviewed.
 
 Rows have Frigate's shape: ``id`` (``<epoch>.<fraction>-<6 random>``), ``camera``,
 ``start_time``/``end_time`` (epoch seconds; ``end_time`` null while active), ``severity``
-(``alert`` or ``detection``), ``thumb_path``, ``has_been_reviewed`` and ``data`` with
-``detections`` (event ids), ``objects`` (labels), ``sub_labels``, ``zones``, ``audio``, and ours,
-``sensors`` (the sensor events that joined it). Detection writes them
-(:mod:`securitycam.detection.review`); ``/api/review`` serves them.
+(``alert`` or ``detection``), ``thumb_path`` and ``data`` with ``detections`` (event ids),
+``objects`` (labels), ``sub_labels``, ``zones``, ``audio``, and ours, ``sensors`` (the sensor
+events that joined it). Detection writes them (:mod:`securitycam.detection.review`); ``/api/review``
+serves them.
+
+Reviewed is per user, as in Frigate 0.16 (``UserReviewStatus``): a ``review_status`` row
+``(review_id, username)`` says that user has seen the item; marking one's own items touches nobody
+else's. Deleting an item deletes its marks (a foreign key, ``ON DELETE CASCADE``).
+
+Queries are one SQL statement each, on indexes, newest first:
+
+- a time window selects items *active* in it (``start_time < before`` and ended after ``after``,
+  or still open), as Frigate does. ``end_time`` has no index of its own that could bound that
+  scan, so the store bounds ``start_time`` from below too: no item that ended after ``after`` began
+  earlier than ``after`` minus the longest finished item (an index on the length gives it in one
+  step) or than the oldest open item (a partial index). The scan stays on the (camera,) start time
+  index from ``before`` down to that bound;
+- labels and zones match any of the item's, whole names (Frigate's ``LIKE`` on the JSON list, without
+  its partial matches). Each item's labels, zones and event ids are also kept one row each in
+  ``review_tags`` (filled by triggers from ``data``, so every writer is covered). A filter of one
+  name reads that name's tag rows in start time order (the scan stops at ``limit``, however rare
+  the name); several names few items of the window have (at most :data:`RARE_TAG`, counted on the
+  index) are looked up there; common ones are checked on the rows the time scan meets;
+- several cameras walk the start time index (one camera walks its own), so ``limit`` stops the scan
+  instead of a sort of every item of those cameras;
+- whether the caller reviewed an item is a lookup per row met (``EXISTS``): a ``LEFT JOIN`` makes
+  SQLite build a Bloom filter of every mark first, the whole table for a query that stops at 100 rows;
+- an event finds its item through its ``review_tags`` row (Frigate's ``/api/review/event/<id>``
+  scans the table).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,6 +47,10 @@ from securitycam.store.db import Database, register_schema
 from securitycam.store.events import new_event_id
 
 SEVERITIES = ("alert", "detection")
+# SQLite takes at most 32766 parameters; lists of ids are sent in slices well below it.
+_ID_SLICE = 500
+# A label or zone on at most this many items of a window is looked up through review_tags.
+RARE_TAG = 5000
 
 register_schema(
     "review",
@@ -36,7 +68,88 @@ register_schema(
         );
         CREATE INDEX review_segments_camera_start ON review_segments (camera, start_time);
         CREATE INDEX review_segments_start ON review_segments (start_time);
+        """,
+        # Reviewed per user (Frigate 0.16); nothing ever set the shared flag but a unit test.
         """
+        ALTER TABLE review_segments DROP COLUMN has_been_reviewed;
+        CREATE TABLE review_status (
+            review_id TEXT NOT NULL REFERENCES review_segments (id) ON DELETE CASCADE,
+            username TEXT NOT NULL,
+            PRIMARY KEY (review_id, username)
+        ) WITHOUT ROWID;
+        CREATE INDEX review_segments_length ON review_segments ((end_time - start_time));
+        CREATE INDEX review_segments_open ON review_segments (start_time) WHERE end_time IS NULL;
+        CREATE TABLE review_tags (
+            review_id TEXT NOT NULL REFERENCES review_segments (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            start_time REAL NOT NULL
+        );
+        CREATE INDEX review_tags_value ON review_tags (kind, value, start_time);
+        CREATE INDEX review_tags_review ON review_tags (review_id);
+        CREATE TRIGGER review_tags_new AFTER INSERT ON review_segments BEGIN
+            INSERT INTO review_tags (review_id, kind, value, start_time)
+            SELECT NEW.id, tag.kind, tag.value, NEW.start_time FROM (
+                SELECT 'event' AS kind, value FROM json_each(NEW.data, '$.detections')
+                UNION SELECT 'label', value FROM json_each(NEW.data, '$.objects')
+                UNION SELECT 'label', value FROM json_each(NEW.data, '$.audio')
+                UNION SELECT 'zone', value FROM json_each(NEW.data, '$.zones')) AS tag;
+        END;
+        CREATE TRIGGER review_tags_changed AFTER UPDATE OF data ON review_segments BEGIN
+            DELETE FROM review_tags WHERE review_id = NEW.id;
+            INSERT INTO review_tags (review_id, kind, value, start_time)
+            SELECT NEW.id, tag.kind, tag.value, NEW.start_time FROM (
+                SELECT 'event' AS kind, value FROM json_each(NEW.data, '$.detections')
+                UNION SELECT 'label', value FROM json_each(NEW.data, '$.objects')
+                UNION SELECT 'label', value FROM json_each(NEW.data, '$.audio')
+                UNION SELECT 'zone', value FROM json_each(NEW.data, '$.zones')) AS tag;
+        END;
+        UPDATE review_segments SET data = data;
+        CREATE TABLE review_hours (
+            username TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            camera TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            items INTEGER NOT NULL,
+            PRIMARY KEY (username, hour, camera, severity)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER review_hours_new AFTER INSERT ON review_segments BEGIN
+            INSERT INTO review_hours (username, hour, camera, severity, items)
+            VALUES ('', CAST(NEW.start_time / 3600 AS INTEGER), NEW.camera, NEW.severity, 1)
+            ON CONFLICT DO UPDATE SET items = items + 1;
+        END;
+        CREATE TRIGGER review_hours_severity AFTER UPDATE OF severity ON review_segments
+        WHEN OLD.severity != NEW.severity BEGIN
+            UPDATE review_hours SET items = items - 1
+            WHERE hour = CAST(OLD.start_time / 3600 AS INTEGER) AND camera = OLD.camera AND severity = OLD.severity
+            AND (username = '' OR username IN (SELECT username FROM review_status WHERE review_id = OLD.id));
+            INSERT INTO review_hours (username, hour, camera, severity, items)
+            SELECT who.username, CAST(NEW.start_time / 3600 AS INTEGER), NEW.camera, NEW.severity, 1
+            FROM (SELECT '' AS username UNION ALL SELECT username FROM review_status WHERE review_id = NEW.id) AS who
+            WHERE true ON CONFLICT DO UPDATE SET items = items + 1;
+        END;
+        CREATE TRIGGER review_hours_gone BEFORE DELETE ON review_segments BEGIN
+            UPDATE review_hours SET items = items - 1
+            WHERE hour = CAST(OLD.start_time / 3600 AS INTEGER) AND camera = OLD.camera AND severity = OLD.severity
+            AND (username = '' OR username IN (SELECT username FROM review_status WHERE review_id = OLD.id));
+        END;
+        CREATE TRIGGER review_hours_marked AFTER INSERT ON review_status BEGIN
+            INSERT INTO review_hours (username, hour, camera, severity, items)
+            SELECT NEW.username, CAST(start_time / 3600 AS INTEGER), camera, severity, 1
+            FROM review_segments WHERE id = NEW.review_id
+            AND true ON CONFLICT DO UPDATE SET items = items + 1;
+        END;
+        -- When the item itself goes (a cascade), its row is gone already and review_hours_gone counted it.
+        CREATE TRIGGER review_hours_unmarked AFTER DELETE ON review_status BEGIN
+            UPDATE review_hours SET items = items - 1
+            WHERE (username, hour, camera, severity) = (
+                SELECT OLD.username, CAST(start_time / 3600 AS INTEGER), camera, severity
+                FROM review_segments WHERE id = OLD.review_id);
+        END;
+        INSERT INTO review_hours (username, hour, camera, severity, items)
+        SELECT '', CAST(start_time / 3600 AS INTEGER), camera, severity, count(*) FROM review_segments
+        GROUP BY 2, 3, 4;
+        """,
     ],
 )
 
@@ -54,22 +167,58 @@ class ReviewSegment:
     end_time: float | None = None
     thumb_path: str = ""
     data: dict[str, Any] = field(default_factory=empty_data)
-    has_been_reviewed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class ReviewQuery:
+    """Which items to list; ``None`` (or empty) leaves a filter out.
+
+    ``after``/``before`` select items active in that span. ``reviewed`` is seen by ``user``:
+    ``False`` keeps only items they have not marked, ``True`` only those they have.
+    """
+
+    cameras: Sequence[str] | None = None
+    labels: Sequence[str] | None = None
+    zones: Sequence[str] | None = None
+    severity: str | None = None
+    after: float | None = None
+    before: float | None = None
+    in_progress: bool | None = None
+    user: str | None = None
+    reviewed: bool | None = None
+    limit: int | None = 100
+
+
+@dataclass(frozen=True)
+class ReviewCounts:
+    reviewed_alert: int = 0
+    reviewed_detection: int = 0
+    total_alert: int = 0
+    total_detection: int = 0
+
+
 def _from_row(row: Any) -> ReviewSegment:
-    values = dict(row)
-    values["data"] = json.loads(values["data"])
-    values["has_been_reviewed"] = bool(values["has_been_reviewed"])
-    return ReviewSegment(**values)
+    return ReviewSegment(row["id"], row["camera"], row["start_time"], row["severity"], row["end_time"],
+                         row["thumb_path"], json.loads(row["data"]))
+
+
+def _slices(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    for begin in range(0, len(ids), _ID_SLICE):
+        yield ids[begin:begin + _ID_SLICE]
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" for _ in range(count))
 
 
 class ReviewStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    # -- written by detection --------------------------------------------------------------------
 
     def open(self, camera: str, start_time: float, severity: str, data: dict[str, Any] | None = None,
              thumb_path: str = "") -> ReviewSegment:
@@ -79,8 +228,8 @@ class ReviewStore:
                                 data={**empty_data(), **(data or {})})
         with self._db.transaction() as tx:
             tx.execute(
-                "INSERT INTO review_segments (id, camera, start_time, end_time, severity, thumb_path, data, "
-                "has_been_reviewed) VALUES (?, ?, ?, NULL, ?, ?, ?, 0)",
+                "INSERT INTO review_segments (id, camera, start_time, end_time, severity, thumb_path, data) "
+                "VALUES (?, ?, ?, NULL, ?, ?, ?)",
                 (segment.id, camera, start_time, severity, thumb_path, json.dumps(segment.data)),
             )
         return segment
@@ -99,48 +248,198 @@ class ReviewStore:
                            (*changes.values(), segment_id))
         return self.get(segment_id)
 
-    def set_reviewed(self, ids: list[str], reviewed: bool = True) -> int:
-        with self._db.transaction() as tx:
-            return tx.execute(
-                f"UPDATE review_segments SET has_been_reviewed = ? WHERE id IN ({', '.join('?' for _ in ids)})",
-                (int(reviewed), *ids),
-            ).rowcount if ids else 0
-
-    def get(self, segment_id: str) -> ReviewSegment | None:
-        row = self._db.query_one("SELECT * FROM review_segments WHERE id = ?", (segment_id,))
-        return _from_row(row) if row else None
-
-    def list(self, *, camera: str | None = None, severity: str | None = None, reviewed: bool | None = None,
-             after: float | None = None, before: float | None = None, in_progress: bool | None = None,
-             limit: int = 100, offset: int = 0) -> list[ReviewSegment]:
-        """Newest first; ``after``/``before`` select items active in that span."""
-        where, params = [], []
-        for column, value in (("camera", camera), ("severity", severity)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if reviewed is not None:
-            where.append("has_been_reviewed = ?")
-            params.append(int(reviewed))
-        if after is not None:
-            where.append("(end_time IS NULL OR end_time > ?)")
-            params.append(after)
-        if before is not None:
-            where.append("start_time < ?")
-            params.append(before)
-        if in_progress is not None:
-            where.append("end_time IS NULL" if in_progress else "end_time IS NOT NULL")
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self._db.query(f"SELECT * FROM review_segments {clause} ORDER BY start_time DESC LIMIT ? OFFSET ?",
-                              (*params, limit, offset))
-        return [_from_row(row) for row in rows]
-
     def end_open(self, end_time: float) -> int:
         """End every item left open (by a crash): none stays active forever."""
         with self._db.transaction() as tx:
             return tx.execute("UPDATE review_segments SET end_time = max(?, start_time) WHERE end_time IS NULL",
                               (end_time,)).rowcount
 
-    def delete(self, segment_id: str) -> bool:
+    # -- read ------------------------------------------------------------------------------------
+
+    def get(self, segment_id: str) -> ReviewSegment | None:
+        row = self._db.query_one("SELECT * FROM review_segments WHERE id = ?", (segment_id,))
+        return _from_row(row) if row else None
+
+    def get_many(self, ids: Sequence[str]) -> list[ReviewSegment]:
+        found: list[ReviewSegment] = []
+        for part in _slices(list(dict.fromkeys(ids))):
+            rows = self._db.query(f"SELECT * FROM review_segments WHERE id IN ({_marks(len(part))})", tuple(part))
+            found.extend(_from_row(row) for row in rows)
+        return sorted(found, key=lambda segment: segment.start_time, reverse=True)
+
+    def for_event(self, event_id: str) -> ReviewSegment | None:
+        """The item that gathered event ``event_id``."""
+        row = self._db.query_one(
+            "SELECT review_segments.* FROM review_tags JOIN review_segments ON review_segments.id = "
+            "review_tags.review_id WHERE review_tags.kind = 'event' AND review_tags.value = ?", (event_id,))
+        return _from_row(row) if row else None
+
+    def list(self, **filters: Any) -> list[ReviewSegment]:
+        """Newest first; ``filters`` are :class:`ReviewQuery`'s fields."""
+        return [segment for segment, _reviewed in self.query(ReviewQuery(**filters))]
+
+    def query(self, query: ReviewQuery) -> list[tuple[ReviewSegment, bool]]:
+        """Items newest first, each with whether ``query.user`` marked it reviewed."""
+        source, where, params = self._where(query)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        limit = "LIMIT ?" if query.limit is not None else ""
+        # With one rare name, its tag rows come in start time order: the scan stops at ``limit``.
+        order = "driver.start_time" if source != "review_segments" else "review_segments.start_time"
+        rows = self._db.query(
+            f"SELECT review_segments.*, {_REVIEWED} AS reviewed FROM {source} {clause} "
+            f"ORDER BY {order} DESC {limit}",
+            (query.user or "", *params, *((query.limit,) if query.limit is not None else ())),
+        )
+        return [(_from_row(row), bool(row["reviewed"])) for row in rows]
+
+    def reviewed_by(self, user: str, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` ``user`` has marked reviewed."""
+        marked: set[str] = set()
+        for part in _slices(list(ids)):
+            rows = self._db.query(f"SELECT review_id FROM review_status WHERE username = ? AND review_id IN "
+                                  f"({_marks(len(part))})", (user, *part))
+            marked.update(row["review_id"] for row in rows)
+        return marked
+
+    def counts(self, query: ReviewQuery) -> ReviewCounts:
+        """Totals and ``query.user``'s reviewed counts per severity of the items ``query`` selects."""
+        rows, params = self._counting(query)
+        row = self._db.query_one(f"SELECT {_COUNTS} FROM ({rows})", params)
+        return ReviewCounts(*(int(row[name]) for name in _COUNT_NAMES)) if row else ReviewCounts()
+
+    def counts_per_day(self, query: ReviewQuery, utc_offset: float) -> dict[str, ReviewCounts]:
+        """:meth:`counts` per local day (the start time at ``utc_offset`` seconds), newest day first.
+
+        Over ``review_hours`` (counts per hour, camera and severity, kept by triggers) when only
+        cameras are asked for and the offset is whole hours: a year of items is a few thousand rows
+        per camera. Otherwise, over the items themselves."""
+        if any((query.labels, query.zones, query.severity, query.after, query.before, query.reviewed,
+                query.in_progress is not None)) or utc_offset % 3600:
+            selected, params = self._counting(query)
+            rows = self._db.query(
+                f"SELECT CAST((start_time + ?) / 86400 AS INTEGER) AS day, {_COUNTS} FROM ({selected}) "
+                "GROUP BY day ORDER BY day DESC", (utc_offset, *params))
+        else:
+            cameras = f"AND camera IN ({_marks(len(query.cameras))})" if query.cameras else ""
+            rows = self._db.query(
+                f"SELECT CAST((hour * 3600 + ?) / 86400 AS INTEGER) AS day, {_HOURLY_COUNTS} FROM review_hours "
+                f"WHERE username IN ('', ?) {cameras} GROUP BY day HAVING total_alert + total_detection > 0 "
+                "ORDER BY day DESC", (utc_offset, query.user, query.user, query.user, *(query.cameras or ())))
+        return {time.strftime("%Y-%m-%d", time.gmtime(row["day"] * 86400)):
+                ReviewCounts(*(int(row[name]) for name in _COUNT_NAMES)) for row in rows}
+
+    # -- changed by owners -----------------------------------------------------------------------
+
+    def set_reviewed(self, user: str, ids: Sequence[str], reviewed: bool = True) -> int:
+        """Mark (or unmark) ``ids`` for ``user``; ids of no item are skipped. Returns rows changed."""
+        changed = 0
         with self._db.transaction() as tx:
-            return tx.execute("DELETE FROM review_segments WHERE id = ?", (segment_id,)).rowcount > 0
+            for part in _slices(list(dict.fromkeys(ids))):
+                if reviewed:
+                    changed += tx.execute(
+                        f"INSERT OR IGNORE INTO review_status (review_id, username) SELECT id, ? FROM review_segments "
+                        f"WHERE id IN ({_marks(len(part))})", (user, *part)).rowcount
+                else:
+                    changed += tx.execute(f"DELETE FROM review_status WHERE username = ? AND review_id IN "
+                                          f"({_marks(len(part))})", (user, *part)).rowcount
+        return changed
+
+    def delete_many(self, ids: Sequence[str]) -> list[ReviewSegment]:
+        """Delete the items (their marks and event links go with them); returns those that existed."""
+        deleted: list[ReviewSegment] = []
+        with self._db.transaction() as tx:
+            for part in _slices(list(dict.fromkeys(ids))):
+                rows = tx.execute(f"DELETE FROM review_segments WHERE id IN ({_marks(len(part))}) RETURNING *",
+                                  tuple(part)).fetchall()
+                deleted.extend(_from_row(row) for row in rows)
+        return deleted
+
+    # -- SQL -------------------------------------------------------------------------------------
+
+    def _where(self, query: ReviewQuery) -> tuple[str, list[str], list[Any]]:
+        """The rows to read (the table, or one name's tags joined to it) and the conditions."""
+        source = "review_segments"
+        where: list[str] = []
+        params: list[Any] = []
+        earliest = self._earliest_start(query.after) if query.after is not None else None
+        window = (earliest if earliest is not None else -math.inf,
+                  query.before if query.before is not None else math.inf)
+        tagged = {kind: (self._tagged(kind, names, *window), names)
+                  for kind, names in (("label", query.labels), ("zone", query.zones)) if names}
+        # A single name's tag rows, in start time order, drive the query (the fewest such, if two).
+        single = sorted((count, kind) for kind, (count, names) in tagged.items() if len(names) == 1)
+        driver = single[0][1] if single else None
+        rare = {kind: names for kind, (count, names) in tagged.items() if kind == driver or count <= RARE_TAG}
+        for kind, names in rare.items():
+            if kind == driver:
+                source = "review_tags AS driver JOIN review_segments ON review_segments.id = driver.review_id"
+                where.append("driver.kind = ? AND driver.value = ? AND driver.start_time >= ? "
+                             "AND driver.start_time < ?")
+            else:
+                where.append("review_segments.id IN (SELECT review_id FROM review_tags WHERE kind = ? AND value IN "
+                             f"({_marks(len(names))}) AND start_time >= ? AND start_time < ?)")
+            params.extend((kind, *names, *window))
+        # Unary + keeps SQLite off an index: with tags, their ids drive the query; with several
+        # cameras, the start index (the camera index would sort all their items to give the newest).
+        camera = "+review_segments.camera" if rare or len(query.cameras or ()) > 1 else "review_segments.camera"
+        start = "+review_segments.start_time" if rare else "review_segments.start_time"
+        if query.cameras:
+            where.append(f"{camera} IN ({_marks(len(query.cameras))})")
+            params.extend(query.cameras)
+        if query.severity is not None:
+            where.append("review_segments.severity = ?")
+            params.append(query.severity)
+        for kind, paths, names in (("label", ("$.objects", "$.audio"), query.labels), ("zone", ("$.zones",),
+                                                                                       query.zones)):
+            if names and kind not in rare:
+                found = [f"instr(json_extract(review_segments.data, '{path}'), ?) > 0" for path in paths
+                         for _name in names]
+                where.append(f"({' OR '.join(found)})")
+                params.extend(json.dumps(name) for _path in paths for name in names)
+        if query.before is not None:
+            where.append(f"{start} < ?")
+            params.append(query.before)
+        if query.after is not None:
+            where.append(f"{start} >= ? AND (review_segments.end_time IS NULL OR review_segments.end_time > ?)")
+            params.extend((earliest, query.after))
+        if query.in_progress is not None:
+            where.append(f"review_segments.end_time IS {'' if query.in_progress else 'NOT '}NULL")
+        if query.reviewed is not None:
+            where.append(_REVIEWED if query.reviewed else f"NOT {_REVIEWED}")
+            params.append(query.user or "")
+        return source, where, params
+
+    def _tagged(self, kind: str, values: Sequence[str], start: float, end: float) -> int:
+        """How many items of the window carry any of ``values`` (counted no further than :data:`RARE_TAG` + 1)."""
+        row = self._db.query_one(
+            f"SELECT count(*) AS n FROM (SELECT 1 FROM review_tags WHERE kind = ? AND value IN ({_marks(len(values))}) "
+            "AND start_time >= ? AND start_time < ? LIMIT ?)", (kind, *values, start, end, RARE_TAG + 1))
+        return int(row["n"]) if row else 0
+
+    def _earliest_start(self, after: float) -> float:
+        """No item active after ``after`` started before this (see the module's docstring)."""
+        row = self._db.query_one(
+            "SELECT (SELECT max(end_time - start_time) FROM review_segments) AS longest, "
+            "(SELECT min(start_time) FROM review_segments WHERE end_time IS NULL) AS oldest_open")
+        bound = after - (row["longest"] or 0.0) if row else after
+        return min(bound, row["oldest_open"]) if row and row["oldest_open"] is not None else bound
+
+    def _counting(self, query: ReviewQuery) -> tuple[str, tuple[Any, ...]]:
+        """The rows to count (start time, severity, reviewed by ``query.user``) and their parameters."""
+        source, where, params = self._where(query)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        return (f"SELECT review_segments.start_time, review_segments.severity, {_REVIEWED} AS reviewed "
+                f"FROM {source} {clause}", (query.user or "", *params))
+
+
+# Whether the user (a parameter) marked the row (see the module's docstring).
+_REVIEWED = ("EXISTS (SELECT 1 FROM review_status WHERE review_status.review_id = review_segments.id "
+             "AND review_status.username = ?)")
+_HOURLY_COUNTS = ("total(CASE WHEN username = ? AND severity = 'alert' THEN items END) AS reviewed_alert, "
+                  "total(CASE WHEN username = ? AND severity = 'detection' THEN items END) AS reviewed_detection, "
+                  "total(CASE WHEN username = '' AND severity = 'alert' THEN items END) AS total_alert, "
+                  "total(CASE WHEN username = '' AND severity = 'detection' THEN items END) AS total_detection")
+_COUNT_NAMES = ("reviewed_alert", "reviewed_detection", "total_alert", "total_detection")
+_COUNTS = ("total(severity = 'alert' AND reviewed) AS reviewed_alert, "
+           "total(severity = 'detection' AND reviewed) AS reviewed_detection, "
+           "total(severity = 'alert') AS total_alert, total(severity = 'detection') AS total_detection")

@@ -10,6 +10,7 @@ Rows have Frigate's shape: ``timestamp``, ``camera``, ``source`` (``tracked_obje
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from securitycam.store.db import Database, register_schema
@@ -30,7 +31,9 @@ register_schema(
         );
         CREATE INDEX timeline_camera_time ON timeline (camera, timestamp);
         CREATE INDEX timeline_source_id ON timeline (source_id);
-        """
+        """,
+        # The newest rows of every camera (``/api/timeline/hourly``) without sorting the table.
+        "CREATE INDEX timeline_time ON timeline (timestamp);",
     ],
 )
 
@@ -48,14 +51,19 @@ class TimelineStore:
                        "VALUES (?, ?, ?, ?, ?, ?)",
                        (timestamp, camera, source, source_id, class_type, json.dumps(data)))
 
-    def list(self, *, camera: str | None = None, source_id: str | None = None, after: float | None = None,
-             before: float | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Rows oldest first (a life reads in order), as Frigate's API returns them."""
+    def list(self, *, cameras: Sequence[str] | None = None, source_id: str | None = None,
+             labels: Sequence[str] | None = None, after: float | None = None, before: float | None = None,
+             limit: int = 100, newest_first: bool = False) -> list[dict[str, Any]]:
+        """Rows oldest first (a life reads in order, and Frigate's ``/api/timeline`` answers so), or the
+        newest ``limit`` first; ``labels`` match ``data.label``."""
         where, params = [], []
-        for column, value in (("camera", camera), ("source_id", source_id)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
+        for column, values in (("camera", cameras), ("json_extract(data, '$.label')", labels)):
+            if values:
+                where.append(f"{column} IN ({', '.join('?' for _ in values)})")
+                params.extend(values)
+        if source_id is not None:
+            where.append("source_id = ?")
+            params.append(source_id)
         if after is not None:
             where.append("timestamp > ?")
             params.append(after)
@@ -63,7 +71,8 @@ class TimelineStore:
             where.append("timestamp < ?")
             params.append(before)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self._db.query(f"SELECT * FROM timeline {clause} ORDER BY timestamp ASC, rowid ASC LIMIT ?",
+        order = "DESC" if newest_first else "ASC"
+        rows = self._db.query(f"SELECT * FROM timeline {clause} ORDER BY timestamp {order}, rowid {order} LIMIT ?",
                               (*params, limit))
         return [{**dict(row), "data": json.loads(row["data"])} for row in rows]
 

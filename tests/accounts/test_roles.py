@@ -23,6 +23,9 @@ SELF_SERVICE = {
     "frigate_auth.set_user_password",
     # A signed-in user stores their own browser's push subscription (it acts on the caller only).
     "frigate_notifications.register",
+    # Reviewed marks are per user (Frigate 0.16): each marks or unmarks only their own.
+    "frigate_review.mark_viewed",
+    "frigate_review.mark_not_viewed",
 }
 PUBLIC = {
     "auth.status",
@@ -31,6 +34,7 @@ PUBLIC = {
     "accounts.logout",
     "frigate_auth.login",
     "frigate_auth.logout",
+    "frigate_auth.logout_by_get",  # answers 405 to anyone: a GET must not log out
 }
 # Reads that show secrets, or (the update check's ``git fetch``) cost the appliance real work.
 ADMIN_ONLY_READS = {"accounts.list_api_keys", "frigate_auth.list_users", "system.update_check"}

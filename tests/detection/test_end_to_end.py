@@ -106,7 +106,7 @@ def test_scenes_through_the_recorders_ffmpeg(appliance: Appliance) -> None:
     assert cv2.imread(snapshot["thumbnail_path"]) is not None
     assert Path(snapshot["path"]).parent == appliance.paths.clips
 
-    item = wait_for(lambda: [r for r in appliance.detection.reviews.list(camera="walk") if r.end_time], timeout=10)
+    item = wait_for(lambda: [r for r in appliance.detection.reviews.list(cameras=["walk"]) if r.end_time], timeout=10)
     (review,) = item
     assert review.severity == "alert" and review.data["detections"] == [event.id]
     assert review.data["objects"] == ["person"] and Path(review.thumb_path).exists()
@@ -120,7 +120,7 @@ def test_scenes_through_the_recorders_ffmpeg(appliance: Appliance) -> None:
     # The wall alone never made the model run, a brightness jump neither; the rectangle did, in vain.
     assert appliance.events.list(camera="still") == [] and status["still"]["regions"] == 0
     assert status["still"]["frames"] >= 20
-    assert appliance.events.list(camera="flash") == [] and appliance.detection.reviews.list(camera="flash") == []
+    assert appliance.events.list(camera="flash") == [] and appliance.detection.reviews.list(cameras=["flash"]) == []
     assert status["shape"]["frames_with_motion"] >= 10 and status["shape"]["regions"] >= 10
     assert appliance.events.list(camera="shape") == []
     assert status["walk"]["frames_without_model"] >= 10

@@ -106,12 +106,13 @@ def test_an_item_stays_open_while_an_event_lives(store: ReviewStore, tmp_path: P
     assert review.current is not None
 
 
-def test_marking_reviewed_and_leftovers(store: ReviewStore) -> None:
+def test_marking_reviewed_per_user_and_leftovers(store: ReviewStore) -> None:
     one = store.open("cam", T0, "alert")
     two = store.open("cam", T0 + 1, "detection")
-    assert store.set_reviewed([one.id]) == 1
-    assert store.get(one.id).has_been_reviewed and not store.get(two.id).has_been_reviewed
-    assert [i.id for i in store.list(reviewed=False)] == [two.id]
+    assert store.set_reviewed("alice", [one.id, "no-such-item"]) == 1
+    assert store.reviewed_by("alice", [one.id, two.id]) == {one.id} and store.reviewed_by("bob", [one.id]) == set()
+    assert [i.id for i in store.list(user="alice", reviewed=False)] == [two.id]
+    assert [i.id for i in store.list(user="bob", reviewed=False)] == [two.id, one.id]
     assert store.end_open(T0 + 10) == 2
     assert store.list(in_progress=True) == []
     with pytest.raises(ValueError):

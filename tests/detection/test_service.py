@@ -22,7 +22,7 @@ def cameras(**second: object) -> list[dict]:
 def test_a_sensor_event_opens_a_review_item_naming_the_sensor(app, client: FlaskClient) -> None:
     appliance: Appliance = app.extensions["securitycam"]
     event = appliance.events.open("cam", "sensor", "reed_switch", sub_label="front door")
-    (item,) = appliance.detection.reviews.list(camera="cam")
+    (item,) = appliance.detection.reviews.list(cameras=["cam"])
     assert item.data["sensors"] == ["front door"] and item.data["detections"] == [event.id]
     assert item.severity == "detection"  # a door on its own, no person seen
     appliance.events.end(event.id)

@@ -12,12 +12,13 @@ from tests.frigate.conftest import make_clip
 # Routes that stream until the client hangs up; called with a streaming read instead.
 STREAMING = {"/api/<camera>"}
 # Routes with a required parameter.
-QUERIES = {"/api/ffprobe": "?paths=cam"}
+QUERIES = {"/api/ffprobe": "?paths=cam", "/api/review_ids": "?ids=x"}
 # Routes over kept footage or exports, which this test's idle camera has none of: a 404 that says
 # so is their right answer (a body the server could not read would be a 400 or 415).
 NEED_FOOTAGE = {"frigate_recordings.recording_snapshot", "frigate_recordings.range_clip", "frigate_vod.vod_range",
                 "frigate_vod.vod_event", "frigate_vod.vod_hour", "frigate_vod.vod_segment",
-                "frigate_exports.get_export", "frigate_export_files.export_file"}
+                "frigate_exports.get_export", "frigate_export_files.export_file", "frigate_review.review_item",
+                "frigate_review_files.review_thumbnail"}
 
 
 def url_for_rule(rule: str, event_id: str) -> str:
@@ -26,7 +27,7 @@ def url_for_rule(rule: str, event_id: str) -> str:
     values = {"camera": "cam", "camera_name": "cam", "label": "any", "event_id": event_id, "service": "frigate",
               "name": f"cam-{event_id}.jpg", "username": "admin", "start": "1700000000", "end": "1700000060",
               "frame_time": "1700000030", "image_format": "png", "playlist": "index.m3u8", "year_month": "2023-11",
-              "day": "14", "hour": "22", "tz_name": "Europe,Berlin", "int:recording_id": "1", "export_id": "cam_x"}
+              "day": "14", "hour": "22", "tz_name": "Europe,Berlin", "int:recording_id": "1", "export_id": "cam_x", "review_id": "x"}
     path = rule
     for key, value in values.items():
         path = path.replace(f"<{key}>", value)

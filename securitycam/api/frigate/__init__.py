@@ -6,7 +6,18 @@ against it unmodified; where the documents disagree with real Frigate, real Frig
 
 from __future__ import annotations
 
-from securitycam.api.frigate import auth, events, exports, management, media, notifications, recordings, vod
+from securitycam.api.frigate import (
+    auth,
+    events,
+    exports,
+    management,
+    media,
+    notifications,
+    recordings,
+    review,
+    timeline,
+    vod,
+)
 
 # One per line, so that areas added in parallel merge without conflicts.
 BLUEPRINTS = [
@@ -20,4 +31,7 @@ BLUEPRINTS = [
     vod.bp,
     exports.bp,
     exports.files_bp,
+    review.bp,
+    review.files_bp,
+    timeline.bp,
 ]

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, Field
 
 from securitycam.api.accounts import NewPassword, Secret, change_own_password, password_changed, start_session
-from securitycam.api.common import ApiError, admin_only, appliance, parse_body, public, self_service
+from securitycam.api.common import ApiError, admin_only, appliance, error_response, parse_body, public, self_service
 from securitycam.api.guard import FRIGATE_COOKIES, clear_session_cookies, client_address, current_identity
 from securitycam.auth.users import User, check_username
 
@@ -62,6 +62,15 @@ def login():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     response = jsonify(success=True)
     clear_session_cookies(response)
+    return response
+
+
+@bp.get("/logout")
+@public
+def logout_by_get():  # type: ignore[no-untyped-def]
+    # Said explicitly: without it a GET would reach the camera stream route ``/api/<camera>``.
+    response = error_response(405, "log out with POST /api/logout")
+    response.headers["Allow"] = "POST"
     return response
 
 

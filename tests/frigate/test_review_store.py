@@ -1,0 +1,40 @@
+"""The review store's migration keeps what detection already wrote: items made before per-user marks,
+tags and hourly counts existed are found by label, zone and event, and counted per day."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from securitycam.store import db as database
+from securitycam.store.db import Database
+from securitycam.store.review import ReviewQuery, ReviewStore
+
+T0 = 1_767_225_600.0
+
+
+def test_items_written_before_the_migration_are_tagged_and_counted(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = database._SCHEMAS["review"]
+    monkeypatch.setitem(database._SCHEMAS, "review", steps[:1])
+    db = Database(tmp_path / "db.sqlite")
+    db.migrate()
+    data = {"detections": ["ev-1"], "objects": ["person"], "sub_labels": [], "zones": ["yard"], "audio": [],
+            "sensors": []}
+    with db.transaction() as tx:
+        tx.execute("INSERT INTO review_segments (id, camera, start_time, end_time, severity, thumb_path, data, "
+                   "has_been_reviewed) VALUES ('r1', 'front', ?, ?, 'alert', '', ?, 1)",
+                   (T0, T0 + 30, json.dumps(data)))
+    monkeypatch.setitem(database._SCHEMAS, "review", steps)
+    assert db.migrate()["review"] == len(steps)
+    store = ReviewStore(db)
+    assert store.for_event("ev-1").id == "r1"
+    assert [s.id for s in store.list(labels=["person"], zones=["yard"], after=T0 - 10, before=T0 + 10)] == ["r1"]
+    (day,) = store.counts_per_day(ReviewQuery(user="admin", limit=None), 0).values()
+    assert (day.total_alert, day.reviewed_alert) == (1, 0)
+    store.set_reviewed("admin", ["r1"])
+    (day,) = store.counts_per_day(ReviewQuery(user="admin", limit=None), 0).values()
+    assert day.reviewed_alert == 1
+    db.close()

@@ -1,0 +1,67 @@
+"""The review summary's per-day counts come from hourly counts kept by triggers: after items are
+opened, raised to alerts, marked, unmarked and deleted in any order, they must equal counts made
+from the items themselves, for every user and time zone offset."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+
+import pytest
+from flask.testing import FlaskClient
+
+from securitycam.appliance import Appliance
+from securitycam.store.review import ReviewCounts, ReviewQuery, ReviewStore
+
+T0 = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+USERS = ("admin", "bob", "carol")
+
+
+def counted_from_items(store: ReviewStore, user: str, offset: float, cameras: list[str] | None) -> dict:
+    counts: Counter = Counter()
+    days = set()
+    for segment, reviewed in store.query(ReviewQuery(user=user, cameras=cameras, limit=None)):
+        day = time.strftime("%Y-%m-%d", time.gmtime(segment.start_time + offset))
+        days.add(day)
+        counts[(day, f"total_{segment.severity}")] += 1
+        counts[(day, f"reviewed_{segment.severity}")] += reviewed
+    return {day: ReviewCounts(*(counts[(day, name)] for name in ("reviewed_alert", "reviewed_detection",
+                                                                   "total_alert", "total_detection")))
+            for day in days}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_hourly_counts_follow_every_change(appliance: Appliance, seed: int) -> None:
+    store, rng = appliance.detection.reviews, random.Random(seed)
+    ids: list[str] = []
+    for _ in range(300):
+        roll = rng.random()
+        if roll < 0.45 or not ids:
+            segment = store.open(rng.choice(["front", "back"]), T0 + rng.uniform(0, 10 * 86400), "detection")
+            ids.append(segment.id)
+        elif roll < 0.6:
+            store.update(rng.choice(ids), severity="alert")
+        elif roll < 0.8:
+            store.set_reviewed(rng.choice(USERS), rng.sample(ids, min(len(ids), 3)))
+        elif roll < 0.9:
+            store.set_reviewed(rng.choice(USERS), rng.sample(ids, min(len(ids), 2)), reviewed=False)
+        else:
+            store.delete_many([ids.pop(rng.randrange(len(ids)))])
+    for user in USERS:
+        for offset in (0, 9 * 3600, -5 * 3600, 5.5 * 3600):
+            for cameras in (None, ["front"]):
+                expected = counted_from_items(store, user, offset, cameras)
+                assert store.counts_per_day(ReviewQuery(user=user, cameras=cameras, limit=None), offset) == expected
+
+
+def test_the_summary_is_the_same_in_a_half_hour_zone_and_with_a_label_filter(
+        client: FlaskClient, appliance: Appliance) -> None:
+    store = appliance.detection.reviews
+    # 2026-01-01 18:45 UTC is 00:15 on 2 January in India (UTC+5:30).
+    store.open("front", T0 + 18 * 3600 + 2700, "alert", data={"objects": ["person"]})
+    store.open("front", T0 + 3600, "detection", data={"objects": ["car"]})
+    india = client.get("/api/review/summary?timezone=Asia/Kolkata").json
+    assert india["2026-01-02"]["total_alert"] == 1 and india["2026-01-01"]["total_detection"] == 1
+    cars = client.get("/api/review/summary?labels=car").json
+    assert set(cars) == {"last24Hours", "2026-01-01"} and cars["2026-01-01"]["total_detection"] == 1
