@@ -26,6 +26,7 @@ from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
 from securitycam.detection.service import Detection
+from securitycam.mqtt import MqttService
 from securitycam.notifications import PushNotifier
 from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
@@ -205,7 +206,7 @@ class Appliance:
         # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [
             health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
-            appliance.exports, appliance.detection, appliance.sensors, notifier,
+            appliance.exports, appliance.detection, appliance.sensors, notifier, MqttService(appliance),
         ]
         return appliance
 

@@ -201,6 +201,39 @@ class MediaMTXSettings(Section):
     api_port: int = Field(9997, ge=1, le=65535)
 
 
+class MqttSettings(Section):
+    """The MQTT publisher (``securitycam.mqtt``): Frigate's topics and Home Assistant discovery.
+
+    Off by default. ``password`` is a secret (kept in the 0600 settings file, never shown by
+    ``GET /settings``). ``node_id`` is made once at the first connection and then stays: it names
+    this appliance on a broker shared by several (client id, unique ids, the appliance's topics).
+    """
+
+    enabled: bool = False
+    host: str = Field("localhost", min_length=1, max_length=253)
+    port: int = Field(1883, ge=1, le=65535)
+    user: str = Field("", max_length=256)
+    password: str | None = secret()
+    tls: bool = False
+    # A CA bundle for a broker whose certificate the system does not trust, as a file name in the
+    # data directory's settings/ folder; empty: the system's CAs.
+    tls_ca_file: str = Field("", pattern=r"^([A-Za-z0-9_-][A-Za-z0-9._-]{0,127})?$")
+    tls_insecure: bool = False
+    # No wildcards, no empty levels: every topic starts with it.
+    topic_prefix: str = Field("securitycam", pattern=r"^[^#+/\s]+(/[^#+/\s]+)*$", max_length=128)
+    client_id: str = Field("", max_length=128)
+    node_id: str = Field("", pattern=r"^([A-Za-z0-9_-]{1,48})?$")
+    discovery: bool = True
+    discovery_prefix: str = Field("homeassistant", pattern=r"^[^#+/\s]+(/[^#+/\s]+)*$", max_length=128)
+    # Event and review messages kept on disk while the broker is away; past it the oldest go.
+    queue_limit: int = Field(10000, ge=100, le=1_000_000)
+    # Seconds between `stats`, storage and health messages, and between latest-frame images (0: none).
+    stats_interval: float = Field(60, ge=5, le=3600)
+    frame_interval: float = Field(10, ge=0, le=3600)
+    # The per-label object counts Home Assistant gets a sensor for (detection publishes them).
+    count_labels: list[str] = Field(default_factory=lambda: ["person", "car"], max_length=32)
+
+
 def _default_cameras() -> list[CameraSettings]:
     return [CameraSettings()]
 
@@ -220,6 +253,7 @@ class Settings(Shareable):
     MediaMTX: MediaMTXSettings = Field(default_factory=MediaMTXSettings)
     Detectors: dict[str, DetectorSettings] = Field(default_factory=default_detectors, max_length=8)
     Model: ModelSettings = Field(default_factory=ModelSettings)
+    MQTT: MqttSettings = Field(default_factory=MqttSettings)
 
     @model_validator(mode="before")
     @classmethod
