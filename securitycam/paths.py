@@ -54,6 +54,11 @@ class DataPaths:
         return self.root / "logs"
 
     @property
+    def run(self) -> Path:
+        """Pid files of the child processes we supervise (see ``recorder/process.py``)."""
+        return self.root / "run"
+
+    @property
     def default_password_file(self) -> Path:
         return self.root / "default-password.txt"
 

@@ -109,9 +109,12 @@ class Recorder:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start recording. The appliance starts the recorder before any part that opens events, so
+        an event open now was left open by a process that is gone (see :meth:`_end_interrupted`)."""
         self._reconfigure = False
+        interrupted = self._end_interrupted()
         self._start_cameras()
-        self._resume_events()
+        self._resume_events(interrupted)
         self._worker.start()
 
     def stop(self) -> None:
@@ -141,18 +144,33 @@ class Recorder:
         for recorder in cameras.values():
             recorder.stop()
 
-    def _resume_events(self) -> None:
-        """Events left open (or ended but unclipped) by a restart keep their claim on footage."""
+    def _end_interrupted(self) -> list[Event]:
+        """End the events a crash or power cut left open, at the camera's last footage before it.
+
+        Nothing will ever end them otherwise: the sensor that opened one, a manual recording, an
+        object track all lived in the dead process (a sensor still triggered now opens a new event
+        once the sensors start). Runs before the cameras start, so the newest indexed segment is the
+        last one from before the restart.
+        """
+        interrupted = []
+        for event in self._events.open_events():
+            last_footage = self.index.latest_end(event.camera) or event.start_time
+            ended = self._events.end(event.id, end_time=min(last_footage, self._clock.time()))
+            if ended is not None:
+                log.warning("event %s (%s) was open at a restart: ended at its last footage", event.id, event.source)
+                interrupted.append(self._events.update(event.id, data={**ended.data, "interrupted": True}) or ended)
+        return interrupted
+
+    def _resume_events(self, interrupted: list[Event]) -> None:
+        """Events a restart interrupted, or ended but left unclipped, get their clips made."""
         recent = self._clock.time() - 3600
         unclipped = self._events.list(has_clip=False, after=recent, limit=50)
-        running = self._events.list(in_progress=True, after=recent, limit=50)
-        for event in {e.id: e for e in [*unclipped, *running]}.values():
+        for event in {e.id: e for e in [*unclipped, *interrupted]}.values():
             if event.camera not in self.cameras or "clip_error" in event.data:
                 continue
             self._event_opened(event)
             self._continue_after(event, event.data.get("clips", []))
-            if event.end_time is not None:
-                self._event_ended(event)
+            self._event_ended(event)
 
     def _continue_after(self, event: Event, made: list[str]) -> None:
         """A long event already cut into clips goes on from where its last clip stopped."""
@@ -311,21 +329,25 @@ class Recorder:
         until = clip.end + camera.post_capture
         gave_up = now > until + 2 * camera.segment_seconds + 10
         if latest >= until or gave_up:
-            self._make_clip(clip, camera, until)
+            self._make_clip(clip, camera, until, final=True)
             with self._lock:
                 self._pending.pop(clip.event.id, None)
             recorder = self.cameras.get(clip.event.camera)
             if recorder is not None:
                 self._publish_state(recorder)
 
-    def _make_clip(self, clip: PendingClip, camera: CameraSettings, until: float) -> None:
+    def _make_clip(self, clip: PendingClip, camera: CameraSettings, until: float, final: bool = False) -> None:
         event = clip.event
         segments = [s for s in self.index.overlapping(event.camera, clip.window_start, until)
                     if s.id not in clip.used and s.path.exists()]
         if not segments:
-            if clip.part == 1:
+            # No footage in this window (the camera was down, or the appliance was off): the window
+            # moves on all the same, or it would claim every later segment for good.
+            clip.window_start = max(clip.window_start, until)
+            if final and not clip.clips:
                 log.warning("event %s: no footage from camera %s", event.id, event.camera)
-                self._events.update(event.id, data={**event.data, "clip_error": "no footage"})
+                current = self._events.get(event.id) or event
+                self._events.update(event.id, data={**current.data, "clip_error": "no footage"})
             return
         clip.used.update(s.id for s in segments)
         clip.window_start = segments[-1].end_time
