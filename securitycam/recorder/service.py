@@ -372,6 +372,7 @@ class Recorder:
             "post_capture_setting": camera.post_capture,
             "part": clip.part - 1,
             "segments": len(segments),
+            "gaps": self._gaps_in(event.camera, segments),
         }
         try:
             duration = clips.build_clip([s.path for s in segments], output, trigger_offset, meta)
@@ -384,6 +385,16 @@ class Recorder:
         log.info("event %s: clip %s (%.1f s) in %.2f s", event.id, output.name, duration, time.monotonic() - begun)
         self._bus.publish(ARCHIVE_UPDATED, {"type": "recording", "path": str(output), "event_id": event.id,
                                             "camera": event.camera})
+
+    def _gaps_in(self, camera: str, segments: list[Segment]) -> list[dict]:
+        """Where the camera recorded nothing between ``segments`` (ffmpeg restarting): each gap's
+        wall-clock start, its length, and ``offset``, the second of the clip where the picture jumps."""
+        gaps = []
+        for gap in self.index.gaps_within(camera, segments[0].start_time, segments[-1].end_time):
+            offset = sum(s.duration for s in segments if s.end_time <= gap["start_time"] + 0.01)
+            gaps.append({"start": _iso(gap["start_time"]), "length": round(gap["end_time"] - gap["start_time"], 3),
+                         "offset": round(offset, 3), "reason": gap["reason"]})
+        return gaps
 
     def _retain(self, now: float) -> None:
         with self._lock:

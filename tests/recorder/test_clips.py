@@ -132,6 +132,48 @@ def test_killed_ffmpeg_loses_only_its_open_segment_and_restarts(live: Live):
     assert live.client.get("/recording/status").json["cameras"][0]["restarts"] == restarts + 1
 
 
+def test_an_event_from_before_the_footage_does_not_claim_every_later_segment(live: Live):
+    """An event whose first clip window has no footage (opened before a power cut, say) moves on to
+    the footage there is, instead of waiting for it, and keeping every later segment, forever."""
+    events, recorder = live.appliance.events, live.appliance.recorder
+    event = events.open("cam", "api", "stale", start_time=time.time() - 120)
+    first = wait_for(lambda: clip_for(live, event.id), timeout=30)
+    row = events.get(event.id)
+    assert row.in_progress and "clip_error" not in row.data
+    # The clip holds what the camera has (the ring), not two minutes it never had.
+    meta = json.loads(Path(first[0]).with_name(Path(first[0]).stem + ".meta.json").read_text())
+    assert epoch(meta["started"]) > time.time() - 60
+    events.end(event.id)
+    wait_for(lambda: event.id not in recorder.recording("cam"), timeout=30)
+    assert "clip_error" not in events.get(event.id).data
+
+
+def test_a_clip_tells_where_ffmpeg_restarted_during_its_event(live: Live):
+    events, recorder = live.appliance.events, live.appliance.recorder
+    camera = recorder.cameras["cam"]
+    restarts = camera.supervisor.restarts
+    event = events.open("cam", "api", "gap")
+    wait_for(lambda: (recorder.index.latest_end("cam") or 0) > event.start_time + SEGMENT)
+    camera.supervisor.kill()
+    wait_for(lambda: camera.supervisor.restarts > restarts)
+    wait_for(lambda: any(g["start_time"] > event.start_time for g in recorder.index.gaps("cam")), timeout=20)
+    wait_for(lambda: (recorder.index.latest_end("cam") or 0) > time.time() - 1.5, timeout=20)
+    events.end(event.id)
+    wait_for(lambda: event.id not in recorder.recording("cam"), timeout=30)
+    paths = clip_for(live, event.id)
+    metas = {p: json.loads(Path(p).with_name(Path(p).stem + ".meta.json").read_text()) for p in paths}
+    gaps = [(p, gap) for p, meta in metas.items() for gap in meta["gaps"]]
+    assert len(gaps) == 1
+    path, gap = gaps[0]
+    meta = metas[path]
+    assert epoch(meta["started"]) < epoch(gap["start"]) < epoch(meta["stopped"])
+    assert 0.1 < gap["length"] < 20 and "exit" in gap["reason"]
+    assert 0 < gap["offset"] < meta["duration_seconds"]
+    items = {item["path"]: item for item in live.client.get("/archive?per_page=100").json["items"]}
+    assert items[path]["gaps"] == [gap]
+    assert all(items[p]["gaps"] == [] for p in paths if p != path)
+
+
 def test_ring_keeps_only_its_window(live: Live):
     recorder = live.appliance.recorder
     segments = recorder.index.for_camera("cam")
