@@ -179,7 +179,8 @@ class Appliance:
             janitor=janitor,
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
         )
-        # The recorder starts before the sensors so that a trigger at start-up finds it listening.
+        # The recorder starts before the sensors (and anything else that opens events): it ends the
+        # events a crash left open, and a trigger at start-up then finds it listening.
         # The janitor starts before the recorder (room first), the timelapse after it (frames come from it).
         appliance.services = [
             health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
