@@ -11,6 +11,8 @@ from pathlib import Path
 
 import psutil
 
+from securitycam.app import create_app
+from tests.conftest import FAST_DELAYS
 from tests.served import SMALL_CAMERA, Served, ffmpeg_pids, kill_strays, wait_for
 
 
@@ -89,3 +91,33 @@ def test_a_killed_worker_takes_its_ffmpeg_with_it(tmp_path):
     finally:
         server.kill_group()
         kill_strays(data)
+
+
+def test_start_reaps_a_child_left_for_a_camera_that_is_gone(data_dir, hardware, monkeypatch):
+    """The pid file of a camera renamed or removed since the crash is no one's: start reaps it too."""
+    stray = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        (data_dir / "run").mkdir(parents=True)
+        (data_dir / "run" / "ffmpeg-garage.pid").write_text(json.dumps({"pid": stray.pid, "args": ["sleep", "60"]}))
+        monkeypatch.setenv("SECURITYCAM_PASSWORD", "x" * 12)
+        app = create_app(data_dir, hardware, config=FAST_DELAYS)
+        try:
+            assert stray.wait(timeout=5) == -signal.SIGKILL
+            assert not (data_dir / "run" / "ffmpeg-garage.pid").exists()
+        finally:
+            app.extensions["securitycam"].stop()
+    finally:
+        stray.kill()
+
+
+def test_an_event_left_open_on_a_camera_without_footage_ends_where_it_began(data_dir, hardware, monkeypatch):
+    monkeypatch.setenv("SECURITYCAM_PASSWORD", "x" * 12)
+    crashed = create_app(data_dir, hardware, start=False, config=FAST_DELAYS).extensions["securitycam"]
+    event = crashed.events.open("cam", "api", "left open", start_time=1_700_000_000.0)
+    crashed.db.close()  # and nothing else: nothing ends the event
+    app = create_app(data_dir, hardware, config=FAST_DELAYS)
+    try:
+        row = app.extensions["securitycam"].events.get(event.id)
+        assert row.end_time == event.start_time and row.data["interrupted"] is True
+    finally:
+        app.extensions["securitycam"].stop()

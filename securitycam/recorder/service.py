@@ -35,6 +35,7 @@ from securitycam.paths import DataPaths
 from securitycam.recorder import clips
 from securitycam.recorder.camera import CameraRecorder
 from securitycam.recorder.mediamtx import MediaMTX
+from securitycam.recorder.process import reap_stray
 from securitycam.recorder.segments import Segment, SegmentIndex
 from securitycam.store import Database
 from securitycam.store.events import Event, EventStore
@@ -113,6 +114,10 @@ class Recorder:
         an event open now was left open by a process that is gone (see :meth:`_end_interrupted`)."""
         self._reconfigure = False
         interrupted = self._end_interrupted()
+        # Children a crash left behind, the cameras renamed or removed since included (each
+        # supervisor reaps its own too, see recorder/process.py).
+        for pid_file in self._paths.run.glob("*.pid"):
+            reap_stray(pid_file)
         self._start_cameras()
         self._resume_events(interrupted)
         self._worker.start()
