@@ -25,16 +25,25 @@ ensure_system_packages() {
 }
 
 # ensure_venv [extra]: a virtualenv with this package installed editable (and the extra, if given).
+# A stamp per extra, newer than pyproject.toml, says it is done; every extra installs the package
+# itself, so any stamp satisfies the plain install (run.sh after test.sh installs nothing).
 ensure_venv() {
   local extra="${1:-}" spec="."
   [ -n "$extra" ] && spec=".[$extra]"
   if [ ! -x "$VENV/bin/python" ]; then
+    echo "creating the virtualenv $VENV"
     python3 -m venv "$VENV"
   fi
-  local stamp="$VENV/.installed-${extra:-base}"
-  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e "$spec"
-    touch "$stamp"
-  fi
+  local stamp="$VENV/.installed-${extra:-base}" done_stamp
+  local satisfying=("$stamp")
+  [ -z "$extra" ] && satisfying=("$VENV"/.installed-*)
+  for done_stamp in "${satisfying[@]}"; do
+    if [ -f "$done_stamp" ] && ! [ pyproject.toml -nt "$done_stamp" ]; then
+      return 0
+    fi
+  done
+  echo "installing securitycam${extra:+[$extra]} into $VENV"
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e "$spec"
+  touch "$stamp"
 }

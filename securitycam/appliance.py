@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from gpiozero.pins.mock import MockFactory
+
 from securitycam.auth import Accounts, AuthService
 from securitycam.auth.apikeys import ApiKeyStore
 from securitycam.auth.service import env_password
@@ -26,6 +28,7 @@ from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
 from securitycam.recorder.mediamtx import MediaMTX
 from securitycam.sensors.manager import SensorManager, use_mock_sensor
+from securitycam.sensors.simulated import SimulatedPins
 from securitycam.storage.janitor import Janitor
 from securitycam.storage.media import MediaIndex
 from securitycam.storage.timelapse import Timelapse
@@ -35,6 +38,7 @@ from securitycam.system.captive import CaptivePortal
 from securitycam.system.health import WARN, HealthMonitor
 from securitycam.system.host import HostReader
 from securitycam.system.info import GitInfo
+from securitycam.system.logs import CONSOLE
 from securitycam.system.runner import CommandRunner, RecordingRunner, SubprocessRunner
 
 if TYPE_CHECKING:
@@ -55,7 +59,8 @@ class Hardware:
     runner: CommandRunner | None = None
     host: HostReader | None = None
     clock: Clock | None = None
-    # gpiozero's pin factory; resolved to None on a Pi (gpiozero's default, lgpio), mock pins elsewhere.
+    # gpiozero's pin factory; resolved to None on a Pi (gpiozero's default, lgpio), simulated pins
+    # resting at their sensor's idle level elsewhere.
     pin_factory: Factory | None = None
     bluetooth: BluetoothAdapter | None = None
     # False leaves the cameras idle (no ffmpeg): for tests of parts that need no footage.
@@ -73,9 +78,7 @@ class Hardware:
         bluetooth = self.bluetooth or (demo_adapter(runner) if demo else BluetoothAdapter(runner))
         pin_factory = self.pin_factory
         if pin_factory is None and not on_pi:
-            from gpiozero.pins.mock import MockFactory
-
-            pin_factory = MockFactory()
+            pin_factory = SimulatedPins()
         return Hardware(
             runner=runner,
             host=host,
@@ -105,6 +108,8 @@ class Appliance:
     janitor: Janitor
     timelapse: Timelapse
     services: list[Service] = field(default_factory=list)
+    # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
+    password_from_env: bool = False
 
     @property
     def runner(self) -> CommandRunner:
@@ -149,7 +154,7 @@ class Appliance:
         keys = ApiKeyStore(db, hw.clock)
         sessions = SessionTokens(paths.session_secret_file, settings, hw.clock)
         auth = AuthService(settings, db, users, keys, paths.default_password_file, hw.clock)
-        auth.bootstrap(
+        password_from_env = auth.bootstrap(
             [paths.root / "reset-auth", hw.host.root / "boot/firmware/reset-auth", hw.host.root / "boot/reset-auth"],
             env_password(),
         )
@@ -178,6 +183,7 @@ class Appliance:
             recorder=recorder,
             janitor=janitor,
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
+            password_from_env=password_from_env,
         )
         # The recorder starts before the sensors (and anything else that opens events): it ends the
         # events a crash left open, and a trigger at start-up then finds it listening.
@@ -189,13 +195,29 @@ class Appliance:
         return appliance
 
     def start(self) -> None:
-        log.info(
-            "starting on %s; data in %s",
-            "a Raspberry Pi" if self.on_pi else "a machine with no Pi hardware (mock sensor, synthetic camera)",
-            self.paths.root,
-        )
+        log.info("starting on %s; data in %s", self._hardware_description(), self.paths.root, extra=CONSOLE)
+        log.info("dashboard login: user admin, password %s", self._password_whereabouts(), extra=CONSOLE)
         for service in self.services:
             service.start()
+
+    def _hardware_description(self) -> str:
+        cameras = ", ".join(f"{camera.name} ({camera.source})" for camera in self.settings.get().Cameras)
+        if self.on_pi:
+            return f"a Raspberry Pi; cameras: {cameras}"
+        parts = [f"cameras: {cameras}"]
+        if isinstance(self.hardware.pin_factory, MockFactory):
+            parts.append("GPIO pins simulated (no sensor triggers by itself; try the mock sensor)")
+        if isinstance(self.runner, RecordingRunner):
+            parts.append("commands that change the machine (reboot, iptables) logged, not run")
+        return f"a machine with no Raspberry Pi hardware: {'; '.join(parts)}"
+
+    def _password_whereabouts(self) -> str:
+        if self.password_from_env:
+            return "from SECURITYCAM_PASSWORD"
+        if self.paths.default_password_file.exists():
+            return f"in {self.paths.default_password_file}"
+        return (f"as set before (SECURITYCAM_PASSWORD counts only on a first start; to reset it, "
+                f"create {self.paths.root / 'reset-auth'} and restart)")
 
     def stop(self) -> None:
         for service in reversed(self.services):

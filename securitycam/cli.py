@@ -3,16 +3,42 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import socket
 import sys
 from pathlib import Path
+
+from securitycam.system.logs import CONSOLE, log_to_console, setup_logging
+
+log = logging.getLogger("securitycam.cli")
+
+
+def lan_address() -> str | None:
+    """This machine's address on its LAN (the one its default route uses), if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # a documentation address: a UDP connect sends nothing
+            return str(probe.getsockname()[0])
+        except OSError:
+            return None
+
+
+def listen_description(host: str, port: int) -> str:
+    """Where a browser reaches ``host:port``, in words: the LAN URL as well when on every interface."""
+    if host in ("", "0.0.0.0", "::"):
+        lan = lan_address()
+        here = f"http://127.0.0.1:{port}"
+        return f"every interface, port {port}: {here}" + (f", http://{lan}:{port} from the LAN" if lan else "")
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _serve(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    setup_logging(data_dir / "logs")
+    log_to_console()
+    log.info("listening on %s", listen_description(args.host, args.port), extra=CONSOLE)
     if args.dev:
-        import logging
-
         from securitycam.app import create_app
 
         # werkzeug's request log prints query strings, and EventSource sends its token in one.

@@ -1,14 +1,18 @@
 """The design's contract for running it: ``securitycam serve`` under gunicorn, SIGTERM stops it cleanly."""
 
 import json
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import requests
+
+from securitycam.app import create_app
 
 
 def free_port() -> int:
@@ -56,3 +60,58 @@ def test_serve_answers_and_stops_on_sigterm(tmp_path):
     assert settings["Timelapse"]["fps"] == 7
     log = (tmp_path / "data" / "logs" / "api" / "api.log").read_text()
     assert "stopped" in log, output
+    assert "dashboard login: user admin, password from SECURITYCAM_PASSWORD" in output
+
+
+def test_serve_prints_where_it_listens_where_the_password_is_and_what_is_simulated(tmp_path):
+    port = free_port()
+    data = tmp_path / "data"
+    env = {name: value for name, value in os.environ.items() if name != "SECURITYCAM_PASSWORD"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "securitycam", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--data-dir", str(data), "--threads", "24"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    lines: list[str] = []
+    logged_in = threading.Event()
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+            if "dashboard login" in line:
+                logged_in.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert logged_in.wait(30), "".join(lines)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+        reader.join(timeout=5)
+    expected = [
+        f"listening on http://127.0.0.1:{port}",
+        f"dashboard login: user admin, password in {data / 'default-password.txt'}",
+        "GPIO pins simulated",
+        "commands that change the machine (reboot, iptables) logged, not run",
+        "Bluetooth is simulated",
+    ]
+    log = (data / "logs" / "api" / "api.log").read_text()
+    for text in expected:
+        assert any(text in line for line in lines), (text, lines)
+        assert text in log, text
+    assert (data / "default-password.txt").read_text().strip()
+
+
+def test_a_later_start_says_the_password_was_set_before(tmp_path, hardware, monkeypatch, caplog):
+    caplog.set_level(logging.INFO, logger="securitycam.appliance")
+    monkeypatch.setenv("SECURITYCAM_PASSWORD", "first password")
+    create_app(tmp_path / "data", hardware).extensions["securitycam"].stop()
+    assert "dashboard login: user admin, password from SECURITYCAM_PASSWORD" in caplog.messages
+    caplog.clear()
+    monkeypatch.setenv("SECURITYCAM_PASSWORD", "ignored on a later start")
+    create_app(tmp_path / "data", hardware).extensions["securitycam"].stop()
+    [login] = [message for message in caplog.messages if message.startswith("dashboard login")]
+    assert login.startswith(
+        "dashboard login: user admin, password as set before (SECURITYCAM_PASSWORD counts only on a first start"
+    )

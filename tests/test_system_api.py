@@ -1,3 +1,4 @@
+import logging
 import time
 
 import pytest
@@ -189,6 +190,33 @@ def test_captive_portal_is_applied_on_start(app, runner, iptables):
     appliance = app.extensions["securitycam"]
     appliance.captive_portal.start()
     assert len(iptables.rules) == 1
+
+
+def redirect_to(port):
+    return ["PREROUTING", "-p", "tcp", "--dport", "80", "-j", "REDIRECT", "--to-ports", str(port)]
+
+
+def test_captive_portal_follows_its_port_and_removes_the_rule_it_put(client, iptables, appliance, caplog):
+    caplog.set_level(logging.INFO, logger="securitycam.system.captive")
+    assert client.post("/captive-portal", json={"enabled": True}).json == {"enabled": True, "active": True}
+    assert "captive portal on: port 80 redirected to 5005" in caplog.messages
+    assert client.post("/settings", json={"CaptivePortal": {"redirect_port": 8080}}).status_code == 200
+    assert iptables.rules == [redirect_to(8080)]
+    assert "captive portal on: port 80 redirected to 8080" in caplog.messages
+    assert client.get("/captive-portal").json == {"enabled": True, "active": True}
+    assert client.post("/captive-portal", json={"enabled": False}).json == {"enabled": False, "active": False}
+    assert iptables.rules == []
+    assert "captive portal off: port 80 no longer redirected to 8080" in caplog.messages
+
+
+def test_captive_portal_active_is_the_rule_it_put(client, iptables, runner, caplog):
+    assert client.post("/captive-portal", json={"enabled": True}).json["active"] is True
+    iptables.rules.clear()  # removed by hand
+    assert client.get("/captive-portal").json == {"enabled": True, "active": False}
+    # iptables refuses the rule: not active, and the log says which port it could not redirect to.
+    runner.respond(["iptables", "-t", "nat", "-A"], CommandResult(1, "", "iptables: No chain by that name."))
+    assert client.post("/captive-portal", json={"enabled": True}).json == {"enabled": True, "active": False}
+    assert any("could not redirect port 80 to 5005" in message for message in caplog.messages)
 
 
 @pytest.mark.parametrize("body", [{}, {"enabled": "yes"}, {"enabled": 1}])

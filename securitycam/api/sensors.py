@@ -26,6 +26,7 @@ NO_SENSOR = {
     "triggered": False,
     "suppressed": False,
     "recording_from_sensor": False,
+    "simulated": False,
     "config": None,
 }
 

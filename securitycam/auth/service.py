@@ -65,38 +65,40 @@ class AuthService:
         self._hashes: set[str] = {row["token_hash"] for row in db.query("SELECT token_hash FROM api_tokens")}
 
     # -- first start and reset -------------------------------------------------------------------
-    def bootstrap(self, reset_markers: list[Path], env_password: str | None) -> None:
+    def bootstrap(self, reset_markers: list[Path], env_password: str | None) -> bool:
         """Make the ``admin`` user on a first start, or reset auth if a ``reset-auth`` file exists.
 
         The password comes from ``env_password`` (``SECURITYCAM_PASSWORD``), else a random one is
         written to ``default-password.txt`` (mode 0600) for the owner to read once. An appliance
         set up before user accounts keeps its dashboard password: it becomes ``admin``'s.
         A reset also turns off ``admin``'s second factor and revokes every session, token and
-        API key: whoever had the old password may have made some.
+        API key: whoever had the old password may have made some. Returns whether ``admin``'s
+        password was set from ``env_password`` now.
         """
         markers = [m for m in reset_markers if m.exists()]
         legacy_hash = self._settings.get().Auth.password_hash
         if markers:
             log.warning("auth reset requested by %s", ", ".join(str(m) for m in markers))
         elif self._users.get(ADMIN):
-            return
+            return False
         elif legacy_hash:
             self._users.create(ADMIN, legacy_hash, "admin", hashed=True)
             self._forget_legacy_hash()
             log.info("the dashboard password is now the password of user %r", ADMIN)
-            return
+            return False
         password = env_password or secrets.token_urlsafe(12)
         if env_password:
             self._password_file.unlink(missing_ok=True)
         else:
             write_atomic(self._password_file, password + "\n", mode=0o600)
-            log.warning("dashboard password (user %r) written to %s", ADMIN, self._password_file)
+            log.info("dashboard password (user %r) written to %s", ADMIN, self._password_file)
         self._reset_admin(password)
         for marker in markers:
             try:
                 marker.unlink()
             except OSError as exc:
                 log.error("could not remove %s: %s", marker, exc)
+        return bool(env_password)
 
     # -- state -----------------------------------------------------------------------------------
     @property

@@ -11,6 +11,7 @@ from securitycam.bt.adapter import (
     normalize_address,
 )
 from securitycam.bt.presence import PresenceMonitor
+from securitycam.system.logs import CONSOLE
 from securitycam.system.runner import CommandRunner
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ def demo_adapter(runner: CommandRunner) -> BluetoothAdapter:
     """
     from securitycam.bt.fake import FakeRadio  # imports bleak: only the demo pays for it at start
 
-    log.info("no Pi hardware: Bluetooth is simulated (a demo phone and a BLE tag are nearby)")
+    log.info("no Pi hardware: Bluetooth is simulated (a demo phone and a BLE tag are nearby)", extra=CONSOLE)
     return FakeRadio.demo().adapter(runner)  # type: ignore[arg-type]
 
 

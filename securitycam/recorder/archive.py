@@ -69,14 +69,29 @@ def jailed(directory: Path, name: str, pattern: str) -> Path:
 
 
 def jailed_any(name: str, places: list[tuple[Path, str]]) -> Path:
-    """The first of ``places`` (directory, pattern) that ``name`` fits; :class:`PathRefused` if none."""
-    problem: PathRefused | None = None
+    """The first of ``places`` (directory, pattern) that ``name`` fits; :class:`PathRefused` if none.
+
+    The refusal names every place: the last place's own reason ("outside timelapse/") would
+    mislead a client that named a clip.
+    """
+    problems: list[str] = []
     for directory, pattern in places:
         try:
             return jailed(directory, name, pattern)
         except PathRefused as exc:
-            problem = exc
-    raise problem or PathRefused("a path is required")
+            problems.append(str(exc))
+    if len(set(problems)) <= 1:  # the same for every place, e.g. "a path is required"
+        raise PathRefused(problems[0] if problems else "a path is required")
+    raise PathRefused(f"only {accepted(places)}")
+
+
+def accepted(places: list[tuple[Path, str]]) -> str:
+    """``places`` in words, by directory: "output_*.mp4 files in recordings/ or timelapse_*.mp4 files in timelapse/"."""
+    patterns: dict[str, list[str]] = {}
+    for directory, pattern in places:
+        patterns.setdefault(directory.name, []).append(pattern)
+    phrases = [f"{' or '.join(names)} files in {directory}/" for directory, names in patterns.items()]
+    return " or ".join(phrases) if len(phrases) <= 2 else f"{', '.join(phrases[:-1])} or {phrases[-1]}"
 
 
 def count_since(places: list[tuple[Path, str]], since: float) -> int:

@@ -30,6 +30,7 @@ from gpiozero import DigitalInputDevice, InputDevice
 from gpiozero.pins import Factory
 
 from securitycam.sensors.signal import Debouncer
+from securitycam.sensors.simulated import SimulatedPins
 
 Report = Callable[["SensorDriver", bool], None]
 """How a driver hands an edge to the manager: ``report(driver, active)``; must not block."""
@@ -161,12 +162,19 @@ class SensorDriver:
         self.debouncer = Debouncer(self.settings.get("bounce_ms", 0) / 1000)
 
     def open(self) -> bool:
-        """Claim the pin (gpiozero raises if it is taken or invalid); returns the first reading."""
+        """Claim the pin (gpiozero raises if it is taken or invalid); returns the first reading.
+
+        On simulated pins (no GPIO header) the pin is first set to rest at :meth:`idle_level`.
+        """
+        if isinstance(self.pin_factory, SimulatedPins) and self.gpio is not None:
+            self.pin_factory.rest(self.gpio, self.idle_level())
         device = self.make_device()
         device.when_activated = self._activated
         device.when_deactivated = self._deactivated
         self.device = device
-        return self.active_for(device.is_active)
+        # The pin's own level: a smoothed device (the PIR) has no sample yet and would say
+        # "inactive", which means triggered under invert_logic.
+        return self.triggered_by(bool(device.pin.state))
 
     def make_device(self) -> InputDevice:
         """The gpiozero device for this part; pass ``pin_factory`` so tests' mock pins are used."""
@@ -181,10 +189,17 @@ class SensorDriver:
         """The raw pin level (``True`` = HIGH), read without disturbing the device."""
         return None if self.device is None else bool(self.device.pin.state)
 
+    def idle_level(self) -> bool:
+        """The raw level (``True`` = HIGH) the wired part holds when nothing happens: not triggered."""
+        return self.trigger_high == self.invert_logic
+
     def active_for(self, device_active: bool) -> bool:
         """Whether a gpiozero ``is_active`` reading means "triggered" for this sensor."""
         # gpiozero calls a pulled-up input active when it reads LOW.
-        level_high = device_active != self.pull_up
+        return self.triggered_by(device_active != self.pull_up)
+
+    def triggered_by(self, level_high: bool) -> bool:
+        """Whether the raw pin level means "triggered" for this sensor (``invert_logic`` applied)."""
         return (level_high == self.trigger_high) != self.invert_logic
 
     # gpiozero's callback thread: timestamping and queueing only.

@@ -6,6 +6,8 @@ State, per sensor (what ``/sensor/status`` and the SSE ``sensor_state`` message 
 - ``triggered``: its conditioned signal is active (door open, motion, vibration pulses).
 - ``suppressed``: it triggered while someone was home (and ``ignore_presence`` is off), so no event.
 - ``recording_from_sensor``: the event it opened is still open (while triggered and during the hold).
+- ``simulated``: no real part can trigger it: the mock sensor, or a pin on a machine with no GPIO
+  (gpiozero mock pins; see :mod:`securitycam.sensors.simulated`).
 
 A trigger opens an event (source ``sensor``, label = the type) on the camera the sensor is bound
 to; the recorder, listening to the :class:`~securitycam.store.events.EventStore`, keeps the footage.
@@ -31,6 +33,7 @@ from typing import Any
 
 from gpiozero import DigitalInputDevice, GPIOZeroError
 from gpiozero.pins import Factory
+from gpiozero.pins.mock import MockFactory
 
 from securitycam.bus import SENSOR_STATE, EventBus
 from securitycam.clock import Clock
@@ -87,6 +90,7 @@ class SensorRuntime:
     """One configured sensor and what is happening to it now."""
 
     config: SensorSettings
+    simulated: bool = False
     driver: SensorDriver | None = None
     error: str | None = None
     triggered: bool = False
@@ -110,6 +114,7 @@ class SensorRuntime:
             "triggered": self.triggered,
             "suppressed": self.suppressed,
             "recording_from_sensor": self.event_id is not None,
+            "simulated": self.simulated,
             "event_id": self.event_id,
             "hold_remaining": None if self.hold_until is None else round(max(0.0, self.hold_until - now), 3),
             "error": self.error,
@@ -268,7 +273,7 @@ class SensorManager:
             if current is not None and current not in changed:
                 rebuilt[sensor_id] = current
                 continue
-            runtime = SensorRuntime(config)
+            runtime = SensorRuntime(config, simulated=self._simulated(config))
             if current is not None and current.event_id is not None:
                 same_recording = (config.camera, config.type) == (current.config.camera, current.config.type)
                 if config.enabled and same_recording:
@@ -310,9 +315,18 @@ class SensorManager:
             return
         runtime.driver = driver
         pin = "no pin" if runtime.config.gpio is None else f"GPIO {runtime.config.gpio}"
+        if runtime.simulated and runtime.config.gpio is not None:
+            level = "HIGH" if driver.read_level() else "LOW"
+            pin += f", simulated: this machine has no GPIO; the pin reads {level} and nothing wired triggers it"
         log.info("sensor %s armed: %s (%s)", runtime.config.id, runtime.config.type, pin)
         if driver.start(first, now):
             self._signal(runtime, True, now)
+
+    def _simulated(self, config: SensorSettings) -> bool:
+        driver_class = sensor_types().get(config.type)
+        if driver_class is None:
+            return False
+        return driver_class.default_gpio is None or isinstance(self.pin_factory, MockFactory)
 
     def _disarm(self, runtime: SensorRuntime) -> None:
         if runtime.driver is not None:

@@ -3,6 +3,9 @@
 The API logs to ``logs/api/api.log``, rotated at 1 MiB with four old files kept, so logging can
 never take more than 5 MiB of an SD card. Entries are one line each, ``<ISO time> <LEVEL>
 <logger>: <message>``; continuation lines (tracebacks) belong to the entry above them.
+``securitycam serve`` also prints warnings, errors and the start-up lines (logged with
+``extra=CONSOLE``: where it listens, where the password is, what hardware is simulated) on its
+standard output, the terminal or the journal.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from securitycam.paths import PathRefused, resolve_inside
 
@@ -41,6 +46,10 @@ class LogEntry:
         return asdict(self)
 
 
+CONSOLE = {"console": True}
+"""``extra=`` for a log record that is also printed on the terminal of ``securitycam serve``."""
+
+
 class _IsoFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
@@ -61,6 +70,15 @@ def setup_logging(logs_dir: Path, level: int = logging.INFO) -> logging.Handler:
         old.close()
     logger.addHandler(handler)
     logger.setLevel(level)
+    return handler
+
+
+def log_to_console(stream: TextIO = sys.stdout) -> logging.Handler:
+    """Also print the ``securitycam`` loggers' warnings, errors and ``CONSOLE`` records on ``stream``."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s securitycam %(levelname)s: %(message)s", "%H:%M:%S"))
+    handler.addFilter(lambda record: record.levelno >= logging.WARNING or getattr(record, "console", False))
+    logging.getLogger("securitycam").addHandler(handler)
     return handler
 
 
