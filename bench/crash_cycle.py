@@ -5,10 +5,11 @@
 Each cycle starts ``securitycam serve`` on the same data directory (a temporary one by default)
 and an ephemeral port, lets it settle, counts what the previous crash left, then triggers the mock
 sensor and/or starts a manual recording (at random), and SIGKILLs the server's process group at a
-random moment 0-8 s later: the gunicorn master, its worker and the short ffmpeg jobs that make clips
-die at once. The recording ffmpeg runs in a session of its own, as the recorder starts it, so
-whether it dies too is up to the code under test. After the last cycle the server starts once
-more, settles, is counted, and is stopped with SIGTERM.
+random moment 0-8 s later (and, one restart in four, again 0-3 s after the restart answers,
+while it closes the crashed events and makes their clips): the gunicorn master, its worker and
+the short ffmpeg jobs that make clips die at once. The recording ffmpeg runs in a session of
+its own, as the recorder starts it, so whether it dies too is up to the code under test. After
+the last cycle the server starts once more, settles, is counted, and is stopped with SIGTERM.
 
 Printed after each restart (all should be 0):
 
@@ -226,6 +227,13 @@ def main() -> None:
                 server.kill()
                 print(f"cycle {cycle:>2}: {'+'.join(actions)}, SIGKILL after {wait:.1f} s", flush=True)
                 server = Server(data_dir)
+                if rng.random() < 0.25:
+                    # Again while the restart is closing events and making their clips.
+                    early = rng.uniform(0, 3)
+                    time.sleep(early)
+                    server.kill()
+                    print(f"          and SIGKILL again {early:.1f} s after the restart answered", flush=True)
+                    server = Server(data_dir)
                 restarted_at = time.time()
         finally:
             code = server.stop()
