@@ -24,6 +24,7 @@ from securitycam.bus import EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
+from securitycam.detection.service import Detection
 from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
 from securitycam.recorder.mediamtx import MediaMTX
@@ -105,6 +106,7 @@ class Appliance:
     sensors: SensorManager
     presence: PresenceMonitor
     recorder: Recorder
+    detection: Detection
     janitor: Janitor
     timelapse: Timelapse
     services: list[Service] = field(default_factory=list)
@@ -147,7 +149,7 @@ class Appliance:
         if first_start and not hw.host.is_raspberry_pi():
             use_mock_sensor(settings)
         db = Database(paths.database)
-        db.migrate()
+        db.migrate()  # every store's schema is registered by now (detection's review and timeline too)
         events = EventStore(db, hw.clock)
         bus = EventBus(max_subscribers=max_sse_clients)
         users = UserStore(db, hw.clock)
@@ -176,21 +178,23 @@ class Appliance:
             auth=auth,
             accounts=Accounts(auth, users, sessions, keys, hw.clock),
             health=health,
-            git=GitInfo(hw.runner),
+            git=GitInfo(hw.runner, clock=hw.clock),
             captive_portal=CaptivePortal(hw.runner, settings),
             presence=presence,
             sensors=SensorManager(settings, events, bus, hw.clock, hw.pin_factory, presence=presence),
             recorder=recorder,
+            detection=Detection(settings, recorder, events, db, bus, paths, hw.clock, presence),
             janitor=janitor,
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
             password_from_env=password_from_env,
         )
-        # The recorder starts before the sensors (and anything else that opens events): it ends the
-        # events a crash left open, and a trigger at start-up then finds it listening.
-        # The janitor starts before the recorder (room first), the timelapse after it (frames come from it).
+        # The recorder starts before the sensors and detection (anything that opens events): it ends
+        # the events a crash left open, and a trigger at start-up then finds it listening.
+        # The janitor starts before the recorder (room first), the timelapse and detection after it (frames
+        # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [
             health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
-            appliance.sensors,
+            appliance.detection, appliance.sensors,
         ]
         return appliance
 

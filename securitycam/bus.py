@@ -24,6 +24,9 @@ ARCHIVE_UPDATED = "archive_updated"
 PRESENCE_CHANGE = "presence_change"
 SYSTEM_ALERT = "system_alert"
 SYSTEM_INFO = "system_info"
+# Detection, named after Frigate's MQTT topics: tracked objects' events (new/update/end) and review items.
+OBJECT_EVENTS = "events"
+REVIEWS = "reviews"
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,25 @@
 """The data directory layout, and the one way a client-supplied path is turned into a file.
 
 Every path that arrives in a request goes through :func:`resolve_inside`; it either lands
-inside the directory it belongs to or raises :class:`PathRefused` (answered with 400).
+inside the directory it belongs to or raises :class:`PathRefused` (answered with 400). So does
+every path derived from one and every listing shown to a client: a sidecar (``x.thumb.jpg`` of
+``x.mp4``) through :func:`inside`, a directory's files through :func:`entries_inside`. A symlink
+is followed only to see where it ends; one that ends outside, loops or dangles is left out. A
+name the filesystem itself refuses (longer than 255 bytes, a loop) is refused like one outside.
 """
 
 from __future__ import annotations
 
+import errno
+import fnmatch
 import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+# What lstat may say of a path that is merely absent: the caller answers 404, not 400.
+_ABSENT = (errno.ENOENT, errno.ENOTDIR)
 
 
 class PathRefused(ValueError):
@@ -42,6 +53,11 @@ class DataPaths:
         return self.root / "recordings"
 
     @property
+    def clips(self) -> Path:
+        """Event snapshots and thumbnails, review thumbnails (Frigate's ``clips/``)."""
+        return self.root / "clips"
+
+    @property
     def timelapse(self) -> Path:
         return self.root / "timelapse"
 
@@ -73,6 +89,7 @@ class DataPaths:
             self.settings_dir,
             self.cache,
             self.recordings,
+            self.clips,
             self.timelapse,
             self.exports,
             self.logs / "api",
@@ -83,15 +100,63 @@ class DataPaths:
 def resolve_inside(base: Path, name: str | os.PathLike[str]) -> Path:
     """Resolve ``name`` (absolute, or relative to ``base``) and refuse it unless it lies in ``base``.
 
-    Symlinks are resolved first, so a link inside ``base`` that points out is refused too.
+    Symlinks are resolved first, so a link inside ``base`` that points out is refused too. The
+    result may not exist (the caller says 404), but it can be looked at without an error.
     """
     if not isinstance(name, (str, os.PathLike)) or str(name) == "" or "\x00" in str(name):
         raise PathRefused("a path is required")
-    base_real = base.resolve()
-    candidate = Path(name)
-    if not candidate.is_absolute():
-        candidate = base_real / candidate
-    resolved = candidate.resolve()
+    try:
+        base_real = base.resolve()
+        candidate = Path(name)
+        if not candidate.is_absolute():
+            candidate = base_real / candidate
+        resolved = candidate.resolve()
+        os.lstat(resolved)
+    except RuntimeError as exc:  # Path.resolve's word for a symlink loop (before Python 3.13)
+        raise PathRefused("a symlink loop") from exc
+    except OSError as exc:
+        if exc.errno not in _ABSENT:
+            raise PathRefused(os.strerror(exc.errno or errno.EINVAL).lower()) from exc
     if resolved == base_real or base_real not in resolved.parents:
         raise PathRefused(f"path is outside {base.name}/")
     return resolved
+
+
+def inside(base: Path, name: str) -> Path | None:
+    """:func:`resolve_inside` for what a client is shown rather than asked for (a sidecar, a
+    listed file): ``None`` instead of :class:`PathRefused`.
+
+    A plain file name that is not a link costs one ``lstat`` (a listing asks for thousands): it
+    names an entry of ``base`` itself, so it cannot be anywhere else. Only links are resolved.
+    """
+    if "/" not in name and name not in ("", ".", "..") and "\x00" not in name:
+        candidate = base / name
+        try:
+            if not stat.S_ISLNK(os.lstat(candidate).st_mode):
+                return candidate
+        except FileNotFoundError:
+            return candidate  # nothing there: the caller finds it missing
+        except OSError:
+            return None
+    try:
+        return resolve_inside(base, name)
+    except PathRefused:
+        return None
+
+
+def entries_inside(directory: Path, pattern: str = "*") -> Iterator[os.DirEntry[str]]:
+    """The entries of ``directory`` matching ``pattern`` (not hidden ones) that stay inside it.
+
+    Only links cost a resolve: any other entry of the directory is inside by construction. An
+    absent directory has no entries.
+    """
+    try:
+        with os.scandir(directory) as listing:
+            for entry in listing:
+                if entry.name.startswith(".") or not fnmatch.fnmatchcase(entry.name, pattern):
+                    continue
+                if entry.is_symlink() and inside(directory, entry.name) is None:
+                    continue
+                yield entry
+    except OSError:
+        return

@@ -1,8 +1,11 @@
 import logging
 import time
+from pathlib import Path
 
 import pytest
 
+from securitycam.clock import ManualClock
+from securitycam.system.info import UPDATE_CHECK_REUSE, GitInfo
 from securitycam.system.runner import CommandResult, CommandTimeout
 from tests.conftest import write_sys
 
@@ -113,6 +116,29 @@ def test_update_check_up_to_date(client, runner):
     runner.respond(["git"], fake_git(0))
     body = client.get("/system/update/check").json
     assert body["available"] is False and body["commits_behind"] == 0
+
+
+def test_update_check_reuses_an_answer_for_a_minute(client, runner):
+    runner.respond(["git"], fake_git(3))
+    answers = [client.get("/system/update/check").json for _ in range(5)]
+    assert all(answer == answers[0] for answer in answers) and answers[0]["commits_behind"] == 3
+    assert sum("fetch" in call for call in runner.calls) == 1
+
+
+def test_update_check_fetches_again_after_a_minute(runner):
+    clock = ManualClock()
+    git = GitInfo(runner, Path(__file__).resolve().parents[1], clock=clock)
+    runner.respond(["git"], fake_git(0))
+
+    def fetches() -> int:
+        return sum("fetch" in call for call in runner.calls)
+
+    assert git.update_check()["commits_behind"] == 0 and fetches() == 1
+    clock.advance(UPDATE_CHECK_REUSE - 1)
+    runner.respond(["git"], fake_git(2))
+    assert git.update_check()["commits_behind"] == 0 and fetches() == 1
+    clock.advance(1)
+    assert git.update_check()["commits_behind"] == 2 and fetches() == 2
 
 
 def test_update_check_offline(client, runner):

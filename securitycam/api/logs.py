@@ -42,4 +42,4 @@ def script_log(category: str, name: str):  # type: ignore[no-untyped-def]
     path = logs.script_log_path(appliance().paths.logs, category, name)
     if not path.is_file():
         raise ApiError(404, "no such log")
-    return Response(path.read_text(encoding="utf-8", errors="replace"), mimetype="text/plain")
+    return Response(logs.read_script_log(path), mimetype="text/plain")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from securitycam.api.common import ApiError, appliance, parse_body, query_int
 from securitycam.api.recording import CameraChoice, call, recorder
-from securitycam.recorder import archive, clips
+from securitycam.recorder import archive
 
 bp = Blueprint("media", __name__)
 
@@ -89,7 +89,7 @@ def delete_snapshot():  # type: ignore[no-untyped-def]
 
 def clip_sidecar(suffix: str, what: str, name: str | None):  # type: ignore[no-untyped-def]
     video = archive.jailed_any(name or query_path("video_path"), video_places())
-    return cached_image(existing(clips.sidecar(video, suffix), what))
+    return cached_image(existing(archive.jailed_sidecar(video, suffix), what))
 
 
 # The spec's summary table also names them /thumbnail/<file> and /sprite/<file>: both forms work.

@@ -1,10 +1,14 @@
-"""``/settings``: read (secrets removed), partial update, and one key at a time (VibeNVR style)."""
+"""``/settings``: read (secrets removed, credentials in URLs masked), partial update, and one key
+at a time (VibeNVR style)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Blueprint, jsonify
 
 from securitycam.api.common import ApiError, appliance, json_object
+from securitycam.config.credentials import HiddenCredentials
 from securitycam.config.store import SecretField
 
 bp = Blueprint("settings", __name__)
@@ -15,14 +19,21 @@ def get_settings():  # type: ignore[no-untyped-def]
     return jsonify(appliance().settings.public())
 
 
+def _saved(change: Callable[[], object]):  # type: ignore[no-untyped-def]
+    """Apply a client's change and answer with the settings as clients see them."""
+    try:
+        change()
+    except SecretField as exc:
+        raise ApiError(400, f"{exc} cannot be set through the settings API", field=str(exc)) from exc
+    except HiddenCredentials as exc:
+        raise ApiError(400, str(exc), field=exc.field) from exc
+    return jsonify(success=True, settings=appliance().settings.public())
+
+
 @bp.post("/settings")
 def update_settings():  # type: ignore[no-untyped-def]
     patch = json_object()
-    try:
-        appliance().settings.update(patch)
-    except SecretField as exc:
-        raise ApiError(400, f"{exc} cannot be set through the settings API", field=str(exc)) from exc
-    return jsonify(success=True, settings=appliance().settings.public())
+    return _saved(lambda: appliance().settings.update(patch))
 
 
 @bp.put("/settings/<key>")
@@ -31,9 +42,6 @@ def put_setting(key: str):  # type: ignore[no-untyped-def]
     if "value" not in body:
         raise ApiError(400, "value: field required", field="value")
     try:
-        appliance().settings.set_value(key, body["value"])
+        return _saved(lambda: appliance().settings.set_value(key, body["value"]))
     except KeyError as exc:
         raise ApiError(404, f"unknown setting {key!r}") from exc
-    except SecretField as exc:
-        raise ApiError(400, f"{exc} cannot be set through the settings API", field=str(exc)) from exc
-    return jsonify(success=True, settings=appliance().settings.public())

@@ -8,7 +8,7 @@ import threading
 from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel, StrictBool
 
-from securitycam.api.common import appliance, parse_body
+from securitycam.api.common import admin_only, appliance, parse_body
 from securitycam.system.info import system_info, system_stats
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ def deploy_info():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/system/update/check")
+@admin_only  # it runs ``git fetch``: not for every viewer to trigger
 def update_check():  # type: ignore[no-untyped-def]
     return jsonify(appliance().git.update_check())
 

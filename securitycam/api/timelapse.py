@@ -65,9 +65,8 @@ def listing():  # type: ignore[no-untyped-def]
         day = entry.path.stem.removeprefix("timelapse_")
         date = f"{day[:4]}-{day[4:6]}-{day[6:8]}" if len(day) == 8 and day.isdigit() else None
         item = {"path": str(entry.path), "date": date, "size": entry.size, "mtime": archive.iso(entry.mtime)}
-        thumb = sidecar(entry.path, ".thumb.jpg")
-        if thumb.exists():
-            item["thumbnail"] = str(thumb)
+        if archive.listed_sidecar(entry.path, ".thumb.jpg"):
+            item["thumbnail"] = str(sidecar(entry.path, ".thumb.jpg"))
         items.append(item)
     return jsonify(items)
 

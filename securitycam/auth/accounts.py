@@ -12,8 +12,14 @@ If none does, the first failure is reported (``session expired; log in again`` i
 than ``authentication required`` to a client holding an old token). The role always comes from
 the users table, not from the token, so a demotion takes effect on the next request.
 
-Every password and second-factor check goes through :class:`LoginThrottle`: failures are counted
-per client address and per user name, and past the limit the answer is 429 with ``Retry-After``.
+Every password and second-factor check goes through :class:`LoginThrottle`, and past a limit the
+answer is 429 with ``Retry-After``. Failures are counted three ways, each over the last minute:
+
+- per client and user name (5): one client guessing one account;
+- per client (20): one client trying many accounts;
+- per user name (30), from whatever clients: guessing spread over many addresses. One client can
+  add at most 5 to this count before its own limit stops it, so it takes six clients: someone
+  mistyping (or one attacker) on the LAN cannot lock the owner out of their own account.
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ from securitycam.clock import Clock
 log = logging.getLogger(__name__)
 
 SESSION_COOKIES = ("auth_token", "media_token", "frigate_token")
-CLIENT_FAILURES, USER_FAILURES, FAILURE_WINDOW = 10, 5, 60.0
+FAILURE_WINDOW = 60.0
+PAIR_FAILURES, CLIENT_FAILURES, USER_FAILURES = 5, 20, 30
 
 
 class NotAuthenticated(ValueError):
@@ -78,14 +85,21 @@ class Identity:
 
 
 class LoginThrottle:
-    """Failure counts per client and per user; a check past either limit is refused."""
+    """Failure counts per (client, user), per client and per user; a check past any limit is refused.
+
+    A success clears only its own (client, user) count: a client must not wipe its record of
+    guessing other accounts by logging in to one it owns.
+    """
 
     def __init__(self, clock: Clock) -> None:
+        self._pairs = RateLimiter(PAIR_FAILURES, FAILURE_WINDOW, clock)
         self._clients = RateLimiter(CLIENT_FAILURES, FAILURE_WINDOW, clock)
         self._users = RateLimiter(USER_FAILURES, FAILURE_WINDOW, clock)
 
     def check(self, client: str, username: str) -> None:
-        waits = [self._clients.retry_after(client), self._users.retry_after(username.lower())]
+        user = username.lower()
+        waits = [self._pairs.retry_after((client, user)), self._clients.retry_after(client),
+                 self._users.retry_after(user)]
         retry_after = max((w for w in waits if w is not None), default=None)
         if retry_after is not None:
             raise LoginFailed(429, f"too many failed attempts; try again in {retry_after} s", retry_after=retry_after)
@@ -93,12 +107,13 @@ class LoginThrottle:
     def failed(self, client: str, username: str, what: str) -> None:
         # The attempted secret is never logged, only who tried what from where.
         log.warning("failed %s for user %r from %s", what, username, client)
+        user = username.lower()
+        self._pairs.record((client, user))
         self._clients.record(client)
-        self._users.record(username.lower())
+        self._users.record(user)
 
     def succeeded(self, client: str, username: str) -> None:
-        self._clients.reset(client)
-        self._users.reset(username.lower())
+        self._pairs.reset((client, username.lower()))
 
 
 class Accounts:

@@ -1,10 +1,16 @@
-"""A sliding-window limit on attempts per key (a client address, a user name)."""
+"""A sliding-window limit on attempts per key (a client address, a user name, a pair of both).
+
+Only keys with attempts inside the window take memory: a key is dropped once its attempts age
+out, and once per window a sweep drops keys nobody asked about again, so a client sending a new
+user name with every request cannot grow the table.
+"""
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import defaultdict, deque
+from collections import deque
+from collections.abc import Hashable
 
 from securitycam.clock import Clock
 
@@ -16,32 +22,47 @@ class RateLimiter:
         self.limit = limit
         self.window = window
         self._clock = clock or Clock()
-        self._attempts: dict[str, deque[float]] = defaultdict(deque)
+        self._attempts: dict[Hashable, deque[float]] = {}
         self._lock = threading.Lock()
+        self._next_sweep = self._clock.monotonic() + window
 
-    def retry_after(self, key: str) -> int | None:
+    def retry_after(self, key: Hashable) -> int | None:
         """Whole seconds until ``key`` may try again, or ``None`` if it may try now."""
         with self._lock:
-            attempts = self._prune(key)
-            if len(attempts) < self.limit:
+            attempts = self._current(key)
+            if attempts is None or len(attempts) < self.limit:
                 return None
             return max(1, math.ceil(attempts[0] + self.window - self._clock.monotonic()))
 
-    def record(self, key: str) -> None:
+    def record(self, key: Hashable) -> None:
         with self._lock:
-            self._prune(key).append(self._clock.monotonic())
+            now = self._clock.monotonic()
+            if now >= self._next_sweep:
+                self._next_sweep = now + self.window
+                for stale in [k for k, attempts in self._attempts.items() if attempts[-1] <= now - self.window]:
+                    del self._attempts[stale]
+            attempts = self._current(key)
+            if attempts is None:
+                attempts = self._attempts[key] = deque()
+            attempts.append(now)
 
-    def reset(self, key: str) -> None:
+    def reset(self, key: Hashable) -> None:
         with self._lock:
             self._attempts.pop(key, None)
 
-    def _prune(self, key: str) -> deque[float]:
-        attempts = self._attempts[key]
+    def __len__(self) -> int:
+        """How many keys hold attempts (what the table costs in memory)."""
+        return len(self._attempts)
+
+    def _current(self, key: Hashable) -> deque[float] | None:
+        """``key``'s attempts inside the window, or ``None`` (and the key forgotten) if there are none."""
+        attempts = self._attempts.get(key)
+        if attempts is None:
+            return None
         horizon = self._clock.monotonic() - self.window
         while attempts and attempts[0] <= horizon:
             attempts.popleft()
         if not attempts:
-            # Keep the table from growing with every address that ever knocked.
             del self._attempts[key]
-            attempts = self._attempts[key]
+            return None
         return attempts

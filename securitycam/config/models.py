@@ -3,51 +3,27 @@
 Top-level keys are sections named as in the spec's ``settings.json`` (``Sensors``,
 ``StorageLimit``, ``CaptivePortal``, ...). A part that needs settings adds a section model here
 and a field on :class:`Settings`; its default is what a fresh appliance gets. Fields marked
-:func:`secret` are never returned by ``GET /settings`` nor accepted by ``POST /settings``.
+:func:`secret` are never returned by ``GET /settings`` nor accepted by ``POST /settings``; fields
+made with :func:`url_with_credentials` are returned with their credentials masked, and keep them
+when saved back masked (:mod:`securitycam.config.credentials`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from securitycam.config.base import Section, Shareable, secret, set_shared, url_with_credentials
+from securitycam.config.detection import (
+    NO_DETECTOR,
+    CameraDetection,
+    DetectorSettings,
+    ModelSettings,
+    default_detectors,
+)
 
-def secret(default: Any = None) -> Any:
-    """A field that only the appliance itself reads and writes (hashes, keys)."""
-    return Field(default, json_schema_extra={"secret": True})
-
-
-class Shareable(BaseModel):
-    """A settings object that can be handed to every reader at once.
-
-    The store gives out its current settings without copying them (reads happen on every request);
-    once shared, assigning a field raises, so a reader cannot change them behind the store's back.
-    Changes go through :meth:`SettingsStore.update` or :meth:`SettingsStore.modify`, which work on
-    an unshared copy. (Lists and dicts inside are not guarded: treat them as read-only too.)
-    """
-
-    _shared: bool = PrivateAttr(default=False)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if self._shared and not name.startswith("_"):
-            raise TypeError(f"shared settings are read-only: change {name!r} through SettingsStore.modify()")
-        super().__setattr__(name, value)
-
-
-def set_shared(model: BaseModel, shared: bool) -> None:
-    """Mark ``model`` and every settings object inside it (shared) read-only, or writable again."""
-    if isinstance(model, Shareable):
-        model._shared = shared
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, BaseModel):
-                set_shared(item, shared)
-
-
-class Section(Shareable):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+__all__ = ["Section", "Shareable", "secret", "set_shared", "url_with_credentials"]
 
 
 SENSOR_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -129,18 +105,20 @@ class BluetoothSettings(Section):
     # BLE listening per presence check (0: classic l2ping only); POST /bt/scan's default duration.
     listen_seconds: float = Field(5, ge=0, le=30)
     scan_seconds: float = Field(20, gt=0, le=60)
-class CameraSettings(Section):
-    """One camera: where its video comes from and how the recorder keeps it.
+class CameraSettings(CameraDetection):
+    """One camera: where its video comes from, how the recorder keeps it, and how detection watches it.
 
     ``source`` names a registered camera source (``securitycam.cameras``): ``synthetic`` (a test
     pattern with a clock, the default with no camera), ``rtsp`` (``url``), ``file`` (``path``,
     looped). Clips run from ``pre_capture`` seconds before an event to ``post_capture`` after it.
+    The detection fields (``detect``, ``motion``, ...) come from
+    :class:`~securitycam.config.detection.CameraDetection`.
     """
 
     name: str = Field("cam", pattern=r"^[A-Za-z0-9_-]{1,32}$")
     enabled: bool = True
     source: str = "synthetic"
-    url: str = ""
+    url: str = url_with_credentials()
     path: str = ""
     width: int = Field(640, ge=64, le=3840)
     height: int = Field(360, ge=64, le=2160)
@@ -163,6 +141,13 @@ class CameraSettings(Section):
         if value not in SOURCES:
             raise ValueError(f"unknown camera source {value!r}; known: {', '.join(sorted(SOURCES))}")
         return value
+
+    def recording_fields(self) -> dict[str, Any]:
+        """What the camera's ffmpeg command depends on: a change here restarts the recording; the
+        other detection fields only restart the camera's detection pipeline."""
+        detect = self.detect
+        return {**self.model_dump(exclude=set(CameraDetection.model_fields)),
+                "frames": (detect.enabled, detect.width, detect.height, detect.fps)}
 
 
 class MediaMTXSettings(Section):
@@ -193,6 +178,8 @@ class Settings(Shareable):
     Bluetooth: BluetoothSettings = Field(default_factory=BluetoothSettings)
     Cameras: list[CameraSettings] = Field(default_factory=_default_cameras, min_length=1)
     MediaMTX: MediaMTXSettings = Field(default_factory=MediaMTXSettings)
+    Detectors: dict[str, DetectorSettings] = Field(default_factory=default_detectors, max_length=8)
+    Model: ModelSettings = Field(default_factory=ModelSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -226,6 +213,15 @@ class Settings(Shareable):
             raise ValueError("camera names must be unique")
         return cameras
 
+    @model_validator(mode="after")
+    def _known_detectors(self) -> Settings:
+        for camera in self.Cameras:
+            name = camera.detect.detector
+            if name != NO_DETECTOR and name not in self.Detectors:
+                raise ValueError(f"camera {camera.name}: detect.detector {name!r} is not in Detectors "
+                                 f"({', '.join([*self.Detectors, NO_DETECTOR])})")
+        return self
+
 
 def secret_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
     """Every (section, field, ...) path marked secret in ``model``."""
@@ -237,4 +233,21 @@ def secret_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             found |= secret_paths(annotation, (*prefix, name))
+    return found
+
+
+def credential_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every path to a :func:`url_with_credentials` field; ``"*"`` stands for each item of a list."""
+    found: set[tuple[str, ...]] = set()
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("secret_credentials"):
+            found.add((*prefix, name))
+        annotation = field.annotation
+        if get_origin(annotation) is list:
+            annotation, prefix_here = get_args(annotation)[0], (*prefix, name, "*")
+        else:
+            prefix_here = (*prefix, name)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            found |= credential_paths(annotation, prefix_here)
     return found

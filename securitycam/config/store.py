@@ -19,7 +19,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from securitycam.config.models import Settings, secret_paths, set_shared
+from securitycam.config import credentials
+from securitycam.config.models import Settings, credential_paths, secret_paths, set_shared
 from securitycam.fileio import write_atomic
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,12 @@ class SettingsStore:
         return self._settings
 
     def public(self) -> dict[str, Any]:
-        """The settings as a client may see them: secrets removed."""
+        """The settings as a client may see them: secrets removed, credentials in URLs masked."""
         data = self.get().model_dump(mode="json")
         for path in secret_paths():
             _drop(data, path)
+        for path in credential_paths():
+            _mask_credentials(data, path)
         return data
 
     # -- changing --------------------------------------------------------------------------------
@@ -63,13 +66,16 @@ class SettingsStore:
         """Deep-merge a client's ``patch`` into the settings, validate and save.
 
         Raises :class:`SecretField` if the patch names a secret, ``ValidationError`` if the result
-        is invalid; in both cases nothing changes.
+        is invalid, :class:`~securitycam.config.credentials.HiddenCredentials` if masked
+        credentials cannot be restored; in each case nothing changes.
         """
         for path in secret_paths():
             if _has(patch, path):
                 raise SecretField(".".join(path))
         with self._lock:
-            merged = _deep_merge(self._settings.model_dump(mode="json"), patch)
+            current = self._settings.model_dump(mode="json")
+            merged = _deep_merge(current, patch)
+            _keep_credentials(merged, current)
             return self._commit(Settings.model_validate(merged))
 
     def set_value(self, dotted_key: str, value: Any) -> Settings:
@@ -91,6 +97,7 @@ class SettingsStore:
                 if secret_path == path or _has(value, secret_path[len(path) :]):
                     raise SecretField(".".join(secret_path))
                 _set(replaced, secret_path, _get(current, secret_path))
+            _keep_credentials(replaced, current)
             return self._commit(Settings.model_validate(replaced))
 
     def modify(self, change: Callable[[Settings], None]) -> Settings:
@@ -208,3 +215,48 @@ def _drop(data: dict[str, Any], path: tuple[str, ...]) -> None:
     for part in path[:-1]:
         data = data.get(part, {})
     data.pop(path[-1], None)
+
+
+def _mask_credentials(data: Any, path: tuple[str, ...]) -> None:
+    head, rest = path[0], path[1:]
+    if head == "*":
+        for item in data if isinstance(data, list) else []:
+            _mask_credentials(item, rest)
+    elif isinstance(data, dict) and head in data:
+        if rest:
+            _mask_credentials(data[head], rest)
+        elif isinstance(data[head], str):
+            data[head] = credentials.mask(data[head])
+
+
+def _keep_credentials(new: dict[str, Any], old: dict[str, Any]) -> None:
+    """Put back the stored credentials of every URL in ``new`` that came back masked or without them."""
+    for path in credential_paths():
+        _restore(new, old, path, ())
+
+
+def _restore(new: Any, old: Any, path: tuple[str, ...], where: tuple[str, ...]) -> None:
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if isinstance(new, list):
+            olds = old if isinstance(old, list) else []
+            for index, item in enumerate(new):
+                _restore(item, _counterpart(item, olds, index), rest, (*where, str(index)))
+        return
+    if not isinstance(new, dict) or head not in new:
+        return
+    previous = old.get(head) if isinstance(old, dict) else None
+    if rest:
+        _restore(new[head], previous, rest, (*where, head))
+    elif isinstance(new[head], str):
+        stored = previous if isinstance(previous, str) else ""
+        new[head] = credentials.keep(new[head], stored, ".".join((*where, head)))
+
+
+def _counterpart(item: Any, olds: list[Any], index: int) -> Any:
+    """The stored list item ``item`` replaces: the one with its ``name``, else the one at its place."""
+    name = item.get("name") if isinstance(item, dict) else None
+    for old in olds:
+        if name is not None and isinstance(old, dict) and old.get("name") == name:
+            return old
+    return olds[index] if index < len(olds) else None

@@ -1,18 +1,20 @@
 """What the archive holds, for the API: clips, snapshots and timelapses as files on disk.
 
 Files are the truth (a clip copied in by hand shows up; one deleted by hand disappears), and
-listing them is a directory scan, cheap at the few thousand files an SD card holds.
+listing them is a directory scan, cheap at the few thousand files an SD card holds. Listings and
+sidecars go through the jail of :mod:`securitycam.paths` like the names clients send: a link
+that leads out of its directory, loops or dangles is not shown, and a file that disappears
+while a listing is made is left out of it.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from securitycam.paths import PathRefused, resolve_inside
+from securitycam.paths import PathRefused, entries_inside, inside, resolve_inside
 from securitycam.recorder.clips import read_meta, sidecar
 
 CLIP_PATTERN = "output_*.mp4"
@@ -30,12 +32,12 @@ class Entry:
 def scan(directory: Path, pattern: str) -> list[Entry]:
     """Files matching ``pattern`` in ``directory``, newest first."""
     entries = []
-    for path in directory.glob(pattern):
+    for item in entries_inside(directory, pattern):
         try:
-            stat = path.stat()
+            stat = item.stat()
         except OSError:
             continue
-        entries.append(Entry(path, stat.st_size, stat.st_mtime))
+        entries.append(Entry(Path(item.path), stat.st_size, stat.st_mtime))
     entries.sort(key=lambda entry: (entry.mtime, entry.path.name), reverse=True)
     return entries
 
@@ -54,10 +56,20 @@ def describe_clip(entry: Entry) -> dict[str, Any]:
     gaps = meta.get("gaps") if meta else None
     item["gaps"] = gaps if isinstance(gaps, list) else []
     for key, suffix in (("thumbnail", ".thumb.jpg"), ("sprite", ".sprite.jpg")):
-        candidate = sidecar(entry.path, suffix)
-        if candidate.exists():
-            item[key] = str(candidate)
+        if listed_sidecar(entry.path, suffix):
+            item[key] = str(sidecar(entry.path, suffix))
     return item
+
+
+def listed_sidecar(video: Path, suffix: str) -> bool:
+    """Whether ``video``'s sidecar exists inside ``video``'s directory (for a listing)."""
+    found = inside(video.parent, sidecar(video, suffix).name)
+    return found is not None and found.is_file()
+
+
+def jailed_sidecar(video: Path, suffix: str) -> Path:
+    """The sidecar of ``video`` (already jailed), itself resolved inside the video's directory."""
+    return resolve_inside(video.parent, sidecar(video, suffix).name)
 
 
 def jailed(directory: Path, name: str, pattern: str) -> Path:
@@ -98,7 +110,9 @@ def count_since(places: list[tuple[Path, str]], since: float) -> int:
     """How many files of ``places`` appeared after ``since`` (epoch seconds)."""
     total = 0
     for directory, pattern in places:
-        with os.scandir(directory) as listing:
-            total += sum(1 for item in listing
-                         if Path(item.name).match(pattern) and item.stat().st_mtime > since)
+        for item in entries_inside(directory, pattern):
+            try:
+                total += item.stat().st_mtime > since
+            except OSError:
+                continue  # deleted since it was listed, or a link to nothing
     return total

@@ -2,7 +2,9 @@
 
 ffmpeg reads the camera once and writes two outputs: MPEG-TS segments of ``segment_seconds``
 (a killed ffmpeg leaves every finished one playable) and a small JPEG, rewritten atomically
-``frame_rate`` times a second, for snapshots, timelapse and detection. The segment muxer writes
+``frame_rate`` times a second, for snapshots and timelapse. With ``detect.enabled`` a third output
+writes raw frames at the detect size and rate into a FIFO that a
+:class:`~securitycam.detection.frames.FramePipe` drains for detection. The segment muxer writes
 its list to our pipe as each segment closes, so segments are indexed the moment they exist,
 with no polling.
 
@@ -20,6 +22,7 @@ from pathlib import Path
 from securitycam.cameras import source_for
 from securitycam.clock import Clock
 from securitycam.config.models import CameraSettings
+from securitycam.detection.frames import FramePipe, frame_output_args
 from securitycam.paths import DataPaths
 from securitycam.recorder.process import RESTARTING, RUNNING, Supervisor
 from securitycam.recorder.segments import Segment, SegmentIndex
@@ -46,6 +49,12 @@ class CameraRecorder:
         self.source = source_for(camera)
         self.directory = paths.cache / camera.name
         self.frame_path = self.directory / "latest.jpg"
+        detect = camera.detect
+        # Detection's frames; started before ffmpeg, which waits to open the FIFO until it is read.
+        self.frames = FramePipe(
+            camera.name, self.directory / "frames.yuv", detect.width, detect.height, detect.fps,
+            clock=clock.time, offset=lambda: self._offset,
+        ) if detect.enabled else None
         self._index = index
         self._clock = clock
         self._relay_url = relay_url
@@ -82,10 +91,14 @@ class CameraRecorder:
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+        if self.frames is not None:
+            self.frames.start()
         self.supervisor.start()
 
     def stop(self) -> None:
         self.supervisor.stop()
+        if self.frames is not None:
+            self.frames.stop()
 
     def command(self) -> list[str]:
         """The ffmpeg command for the next run (a fresh file prefix, so runs never overwrite)."""
@@ -99,6 +112,10 @@ class CameraRecorder:
             source_args, encode = ["-rtsp_transport", "tcp", "-i", relay], ["-c:v", "copy"]
         else:
             source_args, encode = self.source.input_args(), self.source.encode_args(keyframe_interval)
+        frames = []
+        if self.frames is not None:
+            pipe = self.frames
+            frames = ["-map", "0:v:0", *frame_output_args(pipe.fifo, pipe.width, pipe.height, pipe.fps)]
         return [
             "ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *source_args,
             "-map", "0:v:0", *encode, "-an",
@@ -107,6 +124,7 @@ class CameraRecorder:
             str(self.directory / f"{self._run_id}_%06d{SEGMENT_SUFFIX}"),
             "-map", "0:v:0", "-vf", f"fps={camera.frame_rate:g},scale='min({camera.frame_width},iw)':-2",
             "-q:v", "5", "-f", "image2", "-update", "1", "-atomic_writing", "1", str(self.frame_path),
+            *frames,
         ]
 
     def latest_frame(self, max_age: float | None = None) -> bytes | None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from securitycam.fileio import write_atomic
+from securitycam.paths import inside
 
 SIDECARS = (".thumb.jpg", ".sprite.jpg", ".meta.json")
 SPRITE_FRAMES = 10
@@ -125,8 +126,12 @@ def write_meta(video: Path, meta: dict) -> Path:
 
 
 def read_meta(video: Path) -> dict | None:
+    """``video``'s ``.meta.json``; ``None`` if it is missing, unreadable, or a link leading out."""
+    path = inside(video.parent, sidecar(video, ".meta.json").name)
+    if path is None:
+        return None
     try:
-        data = json.loads(sidecar(video, ".meta.json").read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

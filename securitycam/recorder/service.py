@@ -30,6 +30,7 @@ from securitycam.bus import ARCHIVE_UPDATED, RECORDING_STATE, EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.models import CameraSettings, Settings
+from securitycam.detection.frames import FramePipe
 from securitycam.fileio import write_atomic
 from securitycam.paths import DataPaths
 from securitycam.recorder import clips
@@ -190,7 +191,8 @@ class Recorder:
             pending.clips = list(made)
 
     def _settings_changed(self, old: Settings, new: Settings) -> None:
-        if old.Cameras != new.Cameras or old.MediaMTX != new.MediaMTX:
+        recording = [camera.recording_fields() for camera in old.Cameras]
+        if recording != [camera.recording_fields() for camera in new.Cameras] or old.MediaMTX != new.MediaMTX:
             self._reconfigure = True
             self._worker.wake()
 
@@ -216,6 +218,11 @@ class Recorder:
             recorder = self.cameras.get(event.camera)
             if recorder is not None:
                 self._publish_state(recorder)
+
+    def frame_pipe(self, camera: str) -> FramePipe | None:
+        """The camera's raw detect frames (``detect.enabled``), for the detection pipeline."""
+        recorder = self.cameras.get(camera)
+        return recorder.frames if recorder is not None else None
 
     def on_media(self, listener: Callable[[Path, str | None], None]) -> None:
         """Call ``listener(path, event_id)`` each time a clip or snapshot is complete on disk (in the

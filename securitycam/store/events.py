@@ -139,12 +139,14 @@ class EventStore:
         score: float | None = None,
         data: dict[str, Any] | None = None,
         start_time: float | None = None,
+        event_id: str | None = None,
     ) -> Event:
+        """Open an event; ``event_id`` keeps an id made earlier (a tracked object's, Frigate's way)."""
         if source not in SOURCES:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}")
         start = self._clock.time() if start_time is None else start_time
         event = Event(
-            id=new_event_id(start), camera=camera, label=label, source=source, start_time=start,
+            id=event_id or new_event_id(start), camera=camera, label=label, source=source, start_time=start,
             sub_label=sub_label, top_score=score, data=dict(data or {}),
         )
         row = event.to_dict()
@@ -166,6 +168,19 @@ class EventStore:
             values = [_to_column(k, v) for k, v in changes.items()]
             with self._db.transaction() as tx:
                 tx.execute(f"UPDATE events SET {assignments} WHERE id = ?", [*values, event_id])
+        return self.get(event_id)
+
+    def merge_data(self, event_id: str, changes: dict[str, Any], **columns: Any) -> Event | None:
+        """Set keys of ``data`` in one statement (SQLite's ``json_patch``), so writers of different
+        keys (detection's box and snapshot, the recorder's clips) never undo each other."""
+        unknown = set(columns) - _UPDATABLE - {"data"}
+        if unknown or "data" in columns:
+            raise ValueError(f"cannot update {', '.join(sorted(unknown | ({'data'} & set(columns))))}")
+        assignments = "".join(f", {name} = ?" for name in columns)
+        values = [_to_column(k, v) for k, v in columns.items()]
+        with self._db.transaction() as tx:
+            tx.execute(f"UPDATE events SET data = json_patch(data, ?){assignments} WHERE id = ?",
+                       [json.dumps(changes), *values, event_id])
         return self.get(event_id)
 
     def end(self, event_id: str, end_time: float | None = None) -> Event | None:

@@ -13,21 +13,28 @@ from typing import Any
 import psutil
 
 from securitycam import __version__
+from securitycam.clock import Clock
 from securitycam.system.host import HostReader
 from securitycam.system.runner import CommandRunner, CommandTimeout
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FETCH_TIMEOUT = 20.0
+# An update check asked again within this many seconds gets the last answer: each one runs
+# ``git fetch`` (network, disk, CPU on a Pi), and a dashboard or a script may ask in a loop.
+UPDATE_CHECK_REUSE = 60.0
 
 
 class GitInfo:
     """Branch and commit of the checkout the appliance runs from, through the command runner."""
 
-    def __init__(self, runner: CommandRunner, project_dir: Path = PROJECT_DIR) -> None:
+    def __init__(self, runner: CommandRunner, project_dir: Path = PROJECT_DIR, clock: Clock | None = None) -> None:
         self._runner = runner
         self._dir = project_dir
+        self._clock = clock or Clock()
         self._cached: dict[str, str | None] | None = None
         self._lock = threading.Lock()
+        self._check_lock = threading.Lock()
+        self._last_check: tuple[float, dict[str, Any]] | None = None
 
     def _git(self, *args: str, timeout: float = 5.0) -> str | None:
         result = self._runner.run(["git", "-C", str(self._dir), *args], timeout=timeout)
@@ -50,7 +57,18 @@ class GitInfo:
             return dict(self._cached)
 
     def update_check(self) -> dict[str, Any]:
-        """Fetch and compare HEAD with the remote branch (``/system/update/check``)."""
+        """Fetch and compare HEAD with the remote branch (``/system/update/check``).
+
+        An answer younger than :data:`UPDATE_CHECK_REUSE` is given again without fetching; callers
+        arriving during a fetch wait for it and share its answer.
+        """
+        with self._check_lock:
+            now = self._clock.monotonic()
+            if self._last_check is None or now - self._last_check[0] >= UPDATE_CHECK_REUSE:
+                self._last_check = (now, self._fetch_and_compare())
+            return dict(self._last_check[1])
+
+    def _fetch_and_compare(self) -> dict[str, Any]:
         info = self.deploy_info()
         branch = info["git_branch"]
         if branch is None:

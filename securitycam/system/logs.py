@@ -6,12 +6,17 @@ never take more than 5 MiB of an SD card. Entries are one line each, ``<ISO time
 ``securitycam serve`` also prints warnings, errors and the start-up lines (logged with
 ``extra=CONSOLE``: where it listens, where the password is, what hardware is simulated) on its
 standard output, the terminal or the journal.
+
+Credentials in URLs (a camera's ``rtsp://user:password@...``) are masked in what we log, and in
+every log shown to a client: ffmpeg and MediaMTX write their own files and quote the URLs they
+fail to open. Masking comes before a ``search`` filter, so a search cannot test a guessed password.
 """
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -20,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from securitycam.paths import PathRefused, resolve_inside
+from securitycam.config.credentials import redact
+from securitycam.paths import PathRefused, entries_inside, resolve_inside
 
 API_LOG_NAME = "api.log"
 API_LOG_BYTES = 1024 * 1024
@@ -50,7 +56,12 @@ CONSOLE = {"console": True}
 """``extra=`` for a log record that is also printed on the terminal of ``securitycam serve``."""
 
 
-class _IsoFormatter(logging.Formatter):
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class _IsoFormatter(_RedactingFormatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
 
@@ -76,22 +87,29 @@ def setup_logging(logs_dir: Path, level: int = logging.INFO) -> logging.Handler:
 def log_to_console(stream: TextIO = sys.stdout) -> logging.Handler:
     """Also print the ``securitycam`` loggers' warnings, errors and ``CONSOLE`` records on ``stream``."""
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(asctime)s securitycam %(levelname)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(_RedactingFormatter("%(asctime)s securitycam %(levelname)s: %(message)s", "%H:%M:%S"))
     handler.addFilter(lambda record: record.levelno >= logging.WARNING or getattr(record, "console", False))
     logging.getLogger("securitycam").addHandler(handler)
     return handler
 
 
-def _newest_first(directory: Path, pattern: str) -> list[Path]:
-    files = [p for p in directory.glob(pattern) if p.is_file()]
-    return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+def _files(directory: Path, pattern: str = "*") -> list[tuple[Path, os.stat_result]]:
+    """The files of ``directory`` matching ``pattern`` that stay inside it, with their stat, newest first."""
+    found = []
+    for entry in entries_inside(directory, pattern):
+        try:
+            if entry.is_file():
+                found.append((Path(entry.path), entry.stat()))
+        except OSError:
+            continue
+    return sorted(found, key=lambda item: item[1].st_mtime, reverse=True)
 
 
 def _parse(lines: list[str], line_re: re.Pattern[str], levels: dict[str, str] | None,
            default_source: str) -> Iterator[LogEntry]:
     """Entries of one file, newest first; unparsable lines attach to the entry above them."""
     entries: list[LogEntry] = []
-    for line in lines:
+    for line in map(redact, lines):
         match = line_re.match(line)
         if match:
             ts, level, source, message = match.groups()
@@ -107,7 +125,7 @@ def _read_entries(directory: Path, pattern: str, line_re: re.Pattern[str], level
     wanted_level = level.upper() if level else None
     needle = search.lower() if search else None
     found: list[LogEntry] = []
-    for path in _newest_first(directory, pattern):
+    for path, _stat in _files(directory, pattern):
         try:
             lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
@@ -138,20 +156,23 @@ def read_mediamtx_log(logs_dir: Path, limit: int = DEFAULT_LIMIT, level: str | N
 def list_script_logs(logs_dir: Path) -> list[dict[str, object]]:
     """Every log file in every subfolder but the parsed ones, newest first."""
     found: list[tuple[float, dict[str, object]]] = []
-    if not logs_dir.is_dir():
-        return []
-    for category in sorted(p for p in logs_dir.iterdir() if p.is_dir() and p.name not in PARSED_CATEGORIES):
-        for path in category.iterdir():
-            if path.is_file() and not path.name.startswith("."):
-                stat = path.stat()
-                found.append((stat.st_mtime, {
-                    "name": f"{category.name}/{path.name}",
-                    "size": stat.st_size,
-                    "category": category.name,
-                    "mtime": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
-                }))
+    for category in entries_inside(logs_dir):
+        if category.name in PARSED_CATEGORIES or not category.is_dir():
+            continue
+        for path, stat in _files(Path(category.path)):
+            found.append((stat.st_mtime, {
+                "name": f"{category.name}/{path.name}",
+                "size": stat.st_size,
+                "category": category.name,
+                "mtime": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
+            }))
     found.sort(key=lambda item: item[0], reverse=True)
     return [entry for _, entry in found]
+
+
+def read_script_log(path: Path) -> str:
+    """A script log's text as a client may see it (credentials in URLs masked)."""
+    return redact(path.read_text(encoding="utf-8", errors="replace"))
 
 
 def script_log_path(logs_dir: Path, category: str, name: str) -> Path:

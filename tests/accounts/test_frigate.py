@@ -38,7 +38,12 @@ def test_failed_login_and_bad_bodies(anon):
 def test_logout_clears_the_cookie(app: Flask):
     session = app.test_client()
     session.post("/api/login", json={"user": "admin", "password": PASSWORD})
-    assert session.get("/api/logout").status_code == 200
+    # A GET could come from any page the user visits (an <img src>): it must not log them out.
+    refused = session.get("/api/logout")
+    assert refused.status_code == 405 and "POST" in refused.headers["Allow"]
+    assert refused.json["success"] is False
+    assert session.get("/api/profile").status_code == 200
+    assert session.post("/api/logout").status_code == 200
     assert cookie(session, "frigate_token") is None
     assert session.get("/api/profile").status_code == 401
 

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, Rule, UUIDConverter
 
+from securitycam.system.runner import CommandResult
 from tests.accounts.conftest import VIEWER, cookie, session_token
 from tests.conftest import PASSWORD
 
@@ -29,7 +30,8 @@ PUBLIC = {
     "frigate_auth.login",
     "frigate_auth.logout",
 }
-ADMIN_ONLY_READS = {"accounts.list_api_keys", "frigate_auth.list_users"}
+# Reads that show secrets, or (the update check's ``git fetch``) cost the appliance real work.
+ADMIN_ONLY_READS = {"accounts.list_api_keys", "frigate_auth.list_users", "system.update_check"}
 
 
 def _sample_url(rule: Rule) -> str:
@@ -145,3 +147,12 @@ def test_role_changes_apply_to_existing_sessions(admin_session, viewer):
     promoted = admin_session.put(f"/api/users/{VIEWER}/role", json={"role": "admin"})
     assert promoted.json == {"username": VIEWER, "role": "admin"}
     assert viewer.post("/settings", json={"Timelapse": {"fps": 10}}).status_code == 200
+
+
+def test_a_viewer_cannot_make_the_appliance_fetch_updates(viewer, admin_session, runner):
+    runner.respond(["git"], lambda args: CommandResult(0, "0\n" if "rev-list" in args else "main\n"))
+    refused = viewer.get("/system/update/check")
+    assert refused.status_code == 403 and "admin role" in refused.json["message"]
+    assert not any("fetch" in call for call in runner.calls)
+    admin_session.get("/system/update/check")
+    assert sum("fetch" in call for call in runner.calls) == 1

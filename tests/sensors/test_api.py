@@ -286,7 +286,8 @@ def test_sse_stream_carries_sensor_state(client, live_server, token):
         lines = stream.iter_lines(decode_unicode=True)
         assert next(lines).startswith("retry")
         client.post("/sensor/mock/trigger")
-        event_line = next(line for line in lines if line.startswith("event:"))
+        # Other messages may come first (the sensor's event opens a review item: ``reviews``).
+        event_line = next(line for line in lines if line == "event: sensor_state")
         data_line = next(lines)
     assert event_line == "event: sensor_state"
     data = json.loads(data_line.removeprefix("data: "))

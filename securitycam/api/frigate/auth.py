@@ -57,7 +57,7 @@ def login():  # type: ignore[no-untyped-def]
     return start_session(user, lambda token: Response(status=200), FRIGATE_COOKIES)
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+@bp.post("/logout")  # POST only: a GET could be sent by any page the user visits (cross-site logout)
 @public
 def logout():  # type: ignore[no-untyped-def]
     response = jsonify(success=True)

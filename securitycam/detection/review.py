@@ -1,0 +1,181 @@
+"""Review items for one camera: spans of activity that gather the events overlapping them.
+
+The first event of a quiet camera (a real object, motion with the detector ``none``, or a sensor
+trigger) opens an item; every event on the camera while it is open joins it (its id in
+``data.detections``, its label in ``objects``, zones, sub labels; a sensor's name in ``sensors``).
+The item ends ``review.quiet_seconds`` after its last event ended, at the time that event ended.
+
+Severity only ever rises, from ``detection`` to ``alert``:
+
+- an object whose label is in ``review.alerts.labels`` (and, when set, inside one of
+  ``review.alerts.required_zones``) makes it an alert, as in Frigate;
+- with a sensor among its events, the sensor rule (``review.sensors``) decides too: a trigger while
+  an ``alert_with_labels`` object is seen (or, with ``alert_on_motion``, while the camera sees
+  motion) is an alert, if nobody is home or ``only_when_away`` is off. A sensor on its own stays a
+  detection.
+
+Items are announced on the bus as ``reviews`` messages (``type`` new, update, end, with ``before``
+and ``after`` rows), like Frigate's ``frigate/reviews`` MQTT topic. The thumbnail
+(``clips/review/thumb-<camera>-<id>.webp``) is the picture of the most important object so far.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from securitycam.bus import REVIEWS, EventBus
+from securitycam.config.detection import ReviewSettings
+from securitycam.fileio import write_atomic
+from securitycam.sensors.presence import NobodyHome, PresenceCheck
+from securitycam.store.review import ReviewSegment, ReviewStore
+
+log = logging.getLogger(__name__)
+
+ALERT, DETECTION = "alert", "detection"
+
+
+@dataclass
+class _Open:
+    segment: ReviewSegment
+    live: set[str] = field(default_factory=set)
+    last_activity: float = 0.0
+    motion_seen: bool = False
+    labels_seen: set[str] = field(default_factory=set)
+    thumb_rank: int = -1
+
+
+class ReviewKeeper:
+    """Thread-safe: the camera's pipeline thread and sensor listeners both call it."""
+
+    def __init__(self, camera: str, settings: ReviewSettings, store: ReviewStore, bus: EventBus,
+                 directory: Path, presence: PresenceCheck | None = None) -> None:
+        self.camera = camera
+        self.settings = settings
+        self._store = store
+        self._bus = bus
+        self._directory = directory
+        self._presence = presence or NobodyHome()
+        self._lock = threading.Lock()
+        self._open: _Open | None = None
+
+    @property
+    def current(self) -> ReviewSegment | None:
+        with self._lock:
+            return copy.deepcopy(self._open.segment) if self._open else None
+
+    def event_started(self, event_id: str, label: str, now: float, *, zones: Iterable[str] = (),
+                      sub_label: str | None = None, sensor: str | None = None,
+                      picture: np.ndarray | None = None) -> None:
+        """An event on this camera began (or changed zones): it joins the open item, or opens one."""
+        with self._lock:
+            item = self._open
+            if item is None:
+                segment = self._store.open(self.camera, now, DETECTION)
+                item = self._open = _Open(segment, last_activity=now)
+                before = None
+            else:
+                before = copy.deepcopy(item.segment)
+            data = item.segment.data
+            item.live.add(event_id)
+            item.last_activity = max(item.last_activity, now)
+            _add(data["detections"], event_id)
+            if sensor is not None:
+                _add(data["sensors"], sensor)
+            else:
+                item.labels_seen.add(label)
+                _add(data["objects"], label)
+            for zone in zones:
+                _add(data["zones"], zone)
+            if sub_label and sensor is None:
+                _add(data["sub_labels"], sub_label)
+            severity = self._severity(item)
+            rank = 1 if label in self.settings.alerts.labels else 0
+            if picture is not None and rank > item.thumb_rank:
+                item.thumb_rank = rank
+                item.segment.thumb_path = self._write_thumb(item.segment.id, picture)
+            self._save(item, severity, before)
+
+    def motion(self, now: float) -> None:
+        """The camera saw motion while an item is open: the sensor rule may use it."""
+        with self._lock:
+            if self._open is not None:
+                self._open.motion_seen = True
+                if self.settings.sensors.alert_on_motion and self._open.segment.data["sensors"]:
+                    self._save(self._open, self._severity(self._open), copy.deepcopy(self._open.segment))
+
+    def event_ended(self, event_id: str, now: float) -> None:
+        with self._lock:
+            if self._open is not None and event_id in self._open.live:
+                self._open.live.discard(event_id)
+                self._open.last_activity = max(self._open.last_activity, now)
+
+    def tick(self, now: float) -> None:
+        """End the item once its events are over and the camera has been quiet long enough."""
+        with self._lock:
+            item = self._open
+            if item is None or item.live or now - item.last_activity < self.settings.quiet_seconds:
+                return
+            before = copy.deepcopy(item.segment)
+            item.segment.end_time = item.last_activity
+            self._store.update(item.segment.id, end_time=item.last_activity)
+            self._open = None
+        self._bus.publish(REVIEWS, {"type": "end", "before": before.to_dict(), "after": item.segment.to_dict()})
+
+    def close(self, now: float) -> None:
+        """The pipeline stops: end the open item now."""
+        with self._lock:
+            if self._open is not None:
+                self._open.live.clear()
+                self._open.last_activity = min(self._open.last_activity, now)
+        self.tick(now + self.settings.quiet_seconds)
+
+    def _severity(self, item: _Open) -> str:
+        if item.segment.severity == ALERT:
+            return ALERT
+        data = item.segment.data
+        alerts = self.settings.alerts
+        in_zone = not alerts.required_zones or bool(set(alerts.required_zones) & set(data["zones"]))
+        if in_zone and item.labels_seen & set(alerts.labels):
+            return ALERT
+        rule = self.settings.sensors
+        if data["sensors"]:
+            seen = bool(item.labels_seen & set(rule.alert_with_labels)) or (rule.alert_on_motion and item.motion_seen)
+            if seen and not (rule.only_when_away and self._presence.anyone_home()):
+                return ALERT
+        return DETECTION
+
+    def _save(self, item: _Open, severity: str, before: ReviewSegment | None) -> None:
+        item.segment.severity = severity
+        self._store.update(item.segment.id, severity=severity, data=item.segment.data,
+                           thumb_path=item.segment.thumb_path)
+        after = item.segment.to_dict()
+        if before is None:
+            self._bus.publish(REVIEWS, {"type": "new", "before": None, "after": after})
+        elif before.to_dict() != after:
+            self._bus.publish(REVIEWS, {"type": "update", "before": before.to_dict(), "after": after})
+
+    def _write_thumb(self, segment_id: str, picture: np.ndarray) -> str:
+        import cv2  # only cameras with detection have pictures; the others never load OpenCV
+
+        path = self._directory / f"thumb-{self.camera}-{segment_id}.webp"
+        height, width = picture.shape[:2]
+        small = cv2.resize(picture, (max(1, width * 180 // height), 180), interpolation=cv2.INTER_AREA)
+        ok, data = cv2.imencode(".webp", small, [cv2.IMWRITE_WEBP_QUALITY, 60])
+        if not ok:
+            log.warning("review %s: thumbnail encoding failed", segment_id)
+            return ""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data.tobytes())
+        return str(path)
+
+
+def _add(values: list, value: object) -> None:
+    if value not in values:
+        values.append(value)
