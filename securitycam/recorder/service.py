@@ -156,12 +156,13 @@ class Recorder:
         Nothing will ever end them otherwise: the sensor that opened one, a manual recording, an
         object track all lived in the dead process (a sensor still triggered now opens a new event
         once the sensors start). Runs before the cameras start, so the newest indexed segment is the
-        last one from before the restart.
+        last one from before the restart. An object or motion event that noted when it was last
+        seen (``data["last_seen"]``, kept up by detection) ends then instead.
         """
         interrupted = []
         for event in self._events.open_events():
-            last_footage = self.index.latest_end(event.camera) or event.start_time
-            ended = self._events.end(event.id, end_time=min(last_footage, self._clock.time()))
+            last = event.data.get("last_seen") or self.index.latest_end(event.camera) or event.start_time
+            ended = self._events.end(event.id, end_time=min(float(last), self._clock.time()))
             if ended is not None:
                 log.warning("event %s (%s) was open at a restart: ended at its last footage", event.id, event.source)
                 interrupted.append(self._events.update(event.id, data={**ended.data, "interrupted": True}) or ended)
