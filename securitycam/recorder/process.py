@@ -17,8 +17,8 @@ and holding the camera while the next worker starts a second one. Two guards:
 - a pid file (``pid_file``, the pid and the command line) is written at each start and removed at
   each exit; at start the supervisor kills a process a pid file names if that process still runs
   that very command line (read from ``/proc/<pid>/cmdline``, so a recycled pid is left alone).
-  It catches what the first guard cannot: a child that was forked as its parent died, or one left
-  by a version without the guard.
+  It catches what the first guard cannot: a child left by a version without the guard, or one
+  that ran a set-user-ID program (exec clears the request for those).
 """
 
 from __future__ import annotations
