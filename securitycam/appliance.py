@@ -25,8 +25,10 @@ from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
 from securitycam.detection.service import Detection
+from securitycam.notifications import PushNotifier
 from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
+from securitycam.recorder.exports import Exporter
 from securitycam.recorder.mediamtx import MediaMTX
 from securitycam.sensors.manager import SensorManager, use_mock_sensor
 from securitycam.sensors.simulated import SimulatedPins
@@ -109,6 +111,8 @@ class Appliance:
     detection: Detection
     janitor: Janitor
     timelapse: Timelapse
+    notifier: PushNotifier
+    exports: Exporter
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
@@ -166,8 +170,11 @@ class Appliance:
         presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health)  # type: ignore[arg-type]
         recorder = Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
                             run_cameras=hw.run_cameras)
-        janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health)
+        janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health,
+                          recordings=recorder.recordings)
         recorder.on_media(janitor.file_written)
+        notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
+        events.on_open(notifier.event_opened)
         appliance = cls(
             paths=paths,
             hardware=hw,
@@ -187,6 +194,9 @@ class Appliance:
             janitor=janitor,
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
             password_from_env=password_from_env,
+            notifier=notifier,
+            exports=Exporter(db, paths, recorder.recordings, on_file=janitor.file_written,
+                             delete_file=lambda path: janitor.delete(path, "export"), room=janitor.room),
         )
         # The recorder starts before the sensors and detection (anything that opens events): it ends
         # the events a crash left open, and a trigger at start-up then finds it listening.
@@ -194,7 +204,7 @@ class Appliance:
         # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [
             health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
-            appliance.detection, appliance.sensors,
+            appliance.exports, appliance.detection, appliance.sensors, notifier,
         ]
         return appliance
 

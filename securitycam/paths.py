@@ -54,7 +54,7 @@ class DataPaths:
 
     @property
     def clips(self) -> Path:
-        """Event snapshots and thumbnails, review thumbnails (Frigate's ``clips/``)."""
+        """Event snapshots (Frigate's ``<camera>-<event id>.jpg``), thumbnails and review thumbnails."""
         return self.root / "clips"
 
     @property
@@ -81,6 +81,11 @@ class DataPaths:
     @property
     def session_secret_file(self) -> Path:
         return self.root / "session-secret"
+
+    @property
+    def vapid_key_file(self) -> Path:
+        """The Web Push (VAPID) private key, made at the first start."""
+        return self.root / "vapid-private.pem"
 
     def create(self) -> None:
         # Settings, the database and the clips are the owner's alone.

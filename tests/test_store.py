@@ -76,3 +76,34 @@ def test_events_open_end_and_query(tmp_path):
         store.open("cam", "nonsense", "x")
     with pytest.raises(ValueError):
         store.update(other.id, camera="x")
+
+
+def test_zones_and_sub_labels_are_tagged_and_found_either_way(tmp_path, monkeypatch):
+    """A rare zone or sub label is looked up in event_tags, a common one by walking the events: same answer."""
+    from securitycam.store import events as events_module
+    from securitycam.store.events import EventQuery
+
+    db = Database(tmp_path / "t.db")
+    db.migrate()
+    store = EventStore(db)
+    first = store.open("cam", "object", "person", sub_label="Bob, Alice", start_time=10)
+    second = store.open("cam", "object", "person", start_time=20)
+    store.update(second.id, zones=["porch", "yard"], sub_label="carol")
+    third = store.open("cam", "object", "car", start_time=30)
+    store.update(third.id, zones=["yard"])
+    queries = {
+        (("zones", ("yard",)),): [third.id, second.id],
+        (("zones", ("porch", "gate")),): [second.id],
+        (("sub_labels", ("alice",)),): [first.id],
+        (("sub_labels", ("BOB", "carol")),): [second.id, first.id],
+        (("sub_labels", ("None",)),): [third.id],
+        (("zones", ("yard",)), ("sub_labels", ("carol",))): [second.id],
+        (("zones", ("attic",)),): [],
+    }
+    for rare_limit in (events_module.RARE_TAG, 0):
+        monkeypatch.setattr(events_module, "RARE_TAG", rare_limit)
+        for filters, expected in queries.items():
+            assert [e.id for e in store.list(EventQuery(**dict(filters)))] == expected, (rare_limit, filters)
+    assert db.query_one("SELECT count(*) FROM event_tags WHERE event_id = ?", (second.id,))[0] == 3
+    store.delete(second.id)
+    assert db.query_one("SELECT count(*) FROM event_tags WHERE event_id = ?", (second.id,))[0] == 0

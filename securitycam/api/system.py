@@ -22,7 +22,7 @@ class CaptivePortalChange(BaseModel):
     enabled: StrictBool
 
 
-def _later(delay: float, command: list[str]) -> None:
+def run_later(delay: float, command: list[str]) -> None:
     """Run ``command`` after ``delay`` seconds, so the HTTP answer leaves first."""
     runner = appliance().runner
 
@@ -70,13 +70,13 @@ def update_check():  # type: ignore[no-untyped-def]
 
 @bp.post("/system/restart")
 def restart():  # type: ignore[no-untyped-def]
-    _later(current_app.config["RESTART_DELAY"], RESTART_COMMAND)
+    run_later(current_app.config["RESTART_DELAY"], RESTART_COMMAND)
     return jsonify(message="Restarting services...")
 
 
 @bp.post("/system/reboot")
 def reboot():  # type: ignore[no-untyped-def]
-    _later(current_app.config["REBOOT_DELAY"], REBOOT_COMMAND)
+    run_later(current_app.config["REBOOT_DELAY"], REBOOT_COMMAND)
     return jsonify(message="Rebooting...")
 
 

@@ -105,6 +105,44 @@ class BluetoothSettings(Section):
     # BLE listening per presence check (0: classic l2ping only); POST /bt/scan's default duration.
     listen_seconds: float = Field(5, ge=0, le=30)
     scan_seconds: float = Field(20, gt=0, le=60)
+
+
+RetainMode = Literal["all", "motion", "active_objects"]
+
+
+class RecordRetain(Section):
+    """Continuous recording: days kept, and which segments (``motion``/``active_objects``: only those
+    the detector marked)."""
+
+    days: float = Field(1, ge=0, le=3650)
+    mode: RetainMode = "all"
+
+
+class ReviewRetain(Section):
+    days: float = Field(7, ge=0, le=3650)
+
+
+class ReviewRecord(Section):
+    """Footage around one severity of event (Frigate's ``record.alerts`` / ``record.detections``)."""
+
+    retain: ReviewRetain = Field(default_factory=ReviewRetain)
+
+
+class RecordSettings(Section):
+    """Frigate's per camera ``record``: segments kept out of the ring (``securitycam.recorder.recordings``).
+
+    With ``enabled`` off only event footage is kept, for ``alerts.retain.days`` (sensor, manual and
+    API events, people) or ``detections.retain.days`` (other objects, motion); with it on every
+    segment (or those with motion / active objects) is kept ``retain.days`` as well. The defaults
+    suit a Pi on an SD card: no continuous recording, a week of alerts, three days of detections.
+    """
+
+    enabled: bool = False
+    retain: RecordRetain = Field(default_factory=RecordRetain)
+    alerts: ReviewRecord = Field(default_factory=ReviewRecord)
+    detections: ReviewRecord = Field(default_factory=lambda: ReviewRecord(retain=ReviewRetain(days=3)))
+
+
 class CameraSettings(CameraDetection):
     """One camera: where its video comes from, how the recorder keeps it, and how detection watches it.
 
@@ -132,6 +170,7 @@ class CameraSettings(CameraDetection):
     # The latest-frame cache (snapshots, timelapse, detection): frames a second and their width.
     frame_rate: float = Field(2, gt=0, le=15)
     frame_width: int = Field(640, ge=64, le=3840)
+    record: RecordSettings = Field(default_factory=RecordSettings)
 
     @field_validator("source")
     @classmethod
@@ -146,7 +185,8 @@ class CameraSettings(CameraDetection):
         """What the camera's ffmpeg command depends on: a change here restarts the recording; the
         other detection fields only restart the camera's detection pipeline."""
         detect = self.detect
-        return {**self.model_dump(exclude=set(CameraDetection.model_fields)),
+        # ``record`` is read live by retention: changing it needs no camera restart either.
+        return {**self.model_dump(exclude={*CameraDetection.model_fields, "record"}),
                 "frames": (detect.enabled, detect.width, detect.height, detect.fps)}
 
 

@@ -60,14 +60,11 @@ def build_clip(segments: Sequence[Path], output: Path, trigger_offset: float, me
     The sidecars are made from a hidden partial file and the mp4 is renamed into place last, so a
     clip that is listed is a clip that is complete (thumbnail, sprite, meta and all).
     """
-    listing = output.with_name(f".{output.stem}.concat.txt")
     partial = output.with_name(f".{output.stem}.partial.mp4")
-    listing.write_text("".join(f"file '{_concat_quote(path)}'\n" for path in segments))
     try:
-        _run([*FFMPEG, "-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0:v", "-c", "copy",
-              "-movflags", "+faststart", "-f", "mp4", str(partial)])
+        join(segments, partial)
         duration = probe_duration(partial)
-        _thumbnail(partial, sidecar(output, ".thumb.jpg"), min(max(0.0, trigger_offset), max(0.0, duration - 0.2)))
+        thumbnail(partial, sidecar(output, ".thumb.jpg"), min(max(0.0, trigger_offset), max(0.0, duration - 0.2)))
         _sprite(partial, sidecar(output, ".sprite.jpg"), duration)
         write_meta(output, {**meta, "duration_seconds": round(duration, 3)})
         os.replace(partial, output)
@@ -76,9 +73,19 @@ def build_clip(segments: Sequence[Path], output: Path, trigger_offset: float, me
             path.unlink(missing_ok=True)
         raise
     finally:
-        listing.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
     return duration
+
+
+def join(videos: Sequence[Path], output: Path) -> None:
+    """Join ``videos`` (segments, or clips of one event) into the mp4 ``output`` without re-encoding."""
+    listing = output.with_name(f".{output.stem}.concat.txt")
+    listing.write_text("".join(f"file '{_concat_quote(path)}'\n" for path in videos))
+    try:
+        _run([*FFMPEG, "-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0:v", "-c", "copy",
+              "-movflags", "+faststart", "-f", "mp4", str(output)])
+    finally:
+        listing.unlink(missing_ok=True)
 
 
 def _concat_quote(path: Path) -> str:
@@ -97,7 +104,7 @@ def probe_duration(video: Path) -> float:
         return 0.0
 
 
-def _thumbnail(video: Path, target: Path, at_seconds: float) -> None:
+def thumbnail(video: Path, target: Path, at_seconds: float) -> None:
     """The frame ``at_seconds`` into ``video`` (the trigger moment), 320 pixels wide."""
     partial = target.with_name(f".{target.name}.partial")
     _run([*FFMPEG, "-ss", f"{at_seconds:.3f}", "-i", str(video), "-frames:v", "1",

@@ -1,8 +1,8 @@
 """The segment index: every finished segment of every camera, with its wall-clock range.
 
 Rows live in ``recorder_segments`` (the ``recorder`` schema component). A segment sits in the
-cache ring until retention either deletes it or, because an event wants it, moves it under
-``recordings/.segments/`` (``kept``) until its clip is made. Gaps (ffmpeg down) are rows in
+cache ring until retention either deletes it or, because an event or continuous recording wants
+it, moves it into the recordings (``kept``; :mod:`securitycam.recorder.recordings`). Gaps (ffmpeg down) are rows in
 ``recorder_gaps``.
 """
 

@@ -6,8 +6,9 @@ thread); a worker thread of our own does everything else, every ``tick`` seconds
 woken:
 
 - **retention**: a segment that overlaps ``[start − pre_capture, end + post_capture]`` of a pending
-  event moves from the cache ring to ``recordings/.segments/``; one no event wants (any more) is
-  deleted once older than ``ring_seconds``;
+  event, or that the camera's ``record`` settings keep, moves from the cache ring into the
+  recordings (:mod:`securitycam.recorder.recordings`); one nothing wants is deleted once older than
+  ``ring_seconds`` (a kept one then leaves the ring's index and belongs to the recordings);
 - **clips**: once footage up to ``end + post_capture`` exists (or the camera gave up), the event's
   segments are joined into a clip with sidecars; an event longer than ``max_clip_seconds`` is cut
   into several clips as it goes;
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +29,7 @@ from pathlib import Path
 from securitycam.bus import ARCHIVE_UPDATED, RECORDING_STATE, EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
-from securitycam.config.models import CameraSettings, Settings
+from securitycam.config.models import CameraSettings, RecordSettings, Settings
 from securitycam.detection.frames import FramePipe
 from securitycam.fileio import write_atomic
 from securitycam.paths import DataPaths
@@ -37,6 +37,7 @@ from securitycam.recorder import clips
 from securitycam.recorder.camera import CameraRecorder
 from securitycam.recorder.mediamtx import MediaMTX
 from securitycam.recorder.process import reap_stray
+from securitycam.recorder.recordings import RecordingStore
 from securitycam.recorder.segments import Segment, SegmentIndex
 from securitycam.store import Database
 from securitycam.store.events import Event, EventStore
@@ -97,12 +98,12 @@ class Recorder:
         self.mediamtx = mediamtx
         self._backoff = backoff
         self.index = SegmentIndex(db)
+        self.recordings = RecordingStore(db, paths)
         self.cameras: dict[str, CameraRecorder] = {}
         self._pending: dict[str, PendingClip] = {}
         self._lock = threading.Lock()
         self._worker = PeriodicWorker("recorder", self._work_step, tick)
         self._reconfigure = False
-        self.kept_dir = paths.recordings / ".segments"
         self._media_listeners: list[Callable[[Path, str | None], None]] = []
         events.on_open(self._event_opened)
         events.on_end(self._event_ended)
@@ -321,16 +322,17 @@ class Recorder:
         self.step()
 
     def step(self) -> None:
-        """One round of watchdog, clip making and retention (the worker calls it every tick)."""
+        """One round of watchdog, retention and clip making (the worker calls it every tick)."""
         now = self._clock.time()
         for recorder in list(self.cameras.values()):
             if recorder.stalled(now):
                 recorder.restart(f"no segment for {now - (recorder.last_segment_seen or now):.0f} s")
+        # Retention first: the segment that completes an event is kept before its finished clip lets go of it.
+        self._retain(now)
         with self._lock:
             pending = list(self._pending.values())
         for clip in pending:
             self._advance(clip, now)
-        self._retain(now)
 
     def _advance(self, clip: PendingClip, now: float) -> None:
         camera = clip.camera
@@ -412,25 +414,39 @@ class Recorder:
     def _retain(self, now: float) -> None:
         with self._lock:
             pending = list(self._pending.values())
+        records = {camera.name: camera.record for camera in self._settings.get().Cameras}
         for segment in self.index.all():
             camera = self.cameras.get(segment.camera)
             # Never shorter than what a new event's pre-capture will ask for.
             ring = max(camera.camera.ring_seconds, camera.camera.pre_capture + 2 * camera.camera.segment_seconds) \
                 if camera else 0.0
             wanted = any(p.event.camera == segment.camera and p.wants(segment) for p in pending)
-            if wanted and not segment.kept:
-                target = self.kept_dir / segment.camera / segment.path.name
-                target.parent.mkdir(parents=True, exist_ok=True)
+            expired = segment.end_time < now - ring
+            if not segment.kept and (wanted or self._recorded(segment, records.get(segment.camera), expired)):
                 try:
-                    shutil.move(segment.path, target)
+                    target = self.recordings.keep(segment)
                 except OSError as exc:
                     log.warning("cannot keep segment %s: %s", segment.path, exc)
                     continue
                 self.index.move(segment, target)
-            elif not wanted and segment.end_time < now - ring:
+            elif not wanted and expired:
                 # A clipped segment stays for the ring's window too: the next event's pre-capture.
-                segment.path.unlink(missing_ok=True)
+                # A kept one is the recordings' from then on; the storage janitor applies their retention.
+                if not segment.kept:
+                    segment.path.unlink(missing_ok=True)
                 self.index.remove(segment)
+
+    def _recorded(self, segment: Segment, record: RecordSettings | None, expired: bool) -> bool:
+        """Whether continuous recording keeps ``segment``. With ``retain.mode`` ``motion`` or
+        ``active_objects`` it is decided as the segment leaves the ring (the detector has marked it by then)."""
+        if record is None or not record.enabled or record.retain.days <= 0:
+            return False
+        if record.retain.mode == "all":
+            return True
+        if not expired:
+            return False
+        motion, objects = self.recordings.activity(segment.camera, segment.start_time, segment.end_time)
+        return objects > 0 or (record.retain.mode == "motion" and motion > 0)
 
 
 def _iso(epoch: float) -> str:

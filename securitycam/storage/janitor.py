@@ -7,22 +7,28 @@ Each pass (every ``interval`` seconds, at once when a new file is written, and o
    the disk (:meth:`MediaIndex.reconcile`): files copied in are indexed, orphaned sidecars, leftovers
    of interrupted writes and segment files the recorder no longer knows are deleted.
 2. **Age** (hourly): files older than ``StorageLimit.retention_days.<kind>`` days are deleted
-   (0 keeps a kind until space runs short).
+   (0 keeps a kind until space runs short). Recordings (kept segments) follow each camera's
+   ``record`` settings instead, whether or not ``enabled`` is on (they are the recorder's own
+   rules, like its ring): older than ``retain.days`` and outside the footage of every event still
+   within its ``alerts``/``detections`` ``retain.days``.
 3. **Space**: one ``statvfs`` of the data directory; when more than ``max_percent`` is used, files
-   are deleted until it is not, kind by kind in :data:`SPACE_ORDER` (clips first: they are the bulk
-   and new ones keep coming; exports last: the owner made them on purpose), oldest first within a
-   kind. A clip goes with all of its sidecars.
+   are deleted until it is not, kind by kind in :data:`SPACE_ORDER` (recordings first: they are the
+   bulk and the clips hold the events' footage again; then clips; exports last: the owner made
+   them on purpose), oldest first within a kind. A clip goes with all of its sidecars.
 
 Never deleted: a locked file, a clip of an event still in progress, a clip of an event marked
-``retain_indefinitely``. With ``enabled`` off nothing of the owner's is deleted automatically (a
-forced cleanup still applies the limit and the retention days). When there is room a pass costs one
-``statvfs``. Each pass that deletes something publishes ``archive_updated`` (``type: "cleanup"``).
+``retain_indefinitely``, a recording of an event in progress or retained, a recording the
+recorder's ring still lists. With ``enabled`` off nothing of the owner's is deleted automatically
+beyond the recordings' own retention (a forced cleanup still applies the limit and the retention
+days). When there is room a pass costs one ``statvfs``. Each pass that deletes something
+publishes ``archive_updated`` (``type: "cleanup"``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +36,10 @@ from typing import Any
 from securitycam.bus import ARCHIVE_UPDATED, EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
-from securitycam.config.models import Settings, StorageLimitSettings
+from securitycam.config.models import CameraSettings, RecordSettings, Settings, StorageLimitSettings
 from securitycam.paths import DataPaths
+from securitycam.recorder.recordings import KIND as RECORDINGS
+from securitycam.recorder.recordings import Recording, RecordingStore, overlaps_any
 from securitycam.storage.media import CLIPS, EXPORTS, KINDS, SNAPSHOTS, TIMELAPSE, MediaFile, MediaIndex
 from securitycam.store.db import Database
 from securitycam.system.health import OK, WARN, HealthMonitor
@@ -40,7 +48,7 @@ from securitycam.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
-SPACE_ORDER = (CLIPS, SNAPSHOTS, TIMELAPSE, EXPORTS)
+SPACE_ORDER = (RECORDINGS, CLIPS, SNAPSHOTS, TIMELAPSE, EXPORTS)
 HOUR = 3600.0
 DAY = 24 * HOUR
 # Files listed by name in a report; the counts and bytes always cover everything.
@@ -55,7 +63,7 @@ class CleanupReport:
     forced: bool
     usage_before: DiskUsage | None = None
     usage_after: DiskUsage | None = None
-    deleted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    deleted: dict[str, int] = field(default_factory=lambda: dict.fromkeys((*KINDS, RECORDINGS), 0))
     freed: int = 0
     files: list[dict[str, Any]] = field(default_factory=list)
     orphans: int = 0
@@ -67,7 +75,7 @@ class CleanupReport:
     def deleted_count(self) -> int:
         return sum(self.deleted.values()) + self.orphans + self.stale
 
-    def note(self, files: list[MediaFile], reason: str) -> None:
+    def note(self, files: list[MediaFile] | list[Recording], reason: str) -> None:
         for item in files:
             self.deleted[item.kind] += 1
             if len(self.files) < REPORT_FILES:
@@ -101,8 +109,10 @@ class Janitor:
         clock: Clock,
         health: HealthMonitor | None = None,
         interval: float = 60.0,
+        recordings: RecordingStore | None = None,
     ) -> None:
         self.media = media
+        self.recordings = recordings or RecordingStore(db, paths)
         self._settings = settings
         self._host = host
         self._paths = paths
@@ -115,6 +125,7 @@ class Janitor:
         self._worker = PeriodicWorker("janitor", self.run, interval, immediately=True)
         self._last_reconcile: float | None = None
         self._last_age_check: float | None = None
+        self._last_recording_expiry: float | None = None
         self.last_report: CleanupReport | None = None
         self.passes = 0
         settings.on_change(self._settings_changed)
@@ -141,13 +152,18 @@ class Janitor:
         self._worker.wake()
 
     def _settings_changed(self, old: Settings, new: Settings) -> None:
-        if old.StorageLimit != new.StorageLimit:
+        if old.StorageLimit != new.StorageLimit or old.Cameras != new.Cameras:
             # New limits or retention days apply now, not at the next hourly check.
-            self._last_age_check = None
+            self._last_age_check = self._last_recording_expiry = None
             self._worker.wake()
 
     def usage(self) -> DiskUsage:
         return self._host.disk_usage(self._paths.root)
+
+    def room(self) -> int:
+        """Bytes that may still be written before the data directory reaches ``max_percent`` (≤ 0: none)."""
+        usage = self.usage()
+        return usage.total * self._settings.get().StorageLimit.max_percent // 100 - usage.used
 
     def run(self, force: bool = False) -> CleanupReport:
         """One pass (see the module's description); ``force`` does every step now, even when disabled."""
@@ -158,6 +174,9 @@ class Janitor:
             if force or self._last_reconcile is None or now - self._last_reconcile >= DAY:
                 self._reconcile(report)
                 self._last_reconcile = now
+            if force or self._last_recording_expiry is None or now - self._last_recording_expiry >= HOUR:
+                self._expire_recordings(now, report)
+                self._last_recording_expiry = now
             if limits.enabled or force:
                 if force or self._last_age_check is None or now - self._last_age_check >= HOUR:
                     self._apply_retention(limits, now, report)
@@ -183,6 +202,48 @@ class Janitor:
         report.indexed = done.indexed
         report.orphans, report.stale = len(done.orphans), len(done.stale)
         report.freed += done.freed
+        stale, forgotten = self.recordings.reconcile(segments, older_than=self._clock.time() - HOUR)
+        report.stale += len(stale)
+        if stale or forgotten:
+            log.info("storage: %d unlisted recording files deleted, %d rows of missing files forgotten",
+                     len(stale), forgotten)
+
+    def _camera(self, name: str) -> CameraSettings:
+        """The camera's settings (the defaults for one no longer configured: its footage still ages out)."""
+        return next((camera for camera in self._settings.get().Cameras if camera.name == name),
+                    CameraSettings(name=name, record=RecordSettings()))
+
+    def _expire_recordings(self, now: float, report: CleanupReport) -> None:
+        """Each camera's recordings older than ``record.retain.days`` that no event still holds."""
+        for name in self.recordings.cameras():
+            camera = self._camera(name)
+            record = camera.record
+            windows = self.recordings.protected_windows(name, camera.pre_capture, camera.post_capture, now, record)
+            for batch in self.recordings.expirable(name, before=now - record.retain.days * DAY):
+                chosen = [item for item in batch if not overlaps_any(windows, item.start_time, item.end_time)]
+                report.freed += self.recordings.delete(chosen)
+                report.note(chosen, f"older than {record.retain.days:g} days")
+
+    def _space_candidates(self, kind: str, now: float) -> Iterator[list[MediaFile] | list[Recording]]:
+        """What may go for space, oldest first: recordings outside events in progress or retained, or
+        ``kind``'s files by :meth:`MediaIndex.deletable`."""
+        if kind != RECORDINGS:
+            yield from self.media.deletable(kind)
+            return
+        windows: dict[str, list[tuple[float, float]]] = {}
+        for batch in self.recordings.expirable(None, before=now):
+            chosen = []
+            for item in batch:
+                if item.camera not in windows:
+                    camera = self._camera(item.camera)
+                    windows[item.camera] = self.recordings.protected_windows(
+                        item.camera, camera.pre_capture, camera.post_capture, now, None)
+                if not overlaps_any(windows[item.camera], item.start_time, item.end_time):
+                    chosen.append(item)
+            yield chosen
+
+    def _delete(self, kind: str, files: list) -> int:
+        return self.recordings.delete(files) if kind == RECORDINGS else self.media.delete(files)
 
     def _apply_retention(self, limits: StorageLimitSettings, now: float, report: CleanupReport) -> None:
         for kind in KINDS:
@@ -201,14 +262,14 @@ class Janitor:
                 return usage
             deleted_any = False
             for kind in SPACE_ORDER:
-                for batch in self.media.deletable(kind):
+                for batch in self._space_candidates(kind, self._clock.time()):
                     chosen = []
                     for item in batch:
                         chosen.append(item)
                         excess -= item.size
                         if excess <= 0:
                             break
-                    report.freed += self.media.delete(chosen)
+                    report.freed += self._delete(kind, chosen)
                     report.note(chosen, f"over {limits.max_percent} % used")
                     deleted_any = True
                     if excess <= 0:
@@ -241,6 +302,7 @@ class Janitor:
         usage = self.usage()
         by_kind = self.media.bytes_by_kind()
         cache = self._db.query_one("SELECT coalesce(sum(size), 0) AS bytes, count(*) AS files FROM recorder_segments")
+        by_kind[RECORDINGS] = self.recordings.totals()
         by_kind["cache"] = {"bytes": int(cache["bytes"]), "files": int(cache["files"])} if cache else {
             "bytes": 0, "files": 0}
         return {

@@ -4,7 +4,16 @@ events here; the recorder listens and keeps the footage; the Frigate-compatible 
 serves the rows as they are.
 
 Rows carry Frigate's event fields from the start: ``id`` is ``<epoch>.<fraction>-<6 random>``,
-``start_time``/``end_time`` are epoch-second floats (``end_time`` is null while in progress).
+``start_time``/``end_time`` are epoch-second floats (``end_time`` is null while in progress, or
+ahead of now for an event created with a duration: it is still in progress until then).
+
+Queries (:class:`EventQuery`) are one SQL statement each, newest first by default, and every filter
+has an index that lets SQLite stop after ``limit`` rows instead of reading the table: by camera,
+label, camera and label (each with the start time), end time, and partial indexes on the rare
+kinds (retained, without clip, without snapshot, with a sub label, with zones). Zones and sub label
+names are also kept one row each in ``event_tags``: a zone or name few events have is looked up
+there (walking the events newest first would read them all before giving up), a common one is
+found by that walk, which soon meets enough of them.
 """
 
 from __future__ import annotations
@@ -14,7 +23,8 @@ import logging
 import random
 import string
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -48,9 +58,169 @@ register_schema(
         CREATE INDEX events_camera_start ON events (camera, start_time);
         CREATE INDEX events_start ON events (start_time);
         CREATE INDEX events_open ON events (end_time) WHERE end_time IS NULL;
+        """,
         """
+        CREATE INDEX events_label_start ON events (label, start_time);
+        CREATE INDEX events_camera_label_start ON events (camera, label, start_time);
+        CREATE INDEX events_end ON events (end_time);
+        CREATE INDEX events_retained ON events (start_time) WHERE retain_indefinitely = 1;
+        CREATE INDEX events_without_clip ON events (start_time) WHERE has_clip = 0;
+        CREATE INDEX events_without_snapshot ON events (start_time) WHERE has_snapshot = 0;
+        CREATE INDEX events_sub_labelled ON events (start_time) WHERE sub_label IS NOT NULL;
+        CREATE INDEX events_zoned ON events (start_time) WHERE zones != '[]';
+        CREATE INDEX events_score ON events (top_score);
+        """,
+        lambda tx: _create_tags(tx),
     ],
 )
+
+SORTS = {
+    "date_desc": "start_time DESC",
+    "date_asc": "start_time ASC",
+    "score_desc": "top_score DESC, start_time DESC",
+    "score_asc": "top_score ASC, start_time DESC",
+}
+# In a list filter (sub labels, zones), this value matches events that have none (Frigate's convention).
+NONE_VALUE = "None"
+ZONE, SUB_LABEL = "zone", "sub_label"
+# A zone or sub label on at most this many events is looked up through event_tags (then sorted);
+# a commoner one is found by walking the events newest first, which soon meets enough of them.
+RARE_TAG = 500
+
+
+def tag_values(zones: Sequence[str], sub_label: str | None) -> list[tuple[str, str]]:
+    """``(kind, value)`` rows for an event: each zone, and each name of a ``"a, b"`` sub label (lower case)."""
+    names = {name.strip().lower() for name in (sub_label or "").split(",") if name.strip()}
+    return [(ZONE, zone) for zone in dict.fromkeys(zones)] + [(SUB_LABEL, name) for name in sorted(names)]
+
+
+def _write_tags(tx: Any, event_id: str, start_time: float, zones: Sequence[str], sub_label: str | None) -> None:
+    tx.execute("DELETE FROM event_tags WHERE event_id = ?", (event_id,))
+    tx.executemany("INSERT INTO event_tags (event_id, kind, value, start_time) VALUES (?, ?, ?, ?)",
+                   [(event_id, kind, value, start_time) for kind, value in tag_values(zones, sub_label)])
+
+
+def _create_tags(tx: Any) -> None:
+    """event_tags: one row per zone and sub label name of an event, so a rare one is found by index."""
+    tx.execute("CREATE TABLE event_tags (event_id TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE, "
+               "kind TEXT NOT NULL, value TEXT NOT NULL, start_time REAL NOT NULL)")
+    tx.execute("CREATE INDEX event_tags_value ON event_tags (kind, value, start_time)")
+    tx.execute("CREATE INDEX event_tags_event ON event_tags (event_id)")
+    rows = tx.execute("SELECT id, start_time, zones, sub_label FROM events "
+                      "WHERE zones != '[]' OR sub_label IS NOT NULL").fetchall()
+    for event_id, start_time, zones, sub_label in rows:
+        _write_tags(tx, event_id, start_time, json.loads(zones), sub_label)
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Which events to list; ``None`` (or an empty tuple) leaves a filter out.
+
+    ``after``/``before`` bound the start time (exclusive, as Frigate does). ``sub_labels`` match
+    case-insensitively, whole or as one name of a ``"a, b"`` list; ``zones`` match any of the
+    event's zones. ``time_range`` is ``("HH:MM", "HH:MM")`` of the start time's local clock at
+    ``utc_offset`` seconds (an overnight range such as 20:00-06:00 wraps). Scores are ``top_score``;
+    lengths need an end. ``in_progress`` compares a scheduled end with ``now``.
+    """
+
+    cameras: Sequence[str] | None = None
+    labels: Sequence[str] | None = None
+    sub_labels: Sequence[str] | None = None
+    zones: Sequence[str] | None = None
+    source: str | None = None
+    after: float | None = None
+    before: float | None = None
+    in_progress: bool | None = None
+    has_clip: bool | None = None
+    has_snapshot: bool | None = None
+    retained: bool | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    min_length: float | None = None
+    max_length: float | None = None
+    time_range: tuple[str, str] | None = None
+    utc_offset: float = 0.0
+    sort: str = "date_desc"
+    limit: int = 100
+    offset: int = 0
+
+    def tag_filters(self) -> dict[str, list[str]]:
+        """The zone and sub label filters that may be looked up in event_tags (not asking for ``None``)."""
+        filters = {}
+        if self.zones and NONE_VALUE not in self.zones:
+            filters[ZONE] = list(self.zones)
+        if self.sub_labels and NONE_VALUE.lower() not in (value.lower() for value in self.sub_labels):
+            filters[SUB_LABEL] = [value.lower() for value in self.sub_labels]
+        return filters
+
+    def where(self, now: float, rare: dict[str, list[str]] | None = None) -> tuple[str, list[Any]]:
+        """The WHERE clause (with its leading keyword, or empty) and its parameters; the ``rare`` tag
+        filters (:meth:`tag_filters` few events have) select through event_tags."""
+        where: list[str] = []
+        params: list[Any] = []
+
+        def any_of(column: str, values: Sequence[str]) -> None:
+            where.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            params.extend(values)
+
+        if self.cameras:
+            any_of("camera", self.cameras)
+        if self.labels:
+            any_of("label", self.labels)
+        if self.source is not None:
+            where.append("source = ?")
+            params.append(self.source)
+        for kind, values in (rare or {}).items():
+            where.append(f"id IN (SELECT event_id FROM event_tags WHERE kind = ? AND value IN "
+                         f"({', '.join('?' for _ in values)}))")
+            params.extend([kind, *values])
+        rare = rare or {}
+        if self.sub_labels and SUB_LABEL not in rare:
+            self._list_filter(where, params, "sub_label IS NULL", "sub_label IS NOT NULL", [
+                ("lower(sub_label) = ?", "{}"), ("instr(lower(sub_label), ?) > 0", "{},"),
+                ("instr(lower(sub_label), ?) > 0", ", {}"),
+            ], [value.lower() for value in self.sub_labels], NONE_VALUE.lower())
+        if self.zones and ZONE not in rare:
+            # zones is a JSON list: a quoted name inside it is that zone, whole.
+            self._list_filter(where, params, "zones = '[]'", "zones != '[]'", [("instr(zones, ?) > 0", "{}")],
+                              [json.dumps(zone) for zone in self.zones], json.dumps(NONE_VALUE))
+        for column, operator, value in (("start_time", ">", self.after), ("start_time", "<", self.before),
+                                        ("top_score", ">=", self.min_score), ("top_score", "<=", self.max_score),
+                                        ("end_time - start_time", ">=", self.min_length),
+                                        ("end_time - start_time", "<=", self.max_length)):
+            if value is not None:
+                where.append(f"{column} {operator} ?")
+                params.append(value)
+        if self.in_progress is not None:
+            where.append("(end_time IS NULL OR end_time > ?)" if self.in_progress else "end_time <= ?")
+            params.append(now)
+        for column, value in (("has_clip", self.has_clip), ("has_snapshot", self.has_snapshot),
+                              ("retain_indefinitely", self.retained)):
+            if value is not None:
+                where.append(f"{column} = {int(value)}")
+        if self.time_range is not None:
+            clock = "strftime('%H:%M', start_time + ?, 'unixepoch')"
+            start, end = self.time_range
+            joiner = "OR" if start > end else "AND"
+            where.append(f"({clock} >= ? {joiner} {clock} < ?)")
+            params.extend([self.utc_offset, start, self.utc_offset, end])
+        return (f"WHERE {' AND '.join(where)}" if where else ""), params
+
+    @staticmethod
+    def _list_filter(where: list[str], params: list[Any], none_clause: str, some_clause: str,
+                     patterns: list[tuple[str, str]], values: list[str], none_value: str) -> None:
+        """``none_clause`` for ``none_value``, else ``some_clause`` and any pattern matching a value
+        (``some_clause`` lets SQLite walk the partial index of the events that have any)."""
+        wanted = [value for value in values if value != none_value]
+        alternatives = [none_clause] if len(wanted) < len(values) else []
+        if wanted:
+            matches = []
+            for value in wanted:
+                for clause, pattern in patterns:
+                    matches.append(clause)
+                    params.append(pattern.format(value))
+            alternatives.append(f"({some_clause} AND ({' OR '.join(matches)}))")
+        where.append(f"({' OR '.join(alternatives)})")
 
 
 @dataclass
@@ -156,6 +326,7 @@ class EventStore:
                 f"INSERT INTO events ({columns}) VALUES ({', '.join('?' for _ in row)})",
                 [_to_column(k, v) for k, v in row.items()],
             )
+            _write_tags(tx, event.id, start, [], sub_label)
         self._notify(self._opened, event)
         return event
 
@@ -168,6 +339,11 @@ class EventStore:
             values = [_to_column(k, v) for k, v in changes.items()]
             with self._db.transaction() as tx:
                 tx.execute(f"UPDATE events SET {assignments} WHERE id = ?", [*values, event_id])
+                if "zones" in changes or "sub_label" in changes:
+                    row = tx.execute("SELECT start_time, zones, sub_label FROM events WHERE id = ?",
+                                     (event_id,)).fetchone()
+                    if row is not None:
+                        _write_tags(tx, event_id, row["start_time"], json.loads(row["zones"]), row["sub_label"])
         return self.get(event_id)
 
     def merge_data(self, event_id: str, changes: dict[str, Any], **columns: Any) -> Event | None:
@@ -184,12 +360,18 @@ class EventStore:
         return self.get(event_id)
 
     def end(self, event_id: str, end_time: float | None = None) -> Event | None:
-        """End an event (once: ending an ended event changes nothing and notifies no one)."""
-        end = self._clock.time() if end_time is None else end_time
+        """End an event (once: ending an ended event changes nothing and notifies no one).
+
+        An event may be ended ahead of time (an API event with a duration); until that time comes it is
+        in progress, and ending it again brings its end forward.
+        """
+        now = self._clock.time()
+        end = now if end_time is None else end_time
         with self._db.transaction() as tx:
             changed = tx.execute(
-                "UPDATE events SET end_time = max(?, start_time) WHERE id = ? AND end_time IS NULL",
-                (end, event_id),
+                "UPDATE events SET end_time = max(?, start_time) WHERE id = ? "
+                "AND (end_time IS NULL OR (end_time > ? AND end_time > ?))",
+                (end, event_id, now, end),
             ).rowcount
         event = self.get(event_id)
         if changed and event is not None:
@@ -205,41 +387,53 @@ class EventStore:
         row = self._db.query_one("SELECT * FROM events WHERE id = ?", (event_id,))
         return _from_row(row) if row else None
 
-    def list(
-        self,
-        *,
-        camera: str | None = None,
-        label: str | None = None,
-        source: str | None = None,
-        after: float | None = None,
-        before: float | None = None,
-        in_progress: bool | None = None,
-        has_clip: bool | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[Event]:
-        """Newest first, filtered by whichever arguments are given."""
-        where, params = [], []
-        for column, value in (("camera", camera), ("label", label), ("source", source)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if after is not None:
-            where.append("start_time > ?")
-            params.append(after)
-        if before is not None:
-            where.append("start_time < ?")
-            params.append(before)
-        if in_progress is not None:
-            where.append("end_time IS NULL" if in_progress else "end_time IS NOT NULL")
-        if has_clip is not None:
-            where.append("has_clip = ?")
-            params.append(int(has_clip))
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
+    def list(self, query: EventQuery | None = None, /, *, camera: str | None = None, label: str | None = None,
+             **filters: Any) -> list[Event]:
+        """The events ``query`` selects (or one built from ``filters``, the fields of :class:`EventQuery`,
+        with ``camera``/``label`` for a single one), in its order (newest first by default)."""
+        if query is None:
+            query = EventQuery(cameras=[camera] if camera else None, labels=[label] if label else None, **filters)
+        rare = {kind: values for kind, values in query.tag_filters().items() if self._tagged(kind, values) <= RARE_TAG}
+        where, params = query.where(self._clock.time(), rare)
+        order = SORTS[query.sort]
+        if query.in_progress:
+            # Few events are in progress: find them by their end (the unary + keeps SQLite from walking
+            # the start-time index through the whole table for the order instead).
+            order = f"+{order}"
         rows = self._db.query(
-            f"SELECT * FROM events {clause} ORDER BY start_time DESC LIMIT ? OFFSET ?", (*params, limit, offset)
+            f"SELECT * FROM events {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            (*params, query.limit, query.offset),
         )
         return [_from_row(row) for row in rows]
+
+    def _tagged(self, kind: str, values: list[str]) -> int:
+        """How many events carry any of ``values`` (counted no further than :data:`RARE_TAG` + 1)."""
+        row = self._db.query_one(
+            f"SELECT count(*) FROM (SELECT 1 FROM event_tags WHERE kind = ? AND value IN "
+            f"({', '.join('?' for _ in values)}) LIMIT ?)", (kind, *values, RARE_TAG + 1))
+        return int(row[0]) if row else 0
+
+    def summary(self, utc_offset: float = 0.0, has_clip: bool | None = None,
+                has_snapshot: bool | None = None) -> list[dict[str, Any]]:
+        """How many events per camera, label, sub label, zones and local day (at ``utc_offset``), oldest day first."""
+        where, params = EventQuery(has_clip=has_clip, has_snapshot=has_snapshot).where(self._clock.time())
+        # Whole days since the epoch in SQL (cheaper than formatting a date per row), named once per day after.
+        rows = self._db.query(
+            "SELECT camera, label, sub_label, zones, CAST((start_time + ?) / 86400 AS INTEGER) AS day, count(*) "
+            f"FROM events {where} GROUP BY day, camera, label, sub_label, zones ORDER BY day, camera, label",
+            (utc_offset, *params),
+        )
+        days: dict[int, str] = {}
+        zones: dict[str, list[str]] = {}
+        summary = []
+        for camera, label, sub_label, zone_list, day, count in rows:
+            if day not in days:
+                days[day] = time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
+            if zone_list not in zones:
+                zones[zone_list] = json.loads(zone_list)
+            summary.append({"camera": camera, "label": label, "sub_label": sub_label, "zones": zones[zone_list],
+                            "day": days[day], "count": count})
+        return summary
 
     def remove_clips(self, removed: dict[str, set[str]]) -> None:
         """Take deleted clip files (``{event_id: {path, ...}}``) out of their events' ``data["clips"]``.

@@ -153,6 +153,24 @@ def read_mediamtx_log(logs_dir: Path, limit: int = DEFAULT_LIMIT, level: str | N
                          "mediamtx", limit, level, search)
 
 
+RAW_LOG_PATTERNS = {"api": ("api", f"{API_LOG_NAME}*"), "mediamtx": ("mediamtx", "*.log*")}
+
+
+def raw_lines(logs_dir: Path, category: str, limit: int = 20_000) -> list[str]:
+    """The last ``limit`` lines of a parsed category's log files, oldest first, as written but with
+    credentials masked."""
+    folder, pattern = RAW_LOG_PATTERNS[category]
+    lines: list[str] = []
+    for path, _stat in _files(logs_dir / folder, pattern):
+        try:
+            lines[:0] = map(redact, path.read_text(encoding="utf-8", errors="replace").splitlines())
+        except OSError:
+            continue
+        if len(lines) >= limit:
+            break
+    return lines[-limit:]
+
+
 def list_script_logs(logs_dir: Path) -> list[dict[str, object]]:
     """Every log file in every subfolder but the parsed ones, newest first."""
     found: list[tuple[float, dict[str, object]]] = []

@@ -21,6 +21,8 @@ SELF_SERVICE = {
     "accounts.two_factor_confirm",
     "accounts.two_factor_disable",
     "frigate_auth.set_user_password",
+    # A signed-in user stores their own browser's push subscription (it acts on the caller only).
+    "frigate_notifications.register",
 }
 PUBLIC = {
     "auth.status",

@@ -46,7 +46,7 @@ def test_over_the_limit_oldest_clips_go_first_with_sidecars_but_never_retained_o
 
     assert report["success"] is True
     assert [item["path"] for item in report["files"]] == [str(oldest_free), str(with_event), str(newer[0])]
-    assert report["deleted"] == {"clips": 3, "snapshots": 0, "timelapse": 0, "exports": 0}
+    assert report["deleted"] == {"clips": 3, "snapshots": 0, "timelapse": 0, "exports": 0, "recordings": 0}
     assert report["freed_bytes"] == 3 * CLIP
     assert report["indexed"] == 4  # in_progress, both newer clips, the snapshot
     assert report["usage_after"]["used"] <= 0.4 * 1024 * KIB < report["usage_before"]["used"]

@@ -23,7 +23,8 @@ def test_status_reports_usage_limit_and_bytes_by_kind(client, quiet: Appliance, 
     assert body["percent"] == pytest.approx(10.4) and body["over_limit"] is False
     assert body["by_kind"]["clips"] == {"bytes": 103 * KIB, "files": 1}
     assert body["by_kind"]["cache"] == {"bytes": 3 * KIB, "files": 1}
-    assert body["order"] == ["clips", "snapshots", "timelapse", "exports"]
+    assert body["order"] == ["recordings", "clips", "snapshots", "timelapse", "exports"]
+    assert body["by_kind"]["recordings"] == {"bytes": 0, "files": 0}
     assert body["last_cleanup"]["forced"] is True and body["last_cleanup"]["indexed"] == 1
 
 

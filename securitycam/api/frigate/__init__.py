@@ -6,9 +6,18 @@ against it unmodified; where the documents disagree with real Frigate, real Frig
 
 from __future__ import annotations
 
-from securitycam.api.frigate import auth
+from securitycam.api.frigate import auth, events, exports, management, media, notifications, recordings, vod
 
 # One per line, so that areas added in parallel merge without conflicts.
 BLUEPRINTS = [
     auth.bp,
+    management.bp,
+    events.bp,
+    events.files_bp,
+    media.bp,
+    notifications.bp,
+    recordings.bp,
+    vod.bp,
+    exports.bp,
+    exports.files_bp,
 ]

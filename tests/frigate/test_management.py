@@ -1,0 +1,108 @@
+"""Frigate's management endpoints through HTTP: version, config and its schema, stats, ffprobe,
+restart, PTZ info, logs, and the health line."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import write_sys
+
+
+def test_version_is_plain_text(client):
+    response = client.get("/api/version")
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    assert re.fullmatch(r"0\.16\.\d+-\S+", response.get_data(as_text=True))
+
+
+def test_health_line(client, anon):
+    assert client.get("/api/").get_data(as_text=True) == "Frigate is running. Alive and healthy!"
+    assert anon.get("/api/").status_code == 401
+
+
+def test_config_has_what_home_assistant_reads(client, appliance):
+    appliance.settings.update({"Cameras": [
+        {"name": "front", "source": "rtsp", "url": "rtsp://admin:hunter2@10.0.0.5:554/stream1", "fps": 5},
+        {"name": "back", "enabled": False},
+    ]})
+    config = client.get("/api/config").json
+    assert config["mqtt"]["topic_prefix"] == "frigate"
+    assert isinstance(config["model"], dict) and config["detectors"] == {"cpu": {"type": "cpu"}}
+    assert list(config["cameras"]) == ["front", "back"]
+    front = config["cameras"]["front"]
+    assert front["objects"]["track"] == ["person"] and front["zones"] == {}
+    assert front["motion"]["threshold"] == 30 and front["motion"]["contour_area"] == 10
+    assert front["audio"] == {"enabled": False, "enabled_in_config": False, "listen": []}
+    assert front["detect"]["fps"] == 5 and front["enabled"] is True
+    assert config["cameras"]["back"]["enabled"] is False
+    # The camera's password never leaves the appliance.
+    assert "hunter2" not in client.get("/api/config").get_data(as_text=True)
+    assert front["ffmpeg"]["inputs"][0]["path"] == "rtsp://*:*@10.0.0.5:554/stream1"
+    assert config["go2rtc"]["streams"] == {"front": ["rtsp://*:*@10.0.0.5:554/stream1"]}
+    assert config["auth"]["session_length"] == 86400
+
+
+def test_schema_describes_the_config(client):
+    schema = client.get("/api/config/schema.json").json
+    assert schema["title"] == "FrigateConfig"
+    assert {"mqtt", "model", "cameras", "auth"} <= set(schema["properties"])
+    assert "CameraConfig" in schema["$defs"]
+
+
+def test_stats_shapes(client, appliance, sysroot, disk):
+    write_sys(sysroot, "sys/class/thermal/thermal_zone0/temp", "48312\n")
+    stats = client.get("/api/stats").json
+    camera = stats["cameras"]["cam"]
+    assert camera["camera_fps"] == 0.0 and camera["capture_pid"] is None  # cameras idle in these tests
+    assert {"process_fps", "skipped_fps", "detection_fps", "pid"} <= set(camera)
+    assert stats["detectors"]["cpu"]["inference_speed"] == 0.0
+    service = stats["service"]
+    assert service["uptime"] >= 0 and service["version"] == client.get("/api/version").get_data(as_text=True)
+    assert service["temperatures"] == {"cpu": 48.3}
+    recordings = service["storage"][str(appliance.paths.recordings)]
+    assert recordings["total"] == round(disk.total / 1024 / 1024, 1) and {"used", "free", "mnt_type"} <= set(recordings)
+    import os
+
+    own = stats["cpu_usages"][str(os.getpid())]
+    assert {"cmdline", "cpu", "cpu_average", "mem"} <= set(own) and float(own["cpu_average"]) >= 0
+    # A second call measures the CPU between the two.
+    assert str(os.getpid()) in client.get("/api/stats").json["cpu_usages"]
+
+
+def test_ffprobe_probes_configured_cameras_only(client):
+    probed = client.get("/api/ffprobe?paths=cam").json
+    assert probed[0]["return_code"] == 0 and probed[0]["stdout"]["streams"][0]["width"] == 640
+    assert client.get("/api/ffprobe?paths=camera:0").json[0]["return_code"] == 0
+    for bad in ("", "/etc/passwd", "rtsp://evil/x", "camera:9"):
+        response = client.get(f"/api/ffprobe?paths={bad}")
+        assert response.status_code == 400 and response.json["field"] == "paths", bad
+
+
+def test_restart_uses_the_appliances_restart(client, runner, viewer):
+    assert viewer.post("/api/restart", headers={"X-CSRF-Token": "1"}).status_code == 403
+    response = client.post("/api/restart", json={})
+    assert response.json == {"success": True, "message": "Restarting (this can take up to one minute)..."}
+    assert runner.wait_for(["systemctl", "restart", "securitycam.service"])
+
+
+def test_ptz_info_has_no_capabilities(client):
+    assert client.get("/api/cam/ptz/info").json == {"name": "cam", "features": [], "presets": [], "profiles": []}
+    assert client.get("/api/nocam/ptz/info").status_code == 404
+
+
+def test_logs_by_service(client, appliance):
+    import logging
+
+    logging.getLogger("securitycam.test").warning("a line to find")
+    frigate = client.get("/api/logs/frigate").json
+    assert frigate["totalLines"] == len(frigate["lines"]) > 0
+    assert any("a line to find" in line for line in frigate["lines"])
+    assert client.get("/api/logs/frigate?start=0&end=1").json["lines"] == frigate["lines"][:1]
+    download = client.get("/api/logs/frigate?download=1")
+    assert download.mimetype == "text/plain" and "a line to find" in download.get_data(as_text=True)
+    (appliance.paths.logs / "mediamtx").mkdir(exist_ok=True)
+    (appliance.paths.logs / "mediamtx" / "mediamtx.log").write_text("2026/01/01 10:00:00 INF [RTSP] listener opened\n")
+    assert client.get("/api/logs/go2rtc").json == {"totalLines": 1,
+                                                   "lines": ["2026/01/01 10:00:00 INF [RTSP] listener opened"]}
+    assert client.get("/api/logs/nginx").json == {"totalLines": 0, "lines": []}
+    assert client.get("/api/logs/kernel").status_code == 404
+    assert client.get("/api/logs/frigate?start=-1").json["field"] == "start"
