@@ -16,8 +16,9 @@ Printed after each restart (all should be 0):
 - ``corrupt``: finished clips ffprobe cannot read or whose ``.meta.json`` does not parse, a
   database whose ``PRAGMA integrity_check`` is not ``ok``, a settings file that does not parse;
 - ``open``: events still open that started before this restart;
-- ``stale kept``: segments kept under ``recordings/.segments/`` (in the index or only on disk)
-  older than the ring and the post-capture allow, that no event opened since the restart needs;
+- ``stale kept``: segments the recorder still holds for events (``kept`` in its segment index)
+  older than the ring and the post-capture allow, that no event opened since the restart needs
+  (once released they belong to the recordings and their retention days);
 - ``strays``: recording ffmpeg processes on the data directory besides the one per camera the
   running server reports (and, at the very end, any at all).
 
@@ -146,26 +147,18 @@ def event_rows(data_dir: Path) -> list[sqlite3.Row]:
 
 
 def stale_kept(data_dir: Path, restarted_at: float) -> tuple[int, int]:
-    """Kept segments (indexed or only on disk) past ``STALE_AFTER`` that no event since the restart
-    needs; and the bytes under ``recordings/.segments/``."""
+    """Kept segments past ``STALE_AFTER`` that no event since the restart needs; and the bytes kept."""
     now = time.time()
     with sqlite3.connect(f"file:{data_dir / 'securitycam.db'}?mode=ro", uri=True, timeout=30) as db:
-        kept = db.execute("SELECT path, start_time, end_time FROM recorder_segments WHERE kept = 1").fetchall()
+        kept = db.execute("SELECT start_time, end_time, size FROM recorder_segments WHERE kept = 1").fetchall()
     new_events = [(r["start_time"] - CAMERA["pre_capture"], r["end_time"]) for r in event_rows(data_dir)
                   if r["start_time"] >= restarted_at]
-    indexed = {path for path, _, _ in kept}
     stale = 0
-    for _path, start, end in kept:
+    for start, end, _size in kept:
         needed = any(start < (stop or float("inf")) + CAMERA["post_capture"] and end > begin
                      for begin, stop in new_events)
         stale += end < now - STALE_AFTER and not needed
-    size = 0
-    for path in (data_dir / "recordings" / ".segments").rglob("*.ts"):
-        with contextlib.suppress(OSError):
-            stat = path.stat()
-            size += stat.st_size
-            stale += str(path) not in indexed and stat.st_mtime < now - STALE_AFTER
-    return stale, size
+    return stale, sum(size for _start, _end, size in kept)
 
 
 def settle_and_count(server: Server, data_dir: Path, restarted_at: float) -> dict:
