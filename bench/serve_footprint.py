@@ -1,9 +1,9 @@
-"""Idle memory and request latency of ``securitycam serve`` (gunicorn master + its one worker).
+"""Idle memory and request latency of ``securitycam serve`` (one process: waitress and the appliance).
 
     python bench/serve_footprint.py [--seconds 10] [--requests 500]
 
-Prints the idle RSS and USS of each process (gunicorn master, the appliance worker, its ffmpeg for
-the synthetic camera) and in total, after the given seconds of idling, then the
+Prints the idle RSS and USS of each process (the appliance, its ffmpeg for the synthetic camera)
+and in total, after the given seconds of idling, then the
 median and p99 of authenticated GET /settings and GET /system_alert_state round trips while 20
 SSE clients are connected.
 """
@@ -67,7 +67,7 @@ def main() -> None:
             master = psutil.Process(proc.pid)
             processes = [master, *master.children(recursive=True)]
             total_rss = total_uss = 0
-            roles = ["gunicorn master", "appliance worker"]
+            roles = ["appliance"]
             for index, process in enumerate(processes):
                 info = process.memory_full_info()
                 total_rss += info.rss

@@ -42,6 +42,9 @@ def create_app(
     app.config.update(config or {})
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["securitycam"] = appliance
+    # Request threads are many (one per SSE client too): each gives its database connection back
+    # when its request ends, so connections follow the requests under way, not the threads.
+    app.teardown_appcontext(lambda _exc: appliance.db.release())
     install_error_handlers(app)
     install_guard(app)
     register_blueprints(app)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from gpiozero.pins.mock import MockFactory
 
+from securitycam import diskfull
 from securitycam.auth import Accounts, AuthService
 from securitycam.auth.apikeys import ApiKeyStore
 from securitycam.auth.service import env_password
@@ -146,6 +147,7 @@ class Appliance:
         max_sse_clients: int = 48,
     ) -> Appliance:
         paths = DataPaths(Path(data_dir).resolve())
+        diskfull.release_reserve(paths.space_reserve)  # room to open the database, on a full disk
         paths.create()
         hw = (hardware or Hardware()).resolved()
         first_start = not paths.settings_file.exists()

@@ -3,6 +3,13 @@
 Publishers never block: each subscriber has its own bounded queue, and a subscriber whose
 queue is full is dropped (its stream ends; the browser's EventSource reconnects and replays what
 it missed from the ring with ``Last-Event-ID``).
+
+A subscription may carry a ``client_gone`` probe (the server's "has this client closed its
+connection?", waitress's ``waitress.client_disconnected``). A stream checks it every
+:data:`DISCONNECT_POLL` seconds while no event comes, and a new subscriber that finds the bus full
+first evicts the subscriptions whose clients are gone: a client that reconnects at once is never
+refused because of its own old stream, and a closed stream frees its place within a second rather
+than at its next heartbeat's failed write.
 """
 
 from __future__ import annotations
@@ -12,8 +19,9 @@ import itertools
 import json
 import queue
 import threading
+import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +35,12 @@ SYSTEM_INFO = "system_info"
 # Detection, named after Frigate's MQTT topics: tracked objects' events (new/update/end) and review items.
 OBJECT_EVENTS = "events"
 REVIEWS = "reviews"
+
+DISCONNECT_POLL = 1.0
+
+
+def _never_gone() -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -43,10 +57,11 @@ class BusEvent:
 class Subscription:
     """One client's view of the bus: iterate :meth:`next` until it returns ``None`` (closed)."""
 
-    def __init__(self, bus: EventBus, maxsize: int) -> None:
+    def __init__(self, bus: EventBus, maxsize: int, client_gone: Callable[[], bool] | None = None) -> None:
         self._bus = bus
         self._queue: queue.Queue[BusEvent | None] = queue.Queue(maxsize=maxsize)
         self.dropped = False
+        self.client_gone = client_gone or _never_gone
 
     def offer(self, event: BusEvent) -> bool:
         try:
@@ -66,6 +81,9 @@ class Subscription:
 
     def close(self) -> None:
         self._bus.unsubscribe(self)
+        self._wake()
+
+    def _wake(self) -> None:
         # Wake a reader blocked in next(); if the queue is full it will see `dropped` anyway.
         with contextlib.suppress(queue.Full):
             self._queue.put_nowait(None)
@@ -98,22 +116,34 @@ class EventBus:
                 self._subscribers.remove(sub)
         return event
 
-    def subscribe(self, last_event_id: int | None = None) -> Subscription:
+    def subscribe(
+        self, last_event_id: int | None = None, client_gone: Callable[[], bool] | None = None
+    ) -> Subscription:
         """A new subscription; with ``last_event_id``, the ring's later events are queued first.
 
-        Raises :class:`TooManySubscribers` past ``max_subscribers`` so that SSE clients can never
-        take every server thread and starve API requests.
+        Raises :class:`TooManySubscribers` past ``max_subscribers`` (after evicting subscriptions
+        whose clients are gone) so that SSE clients can never take every server thread and starve
+        API requests.
         """
         with self._lock:
             if len(self._subscribers) >= self.max_subscribers:
+                self._evict_gone()
+            if len(self._subscribers) >= self.max_subscribers:
                 raise TooManySubscribers(self.max_subscribers)
-            sub = Subscription(self, self._queue_size)
+            sub = Subscription(self, self._queue_size, client_gone)
             if last_event_id is not None:
                 for event in self._ring:
                     if event.id > last_event_id and not sub.offer(event):
                         break
             self._subscribers.append(sub)
             return sub
+
+    def _evict_gone(self) -> None:
+        gone = [sub for sub in self._subscribers if sub.client_gone()]
+        for sub in gone:
+            sub.dropped = True
+            self._subscribers.remove(sub)
+            sub._wake()
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
@@ -136,17 +166,24 @@ class EventBus:
             sub.close()
 
     def stream(self, sub: Subscription, heartbeat: float = 15.0) -> Iterator[str]:
-        """SSE text for ``sub``: events as they come, a comment line every ``heartbeat`` seconds."""
+        """SSE text for ``sub``: events as they come, a comment line after ``heartbeat`` quiet seconds.
+
+        Ends when the subscription is closed or dropped, or its client is gone.
+        """
         yield "retry: 3000\n\n"
         try:
+            last_sent = time.monotonic()
             while True:
-                item = sub.next(timeout=heartbeat)
-                if item is None:
+                item = sub.next(timeout=min(heartbeat, DISCONNECT_POLL))
+                if item is None or sub.client_gone():
                     return
                 if item is False:
+                    if time.monotonic() - last_sent < heartbeat:
+                        continue
                     yield ": heartbeat\n\n"
-                    continue
-                yield item.to_sse()
+                else:
+                    yield item.to_sse()
+                last_sent = time.monotonic()
         finally:
             sub.close()
 

@@ -51,8 +51,16 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     from securitycam.server import ApplianceServer
 
-    ApplianceServer(data_dir, args.host, args.port, threads=args.threads).run()
+    ApplianceServer(data_dir, args.host, args.port, threads=args.threads, sse_clients=args.sse_clients,
+                   idle_timeout=args.idle_timeout).run()
     return 0
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,8 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     serve.add_argument("--port", type=int, default=5005, help="port (default 5005)")
     serve.add_argument("--data-dir", default="./data", help="settings, database, recordings, logs")
-    serve.add_argument("--threads", type=int, default=64, help="request threads (SSE clients hold one each)")
-    serve.add_argument("--dev", action="store_true", help="Flask's development server instead of gunicorn")
+    serve.add_argument("--threads", type=positive, default=16, help="threads for API requests (default 16)")
+    serve.add_argument("--sse-clients", type=positive, default=200,
+                       help="live event streams at once; each holds a thread of its own (default 200)")
+    serve.add_argument("--idle-timeout", type=positive, default=15,
+                       help="seconds before a connection that sends nothing (half a request, idle keep-alive) "
+                            "is closed (default 15)")
+    serve.add_argument("--dev", action="store_true", help="Flask's development server instead of waitress")
     serve.set_defaults(func=_serve)
     return parser
 

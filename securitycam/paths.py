@@ -75,6 +75,11 @@ class DataPaths:
         return self.root / "run"
 
     @property
+    def space_reserve(self) -> Path:
+        """Space kept so that the appliance can start on a full disk (see :mod:`securitycam.diskfull`)."""
+        return self.root / ".space-reserve"
+
+    @property
     def default_password_file(self) -> Path:
         return self.root / "default-password.txt"
 

@@ -1,4 +1,5 @@
-"""The design's contract for running it: ``securitycam serve`` under gunicorn, SIGTERM stops it cleanly."""
+"""The design's contract for running it: ``securitycam serve`` (waitress in the appliance's one
+process) answers while slow clients and SSE clients hold connections, and SIGTERM stops it cleanly."""
 
 import json
 import logging
@@ -10,9 +11,13 @@ import sys
 import threading
 import time
 
+import pytest
 import requests
 
 from securitycam.app import create_app
+
+PASSWORD = "serve-test"
+HALF_SENT = b"GET /auth/status HTTP/1.1\r\nHost: x\r\n"
 
 
 def free_port() -> int:
@@ -21,28 +26,72 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_answers_and_stops_on_sigterm(tmp_path):
-    port = free_port()
-    env = {**os.environ, "SECURITYCAM_PASSWORD": "serve-test"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "securitycam", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--data-dir", str(tmp_path / "data"), "--threads", "24"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+class Served:
+    """A real ``securitycam serve`` in a subprocess."""
+
+    def __init__(self, data_dir, *options: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "securitycam", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--data-dir", str(data_dir), *options],
+            env={**os.environ, "SECURITYCAM_PASSWORD": PASSWORD}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        try:
+            self.status = self._wait_up()
+            login = requests.post(f"{self.base}/auth/validate", json={"password": PASSWORD}, timeout=5)
+            self.token = login.json()["token"]
+        except BaseException:
+            self.stop()
+            raise
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+
+    def _wait_up(self) -> requests.Response:
         deadline = time.monotonic() + 30
         while True:
             try:
-                status = requests.get(f"{base}/auth/status", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None, proc.stdout.read().decode()
+                return requests.get(f"{self.base}/auth/status", timeout=1)
+            except (requests.ConnectionError, requests.Timeout):
+                assert self.proc.poll() is None, self.proc.stdout.read().decode()
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
-        assert status.json() == {"enabled": True, "valid": None}
-        token = requests.post(f"{base}/auth/validate", json={"password": "serve-test"}, timeout=5).json()["token"]
-        headers = {"Authorization": f"Bearer {token}"}
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def open_stream(self) -> tuple[socket.socket, int]:
+        """An SSE client on a raw socket (so that closing it closes the connection at once): (socket, status)."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        sock.sendall(f"GET /events?token={self.token} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        head = b""
+        while b"\r\n" not in head:
+            chunk = sock.recv(1)
+            assert chunk, "connection closed before a status line"
+            head += chunk
+        return sock, int(head.split()[1])
+
+
+@pytest.fixture
+def served(tmp_path):
+    started = []
+
+    def start(*options: str) -> Served:
+        server = Served(tmp_path / f"data{len(started)}", *options)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def test_serve_answers_and_stops_on_sigterm(tmp_path):
+    server = Served(tmp_path / "data", "--threads", "24")
+    base, headers, proc = server.base, server.headers, server.proc
+    try:
+        assert server.status.json() == {"enabled": True, "valid": None}
         # An SSE client holds a thread; API requests still answer beside it.
         stream = requests.get(f"{base}/events", headers=headers, stream=True, timeout=5)
         assert requests.get(f"{base}/settings", headers=headers, timeout=5).status_code == 200
@@ -53,8 +102,7 @@ def test_serve_answers_and_stops_on_sigterm(tmp_path):
         assert time.monotonic() - started < 4  # SSE streams end at once, not after the grace period
         stream.close()
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        server.stop()
     output = proc.stdout.read().decode()
     settings = json.loads((tmp_path / "data" / "settings" / "settings.json").read_text())
     assert settings["Timelapse"]["fps"] == 7
@@ -115,3 +163,104 @@ def test_a_later_start_says_the_password_was_set_before(tmp_path, hardware, monk
     assert login.startswith(
         "dashboard login: user admin, password as set before (SECURITYCAM_PASSWORD counts only on a first start"
     )
+
+
+def test_half_sent_requests_do_not_stop_the_api(served):
+    server = served()
+    slow = []
+    try:
+        for _ in range(100):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            sock.sendall(HALF_SENT)
+            slow.append(sock)
+        for _ in range(5):
+            assert requests.get(f"{server.base}/auth/status", timeout=2).status_code == 200
+            assert requests.get(f"{server.base}/settings", headers=server.headers, timeout=2).status_code == 200
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_half_sent_requests_are_dropped_after_the_idle_timeout(served):
+    server = served("--idle-timeout", "2")
+    slow = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(20)]
+    try:
+        for sock in slow:
+            sock.sendall(HALF_SENT)
+        for sock in slow:
+            assert sock.recv(1024) == b""  # closed by the server, well before the socket's 10 s timeout
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_fifty_sse_clients_are_all_served_and_each_gets_an_alert(served):
+    server = served()
+    streams = [requests.get(f"{server.base}/events", headers=server.headers, stream=True, timeout=10)
+               for _ in range(50)]
+    try:
+        assert [stream.status_code for stream in streams] == [200] * 50
+        received = []
+
+        def listen(stream):
+            for line in stream.iter_lines(decode_unicode=True):
+                if line == "event: sensor_state":
+                    received.append(stream)
+                    return
+
+        listeners = [threading.Thread(target=listen, args=(stream,), daemon=True) for stream in streams]
+        for listener in listeners:
+            listener.start()
+        assert requests.post(f"{server.base}/sensor/mock/trigger", headers=server.headers, timeout=5).ok
+        for listener in listeners:
+            listener.join(timeout=10)
+        assert len(received) == 50
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+def test_a_client_that_reconnects_at_once_is_not_refused_at_the_cap(served):
+    server = served("--sse-clients", "2")
+    first, status_first = server.open_stream()
+    second, status_second = server.open_stream()
+    extra, status_extra = server.open_stream()
+    assert (status_first, status_second, status_extra) == (200, 200, 503)
+    extra.close()
+    first.close()
+    again, status_again = server.open_stream()  # at once: the closed stream no longer counts
+    assert status_again == 200
+    second.close()
+    third, status_third = server.open_stream()
+    over, status_over = server.open_stream()
+    assert (status_third, status_over) == (200, 503)  # the cap itself still holds
+    for sock in (again, third, over):
+        sock.close()
+
+
+def test_requests_one_after_another_run_on_one_thread_not_on_each_in_turn():
+    """Every thread that serves a request keeps its stack and a malloc arena resident: with hundreds
+    of threads (SSE clients hold one each), handing requests out in turn made memory creep."""
+    from securitycam.server import StackDispatcher
+
+    class Task:
+        def __init__(self):
+            self.done = threading.Event()
+
+        def service(self):
+            used.add(threading.current_thread().name)
+            self.done.set()
+
+    used = set()
+    dispatcher = StackDispatcher()
+    dispatcher.set_thread_count(8)
+    try:
+        for _ in range(40):
+            task = Task()
+            dispatcher.add_task(task)
+            assert task.done.wait(timeout=5)
+            time.sleep(0.001)  # the thread goes back to waiting
+    finally:
+        dispatcher.shutdown(timeout=5)
+    assert len(used) <= 2
+    assert not dispatcher.threads  # all stopped

@@ -1,3 +1,4 @@
+import threading
 import time
 
 import pytest
@@ -122,3 +123,30 @@ def test_too_many_streams_is_503_not_a_hang(app, client):
     assert response.status_code == 503 and "Retry-After" in response.headers
     for sub in held:
         sub.close()
+
+
+def test_at_the_cap_a_new_subscriber_evicts_streams_whose_client_is_gone():
+    bus = EventBus(max_subscribers=1)
+    gone = threading.Event()
+    old = bus.subscribe(client_gone=gone.is_set)
+    with pytest.raises(TooManySubscribers):
+        bus.subscribe()
+    gone.set()
+    new = bus.subscribe()
+    assert bus.subscriber_count == 1 and old.dropped
+    assert old.next(timeout=1) is None  # its stream wakes and ends
+    bus.publish("system_info", {})
+    assert new.next(timeout=1).name == "system_info"
+
+
+def test_a_stream_ends_and_frees_its_place_soon_after_its_client_is_gone():
+    bus = EventBus()
+    gone = threading.Event()
+    sub = bus.subscribe(client_gone=gone.is_set)
+    sent = []
+    reader = threading.Thread(target=lambda: sent.extend(bus.stream(sub, heartbeat=15.0)))
+    reader.start()
+    gone.set()
+    reader.join(timeout=3)  # long before the 15 s heartbeat whose write would fail
+    assert not reader.is_alive()
+    assert bus.subscriber_count == 0 and sent == ["retry: 3000\n\n"]

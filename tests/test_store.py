@@ -1,5 +1,9 @@
+import contextlib
+import os
 import sqlite3
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -39,16 +43,89 @@ def test_a_failing_step_leaves_the_previous_version(tmp_path, scratch_component)
     assert db.query_one("SELECT name FROM sqlite_master WHERE name = 'b'") is None
 
 
-def test_connections_are_per_thread(tmp_path):
+def test_threads_using_the_database_at_once_have_their_own_connections(tmp_path):
     db = Database(tmp_path / "t.db")
     db.migrate()
     seen = []
-    threads = [threading.Thread(target=lambda: seen.append(id(db.connection()))) for _ in range(4)]
+    together = threading.Barrier(4)
+
+    def use():
+        seen.append(db.connection())
+        together.wait(timeout=5)
+
+    threads = [threading.Thread(target=use) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(set(seen)) == 4 and id(db.connection()) not in seen
+    assert len({id(conn) for conn in seen}) == 4
+
+
+def test_connections_go_back_to_a_bounded_pool(tmp_path):
+    db = Database(tmp_path / "t.db", idle_connections=2)
+    db.migrate()
+    first = db.connection()
+    db.release()
+    assert db.connection() is first  # reused, not reopened
+    db.release()
+    # Sixty-four threads that each use the database once and go on living (a server's request
+    # threads), then sixty-four that end: neither leaves more than the pool's idle connections.
+    done = threading.Event()
+
+    def request_thread():
+        db.query("SELECT 1")
+        db.release()
+        done.wait(timeout=10)
+
+    living = [threading.Thread(target=request_thread) for _ in range(64)]
+    for t in living:
+        t.start()
+    ended = [threading.Thread(target=db.query, args=("SELECT 1",)) for _ in range(64)]
+    for t in ended:
+        t.start()
+        t.join()
+    db.query("SELECT 1")  # this thread's new connection reclaims those of the ended threads
+    assert db.open_connections <= 3
+    done.set()
+    for t in living:
+        t.join()
+
+
+def test_request_threads_do_not_each_keep_a_database_connection(app, token):
+    """A server's pool of request threads (hundreds, with SSE) must not hold a connection each:
+    counted as the database file's open descriptors in this process."""
+    database = app.extensions["securitycam"].paths.database
+    done = threading.Event()
+    answered = []
+
+    def request_thread():
+        client = app.test_client()
+        answered.append(client.get("/archive", headers={"Authorization": f"Bearer {token}"}).status_code)
+        done.wait(timeout=20)
+
+    threads = [threading.Thread(target=request_thread) for _ in range(64)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 20
+    while len(answered) < 64 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert answered == [200] * 64
+        # The idle pool and the services' own threads, however many request threads there were.
+        assert _open_descriptors(database) < 16
+    finally:
+        done.set()
+        for t in threads:
+            t.join()
+
+
+def _open_descriptors(path):
+    fds = Path("/proc/self/fd")
+    count = 0
+    for fd in fds.iterdir():
+        with contextlib.suppress(OSError):
+            count += os.readlink(fd) == str(path)
+    return count
 
 
 def test_events_open_end_and_query(tmp_path):

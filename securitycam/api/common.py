@@ -1,4 +1,9 @@
-"""What every blueprint shares: JSON errors, body validation, the auth exemption marker."""
+"""What every blueprint shares: JSON errors, body validation, the auth exemption marker.
+
+Errors no view handles end in :func:`install_error_handlers`: a full disk (a file write's
+``ENOSPC``/``EDQUOT``, SQLite's "database or disk is full") is ``507 Insufficient Storage`` with
+a message saying so, and wakes the storage janitor; anything else is a logged ``500``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from flask import Flask, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
+from securitycam import diskfull
 from securitycam.paths import PathRefused
 
 if TYPE_CHECKING:
@@ -142,5 +148,10 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        if diskfull.report(exc):
+            log.warning("%s %s: %s", request.method, request.path, diskfull.reason(exc))
+            return error_response(507, f"the data disk is full ({diskfull.reason(exc)}), so this could not be "
+                                  "saved or recorded. Delete clips or snapshots (with StorageLimit.enabled on, "
+                                  "the oldest are deleted for you), then try again", error="insufficient_storage")
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal error")

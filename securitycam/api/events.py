@@ -1,4 +1,8 @@
-"""``GET /events``: the server-sent event stream (token by header, or ``?token=`` for EventSource)."""
+"""``GET /events``: the server-sent event stream (token by header, or ``?token=`` for EventSource).
+
+Under waitress the request's environ has ``waitress.client_disconnected``; the subscription keeps it
+so the stream ends, and its place on the bus is freed, as soon as the client closes the connection.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ def stream():  # type: ignore[no-untyped-def]
         raise ApiError(400, "Last-Event-ID must be an integer", field="Last-Event-ID") from exc
     bus = appliance().bus
     try:
-        subscription = bus.subscribe(last_event_id)
+        subscription = bus.subscribe(last_event_id, client_gone=request.environ.get("waitress.client_disconnected"))
     except TooManySubscribers as exc:
         raise ApiError(503, str(exc), retry_after=5) from exc
     heartbeat = current_app.config["SSE_HEARTBEAT"]
@@ -28,3 +32,4 @@ def stream():  # type: ignore[no-untyped-def]
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+

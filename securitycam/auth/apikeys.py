@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from sqlite3 import Row
 
+from securitycam import diskfull
 from securitycam.clock import Clock
 from securitycam.store import Database
 
@@ -84,6 +85,7 @@ class ApiKeyStore:
         if row["expires_at"] is not None and row["expires_at"] <= now:
             raise InvalidApiKey("API key expired")
         if row["last_used"] is None or now - row["last_used"] >= LAST_USED_RESOLUTION:
-            with self._db.transaction() as tx:
+            # A key must keep working on a full disk: its last use is only nice to know.
+            with diskfull.best_effort("noting an API key's last use"), self._db.transaction() as tx:
                 tx.execute("UPDATE api_keys SET last_used = ? WHERE id = ?", (now, row["id"]))
         return int(row["user_id"])

@@ -5,8 +5,8 @@ what makes argon2 expensive for a GPU farm; 19 MiB per check is affordable on a 
 also runs ffmpeg, and one lane matches a request thread (the board has four slow cores shared with
 the recorder). A check costs tens of milliseconds here and a few hundred on the Pi (see
 ``bench/auth_checks.py``). Failed logins are rate limited, and at most
-:data:`CONCURRENT_CHECKS` hashes run at once (others wait their turn): 64 request threads each
-hashing at the same moment would ask for 1.2 GB, more than the board has.
+:data:`CONCURRENT_CHECKS` hashes run at once (others wait their turn): 16 API threads each
+hashing at the same moment would already ask for 300 MiB, more than the board can spare.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ The dashboard password is the password of the ``admin`` user (:mod:`securitycam.
 hashed with argon2id, see :mod:`securitycam.auth.passwords`). Tokens are 256-bit random strings;
 only their SHA-256 is stored, which is enough for a secret with that much entropy and keeps each
 request's check at microseconds. Every successful login issues a fresh token; ``regenerate``
-revokes them all. Tokens act as ``admin``.
+revokes them all. Tokens act as ``admin``. A login on a full disk still gets its token: one that
+cannot be stored is kept in memory only, and lasts until the next restart.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import hashlib
 import logging
 import os
 import secrets
+import sqlite3
 import threading
 from pathlib import Path
 
+from securitycam import diskfull
 from securitycam.auth.apikeys import ApiKeyStore
 from securitycam.auth.passwords import PASSWORD_MAX, PASSWORD_MIN
 from securitycam.auth.users import ADMIN, UserStore
@@ -122,7 +125,9 @@ class AuthService:
     def issue_token(self) -> str:
         token = secrets.token_urlsafe(32)
         digest = _token_hash(token)
-        with self._db.transaction() as tx:
+        stale: list[sqlite3.Row] = []
+        stored = diskfull.best_effort("storing a new API token (it works until the next restart)")
+        with stored, self._db.transaction() as tx:
             tx.execute(
                 "INSERT INTO api_tokens (token_hash, created) VALUES (?, ?)", (digest, self._clock.time())
             )

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from sqlite3 import IntegrityError, Row
 
+from securitycam import diskfull
 from securitycam.auth.passwords import hash_password, needs_rehash, verify_password
 from securitycam.clock import Clock
 from securitycam.store import Database, register_schema
@@ -119,7 +120,8 @@ class UserStore:
             return None
         assert user is not None and isinstance(password, str)
         if needs_rehash(user.password_hash):
-            self._execute("UPDATE users SET password_hash = ? WHERE id = ?", (hash_password(password), user.id))
+            with diskfull.best_effort(f"rehashing the password of {username!r}"):
+                self._execute("UPDATE users SET password_hash = ? WHERE id = ?", (hash_password(password), user.id))
         return user
 
     # -- changing --------------------------------------------------------------------------------

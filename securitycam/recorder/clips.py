@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from securitycam.diskfull import NO_SPACE_ERRNOS
 from securitycam.fileio import write_atomic
 from securitycam.paths import inside
 
@@ -26,7 +27,11 @@ FFMPEG = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
 
 
 class ClipError(RuntimeError):
-    """ffmpeg could not make a clip or a sidecar."""
+    """ffmpeg could not make a clip or a sidecar; ``errno`` is set when it said why in one (a full disk)."""
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
 
 
 def sidecar(video: Path, suffix: str) -> Path:
@@ -51,7 +56,10 @@ def _run(args: Sequence[str], timeout: float = 120.0) -> None:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ClipError(f"{args[0]}: {exc}") from exc
     if done.returncode != 0:
-        raise ClipError(done.stderr.decode(errors="replace").strip()[-500:] or f"exit code {done.returncode}")
+        said = done.stderr.decode(errors="replace").strip()
+        # ffmpeg reports a failed write with strerror's text, not its number.
+        known = next((number for number in NO_SPACE_ERRNOS if os.strerror(number) in said), None)
+        raise ClipError(said[-500:] or f"exit code {done.returncode}", known)
 
 
 def build_clip(segments: Sequence[Path], output: Path, trigger_offset: float, meta: dict) -> float:

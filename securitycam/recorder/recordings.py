@@ -149,21 +149,29 @@ class RecordingStore:
         return candidate
 
     def keep(self, segment: Segment) -> Path:
-        """Move a ring segment into the recordings tree and add its row; returns the new path.
+        """Move a ring segment into the recordings tree, add its row and mark it kept in the segment
+        index (one transaction); returns the new path.
 
-        Raises ``OSError`` if the file cannot be moved (it then stays where it was).
+        Raises ``OSError`` if the file cannot be moved (it then stays where it was); if the database
+        cannot record the move (a full disk), the file goes back before the error is raised, so that
+        the segment index and the disk always name the same place.
         """
         target = self.path_for(segment.camera, segment.start_time)
         target.parent.mkdir(parents=True, exist_ok=True)
         _move(segment.path, target)
         motion, objects = self.activity(segment.camera, segment.start_time, segment.end_time)
-        with self._db.transaction() as tx:
-            tx.execute(
-                "INSERT INTO recordings (camera, path, start_time, end_time, duration, motion, objects, size) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO NOTHING",
-                (segment.camera, str(target), segment.start_time, segment.end_time, segment.duration,
-                 motion, objects, segment.size),
-            )
+        try:
+            with self._db.transaction() as tx:
+                tx.execute(
+                    "INSERT INTO recordings (camera, path, start_time, end_time, duration, motion, objects, size) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO NOTHING",
+                    (segment.camera, str(target), segment.start_time, segment.end_time, segment.duration,
+                     motion, objects, segment.size),
+                )
+                tx.execute("UPDATE recorder_segments SET path = ?, kept = 1 WHERE id = ?", (str(target), segment.id))
+        except BaseException:
+            os.replace(target, segment.path)
+            raise
         return target
 
     def add(self, camera: str, path: Path, start: float, end: float, size: int) -> None:

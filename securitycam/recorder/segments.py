@@ -103,10 +103,6 @@ class SegmentIndex:
     def all(self) -> list[Segment]:
         return [_segment(row) for row in self._db.query("SELECT * FROM recorder_segments")]
 
-    def move(self, segment: Segment, new_path: Path) -> None:
-        with self._db.transaction() as tx:
-            tx.execute("UPDATE recorder_segments SET path = ?, kept = 1 WHERE id = ?", (str(new_path), segment.id))
-
     def remove(self, segment: Segment) -> None:
         with self._db.transaction() as tx:
             tx.execute("DELETE FROM recorder_segments WHERE id = ?", (segment.id,))

@@ -11,7 +11,10 @@ woken:
   ``ring_seconds`` (a kept one then leaves the ring's index and belongs to the recordings);
 - **clips**: once footage up to ``end + post_capture`` exists (or the camera gave up), the event's
   segments are joined into a clip with sidecars; an event longer than ``max_clip_seconds`` is cut
-  into several clips as it goes;
+  into several clips as it goes. A clip that fails says why in the event's ``clip_error``; one that
+  failed for want of space keeps its segments and is tried again every ``CLIP_RETRY_SECONDS`` (the
+  storage janitor is woken to make room) until it is made, ``CLIP_GIVE_UP_SECONDS`` have passed, or
+  its footage is gone;
 - **watchdog**: a camera whose ffmpeg runs but writes no segments is restarted.
 """
 
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from securitycam import diskfull
 from securitycam.bus import ARCHIVE_UPDATED, RECORDING_STATE, EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
@@ -46,6 +50,9 @@ from securitycam.worker import PeriodicWorker
 log = logging.getLogger(__name__)
 
 MANUAL = "manual"
+# A clip that failed for want of space is tried again this often, for at most this long.
+CLIP_RETRY_SECONDS = 5.0
+CLIP_GIVE_UP_SECONDS = 3600.0
 
 
 class RecorderError(RuntimeError):
@@ -67,6 +74,8 @@ class PendingClip:
     part: int = 1
     used: set[int] = field(default_factory=set)
     clips: list[str] = field(default_factory=list)
+    retry_at: float = 0.0  # no clip attempt before this (after one failed for want of space)
+    give_up_at: float | None = None  # and none after this
 
     def wants(self, segment: Segment) -> bool:
         until = math.inf if self.end is None else self.end + self.camera.post_capture
@@ -174,7 +183,8 @@ class Recorder:
         recent = self._clock.time() - 3600
         unclipped = self._events.list(has_clip=False, after=recent, limit=50)
         for event in {e.id: e for e in [*unclipped, *interrupted]}.values():
-            if event.camera not in self.cameras or "clip_error" in event.data:
+            failed_for_good = "clip_error" in event.data and "clip_retry_until" not in event.data
+            if event.camera not in self.cameras or failed_for_good:
                 continue
             self._event_opened(event)
             self._continue_after(event, event.data.get("clips", []))
@@ -264,6 +274,7 @@ class Recorder:
         recorder = self._running_camera(camera)
         if self.manual_event(recorder.name):
             raise RecorderError(409, f"camera {recorder.name!r} is already recording manually")
+        diskfull.require_room(recorder.directory)  # ffmpeg could not write the footage
         return self._events.open(recorder.name, MANUAL, MANUAL)
 
     def stop_manual(self, camera: str | None = None) -> Event:
@@ -290,6 +301,7 @@ class Recorder:
         recorder = self._running_camera(camera)
         frame = recorder.latest_frame()
         if frame is None:
+            diskfull.require_room(recorder.directory)  # ffmpeg cannot write frames on a full disk
             raise RecorderError(500, f"no recent frame from camera {recorder.name!r} ({recorder.state})")
         target = clips.free_name(self._paths.recordings, self._clock.time(), prefix="snapshot", suffix=".jpg")
         write_atomic(target, frame)
@@ -335,6 +347,8 @@ class Recorder:
             self._advance(clip, now)
 
     def _advance(self, clip: PendingClip, now: float) -> None:
+        if now < clip.retry_at:
+            return
         camera = clip.camera
         latest = self.index.latest_end(clip.event.camera) or 0.0
         if clip.end is None:
@@ -344,14 +358,16 @@ class Recorder:
         until = clip.end + camera.post_capture
         gave_up = now > until + 2 * camera.segment_seconds + 10
         if latest >= until or gave_up:
-            self._make_clip(clip, camera, until, final=True)
+            if not self._make_clip(clip, camera, until, final=True):
+                return
             with self._lock:
                 self._pending.pop(clip.event.id, None)
             recorder = self.cameras.get(clip.event.camera)
             if recorder is not None:
                 self._publish_state(recorder)
 
-    def _make_clip(self, clip: PendingClip, camera: CameraSettings, until: float, final: bool = False) -> None:
+    def _make_clip(self, clip: PendingClip, camera: CameraSettings, until: float, final: bool = False) -> bool:
+        """The clip of ``clip``'s footage up to ``until``; False if it is to be tried again later."""
         event = clip.event
         segments = [s for s in self.index.overlapping(event.camera, clip.window_start, until)
                     if s.id not in clip.used and s.path.exists()]
@@ -359,15 +375,15 @@ class Recorder:
             # No footage in this window (the camera was down, or the appliance was off): the window
             # moves on all the same, or it would claim every later segment for good.
             clip.window_start = max(clip.window_start, until)
-            if final and not clip.clips:
+            current = self._events.get(event.id) or event
+            if clip.give_up_at is not None or "clip_retry_until" in current.data:
+                log.error("event %s: its footage went while its clip waited for space", event.id)
+                self._clip_error(current, "gave up: its footage went while waiting for space")
+            elif final and not clip.clips:
                 log.warning("event %s: no footage from camera %s", event.id, event.camera)
-                current = self._events.get(event.id) or event
-                self._events.update(event.id, data={**current.data, "clip_error": "no footage"})
-            return
-        clip.used.update(s.id for s in segments)
-        clip.window_start = segments[-1].end_time
+                self._clip_error(current, "no footage")
+            return True
         first_part = clip.part == 1
-        clip.part += 1
         begun = time.monotonic()
         output = clips.free_name(self._paths.recordings, event.start_time if first_part else segments[0].start_time)
         clip_start = segments[0].start_time
@@ -385,21 +401,65 @@ class Recorder:
             "pre_capture": round(max(0.0, trigger_offset), 3),
             "pre_capture_setting": camera.pre_capture,
             "post_capture_setting": camera.post_capture,
-            "part": clip.part - 1,
+            "part": clip.part,
             "segments": len(segments),
             "gaps": self._gaps_in(event.camera, segments),
         }
         try:
+            if clip.retry_at:  # it failed for want of space: no ffmpeg run before there is room for it
+                diskfull.require_room(self._paths.recordings, sum(s.size for s in segments))
             duration = clips.build_clip([s.path for s in segments], output, trigger_offset, meta)
-        except clips.ClipError as exc:
-            log.error("event %s: making %s failed: %s", event.id, output.name, exc)
-            return
-        clip.clips.append(str(output))
-        self._media_written(output, event.id)
-        self._events.update(event.id, has_clip=True, has_snapshot=True, data={**current.data, "clips": clip.clips})
-        log.info("event %s: clip %s (%.1f s) in %.2f s", event.id, output.name, duration, time.monotonic() - begun)
-        self._bus.publish(ARCHIVE_UPDATED, {"type": "recording", "path": str(output), "event_id": event.id,
-                                            "camera": event.camera})
+        except (clips.ClipError, OSError) as exc:
+            if self._clip_failed(clip, current, output, exc):
+                return False
+        else:
+            clip.clips.append(str(output))
+            self._media_written(output, event.id)
+            data = {key: value for key, value in current.data.items() if key not in ("clip_error", "clip_retry_until")}
+            # Never the same clip twice: the clip is made even if its event cannot say so (a full database).
+            with diskfull.best_effort(f"noting the clip of event {event.id}"):
+                self._events.update(event.id, has_clip=True, has_snapshot=True, data={**data, "clips": clip.clips})
+            log.info("event %s: clip %s (%.1f s) in %.2f s", event.id, output.name, duration,
+                     time.monotonic() - begun)
+            self._bus.publish(ARCHIVE_UPDATED, {"type": "recording", "path": str(output), "event_id": event.id,
+                                                "camera": event.camera})
+        clip.used.update(s.id for s in segments)
+        clip.window_start = segments[-1].end_time
+        clip.part += 1
+        return True
+
+    def _clip_failed(self, clip: PendingClip, current: Event, output: Path, exc: Exception) -> bool:
+        """Say in the event why its clip failed; True if it is to be tried again (a full disk, for a while)."""
+        now = self._clock.time()
+        if diskfull.report(exc):  # the janitor makes room meanwhile
+            reason = diskfull.reason(exc)
+            # Kept in the event too, for a restart; but the database may be as full as the disk.
+            give_up_at = clip.give_up_at or current.data.get("clip_retry_until") or now + CLIP_GIVE_UP_SECONDS
+            clip.give_up_at = give_up_at
+            if now < give_up_at:
+                if not clip.retry_at:
+                    log.warning("event %s: making %s failed: %s; trying again when there is room",
+                                current.id, output.name, reason)
+                clip.retry_at = now + CLIP_RETRY_SECONDS
+                self._clip_error(current, f"{reason}; trying again when there is room", give_up_at)
+                return True
+            message = f"{reason}; gave up after {CLIP_GIVE_UP_SECONDS:.0f} s"
+        else:
+            message = str(exc)
+        log.error("event %s: making %s failed: %s", current.id, output.name, message)
+        self._clip_error(current, message)
+        return False
+
+    def _clip_error(self, event: Event, message: str, retry_until: float | None = None) -> None:
+        data = {key: value for key, value in event.data.items() if key != "clip_retry_until"}
+        if retry_until is not None:
+            data["clip_retry_until"] = retry_until
+        data["clip_error"] = message
+        if data == event.data:
+            return  # said already (a retry that failed again)
+        # On a full disk the database may have no room for it either: the clip is still retried.
+        with diskfull.best_effort(f"noting why the clip of event {event.id} failed"):
+            self._events.update(event.id, data=data)
 
     def _gaps_in(self, camera: str, segments: list[Segment]) -> list[dict]:
         """Where the camera recorded nothing between ``segments`` (ffmpeg restarting): each gap's
@@ -424,11 +484,15 @@ class Recorder:
             expired = segment.end_time < now - ring
             if not segment.kept and (wanted or self._recorded(segment, records.get(segment.camera), expired)):
                 try:
-                    target = self.recordings.keep(segment)
+                    self.recordings.keep(segment)
                 except OSError as exc:
                     log.warning("cannot keep segment %s: %s", segment.path, exc)
                     continue
-                self.index.move(segment, target)
+                except Exception as exc:
+                    # The database could not follow (it is full): keep() put the file back, so that
+                    # index and disk still agree and the event's clip finds the segment in the ring.
+                    if not diskfull.report(exc):
+                        raise
             elif not wanted and expired:
                 # A clipped segment stays for the ring's window too: the next event's pre-capture.
                 # A kept one is the recordings' from then on; the storage janitor applies their retention.

@@ -16,6 +16,11 @@ Each pass (every ``interval`` seconds, at once when a new file is written, and o
    bulk and the clips hold the events' footage again; then clips; exports last: the owner made
    them on purpose), oldest first within a kind. A clip goes with all of its sidecars.
 
+A write anywhere in the appliance that finds the disk full (:mod:`securitycam.diskfull`) wakes the
+janitor, and that pass frees space first: it skips the reconcile and the age check (they walk
+directories and write to the database) and does them in the pass right after. Each pass also
+remakes the data directory's space reserve when it is missing and there is room for it.
+
 Never deleted: a locked file, a clip of an event still in progress, a clip of an event marked
 ``retain_indefinitely``, a recording of an event in progress or retained, a recording the
 recorder's ring still lists. With ``enabled`` off nothing of the owner's is deleted automatically
@@ -28,11 +33,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from securitycam import diskfull
 from securitycam.bus import ARCHIVE_UPDATED, EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
@@ -61,6 +67,7 @@ class CleanupReport:
 
     time: float
     forced: bool
+    out_of_space: bool = False
     usage_before: DiskUsage | None = None
     usage_after: DiskUsage | None = None
     deleted: dict[str, int] = field(default_factory=lambda: dict.fromkeys((*KINDS, RECORDINGS), 0))
@@ -87,7 +94,8 @@ class CleanupReport:
                                                "percent": value.percent}
 
         return {
-            "time": self.time, "forced": self.forced, "deleted": self.deleted, "deleted_count": self.deleted_count,
+            "time": self.time, "forced": self.forced, "out_of_space": self.out_of_space,
+            "deleted": self.deleted, "deleted_count": self.deleted_count,
             "freed_bytes": self.freed, "files": self.files, "files_truncated": sum(self.deleted.values()) > len(
                 self.files), "orphaned_sidecars": self.orphans, "stale_files": self.stale, "indexed": self.indexed,
             "still_over_limit": self.still_over, "usage_before": usage(self.usage_before),
@@ -121,6 +129,8 @@ class Janitor:
         self._clock = clock
         self._health = health
         self._full_alert = False
+        self._short_of_space = threading.Event()
+        self._stop_listening: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._worker = PeriodicWorker("janitor", self.run, interval, immediately=True)
         self._last_reconcile: float | None = None
@@ -131,10 +141,18 @@ class Janitor:
         settings.on_change(self._settings_changed)
 
     def start(self) -> None:
+        self._stop_listening = diskfull.on_out_of_space(self.out_of_space)
         self._worker.start()
 
     def stop(self) -> None:
+        if self._stop_listening is not None:
+            self._stop_listening()
         self._worker.stop()
+
+    def out_of_space(self) -> None:
+        """A write found the disk full: free space now, before anything else."""
+        self._short_of_space.set()
+        self._worker.wake()
 
     def delete(self, path: Path, kind: str) -> None:
         """Delete an archived file the owner chose (with its sidecars, index row and place in its
@@ -170,25 +188,32 @@ class Janitor:
         with self._lock:
             now = self._clock.time()
             limits = self._settings.get().StorageLimit
-            report = CleanupReport(time=now, forced=force)
-            if force or self._last_reconcile is None or now - self._last_reconcile >= DAY:
+            urgent = self._short_of_space.is_set()
+            self._short_of_space.clear()
+            postpone = urgent and not force
+            report = CleanupReport(time=now, forced=force, out_of_space=urgent)
+            if not postpone and (force or self._last_reconcile is None or now - self._last_reconcile >= DAY):
                 self._reconcile(report)
                 self._last_reconcile = now
             if force or self._last_recording_expiry is None or now - self._last_recording_expiry >= HOUR:
                 self._expire_recordings(now, report)
                 self._last_recording_expiry = now
             if limits.enabled or force:
-                if force or self._last_age_check is None or now - self._last_age_check >= HOUR:
+                if not postpone and (force or self._last_age_check is None or now - self._last_age_check >= HOUR):
                     self._apply_retention(limits, now, report)
                     self._last_age_check = now
                 report.usage_before = self.usage()
                 report.usage_after = self._free_space(limits, report.usage_before, report)
+            with diskfull.best_effort("making the space reserve"):
+                diskfull.keep_reserve(self._paths.space_reserve)
             # Only a limit the janitor enforces on its own can be "stuck" (a forced cleanup reports it).
             self._alert_full(limits.enabled and report.still_over, report.usage_after, limits)
             self.passes += 1
             # Status shows the last pass that did something, not the thousands of quiet ones since.
-            if force or report.deleted_count or report.indexed or self.last_report is None:
+            if force or urgent or report.deleted_count or report.indexed or self.last_report is None:
                 self.last_report = report
+        if postpone:
+            self._worker.wake()  # the steps put off for space, now
         if report.deleted_count:
             log.info("storage: deleted %s, %d orphaned sidecars, %d stale files; freed %d bytes",
                      report.deleted, report.orphans, report.stale, report.freed)
@@ -257,7 +282,7 @@ class Janitor:
     def _free_space(self, limits: StorageLimitSettings, usage: DiskUsage, report: CleanupReport) -> DiskUsage:
         """Delete oldest first, kind by kind, until at most ``max_percent`` is used; the usage after."""
         for _attempt in range(3):
-            excess = usage.used - usage.total * limits.max_percent // 100
+            excess = usage.bytes_over(limits.max_percent)
             if excess <= 0:
                 return usage
             deleted_any = False
@@ -280,7 +305,7 @@ class Janitor:
             usage = self.usage()
             if not deleted_any:
                 break
-        report.still_over = usage.used > usage.total * limits.max_percent // 100
+        report.still_over = usage.bytes_over(limits.max_percent) > 0
         if report.still_over:
             log.warning("storage: %.1f %% used, over the %d %% limit, and nothing more may be deleted",
                         usage.percent, limits.max_percent)
@@ -313,7 +338,7 @@ class Janitor:
             "used": usage.used,
             "free": usage.free,
             "percent": usage.percent,
-            "over_limit": usage.used > usage.total * limits.max_percent // 100,
+            "over_limit": usage.bytes_over(limits.max_percent) > 0,
             "by_kind": by_kind,
             "order": list(SPACE_ORDER),
             "last_cleanup": self.last_report.to_dict() if self.last_report else None,

@@ -6,8 +6,14 @@ remembers how many steps of each component it has applied, so a part can add ste
 without renumbering anyone else's. Steps run inside a transaction: a crash mid-migration leaves
 the previous version intact.
 
-Connections are per thread (sqlite3 objects must not cross threads); WAL mode lets the API read
-while a recorder thread writes.
+A thread gets a connection of its own on first use (a sqlite3 connection must not be used by two
+threads at once) and keeps it until it calls :meth:`Database.release` or ends; the connection then
+goes back to a small idle pool for the next thread (past ``idle_connections`` it is closed). Each
+connection carries its own page cache and prepared statements, so the open connections follow the
+threads using the database *at the same time*, not every thread that ever did: the web server's
+request threads (hundreds with SSE) give theirs back at the end of every request (see
+``securitycam/app.py``), and the services' long-lived threads keep theirs. WAL mode lets the API
+read while a recorder thread writes.
 """
 
 from __future__ import annotations
@@ -35,29 +41,64 @@ def register_schema(component: str, steps: list[Migration]) -> None:
 class Database:
     """Thread-safe access to the SQLite database at ``path``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, idle_connections: int = 4) -> None:
         self.path = Path(path)
+        self.idle_connections = idle_connections
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._held: dict[threading.Thread, sqlite3.Connection] = {}
+        self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._write_lock = threading.RLock()
 
     def connection(self) -> sqlite3.Connection:
-        """This thread's connection, opened on first use."""
+        """This thread's connection: taken from the idle pool or opened on first use."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-            # Token and key hashes live here; SQLite gives its -wal and -shm files the same mode.
-            self.path.chmod(0o600)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=10000")
-            self._local.conn = conn
             with self._lock:
-                self._all.append(conn)
+                self._reclaim_from_ended_threads()
+                conn = self._idle.pop() if self._idle else None
+            conn = conn or self._open()
+            with self._lock:
+                self._held[threading.current_thread()] = conn
+            self._local.conn = conn
         return conn
+
+    def release(self) -> None:
+        """Give this thread's connection back to the pool (if it has one); its next use takes one again."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._lock:
+            self._held.pop(threading.current_thread(), None)
+            self._put_back(conn)
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._held) + len(self._idle)
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        # Token and key hashes live here; SQLite gives its -wal and -shm files the same mode.
+        self.path.chmod(0o600)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        return conn
+
+    def _put_back(self, conn: sqlite3.Connection) -> None:
+        # A transaction left open (a bug elsewhere) must not reach the next thread: roll it back by closing.
+        if conn.in_transaction or len(self._idle) >= self.idle_connections:
+            conn.close()
+        else:
+            self._idle.append(conn)
+
+    def _reclaim_from_ended_threads(self) -> None:
+        for thread in [thread for thread in self._held if not thread.is_alive()]:
+            self._put_back(self._held.pop(thread))
 
     def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
         return self.connection().execute(sql, params)
@@ -79,7 +120,14 @@ class Database:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error:
+                # A COMMIT that fails (a full disk) may leave the transaction open, holding the write
+                # lock for every other connection: SQLite's advice is an explicit ROLLBACK.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     def migrate(self) -> dict[str, int]:
         """Apply every registered component's pending steps; return the versions now in place."""
@@ -111,10 +159,11 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
+            for conn in [*self._held.values(), *self._idle]:
                 with suppress(sqlite3.ProgrammingError):
                     conn.close()
-            self._all.clear()
+            self._held.clear()
+            self._idle.clear()
         self._local = threading.local()
 
 

@@ -3,24 +3,56 @@
 On the Pi ``root`` is ``/``; tests pass a temporary directory and write the files they want read
 (``sys/class/thermal/thermal_zone0/temp`` containing ``70000`` is 70 °C). Disk usage goes
 through ``disk_usage`` so a test can give the data directory a small pretend filesystem.
+
+Disk use is counted as ``df`` counts it. ext4 keeps about 5 % of its blocks for root: they are
+not used, yet nobody but root may write them, so ``used / total`` calls a disk 95 % used that is
+full for the service. The percent is ``used / (used + available)`` instead, and every figure of
+the appliance (``/storage/status``, ``/system_stats``, the health alert, the janitor's limit)
+comes from :class:`DiskUsage`.
 """
 
 from __future__ import annotations
 
-import shutil
+import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
 
 class DiskUsage(NamedTuple):
+    """Bytes of one filesystem: its size, what is used, and what is still free for the service
+    (not for root: blocks reserved for root are neither used nor free here)."""
+
     total: int
     used: int
     free: int
 
+    @classmethod
+    def from_statvfs(cls, stats: os.statvfs_result) -> DiskUsage:
+        unit = stats.f_frsize
+        return cls(stats.f_blocks * unit, (stats.f_blocks - stats.f_bfree) * unit, stats.f_bavail * unit)
+
+    @property
+    def usable(self) -> int:
+        """What the service can ever use: the used bytes plus the free ones (``df``'s 100 %)."""
+        return self.used + self.free
+
     @property
     def percent(self) -> float:
-        return round(100.0 * self.used / self.total, 1) if self.total else 0.0
+        """``df``'s Use%, to a tenth, rounded up as ``df`` does: 100.0 only when nothing is free."""
+        if not self.usable:
+            return 0.0
+        return math.ceil(1000.0 * self.used / self.usable) / 10.0
+
+    def bytes_over(self, max_percent: float) -> int:
+        """Bytes to free to be at most ``max_percent`` used (0 or less when there is room)."""
+        return self.used - math.floor(self.usable * max_percent / 100)
+
+
+def statvfs_usage(path: Path) -> DiskUsage:
+    """The usage of the filesystem holding ``path``, from one ``statvfs``."""
+    return DiskUsage.from_statvfs(os.statvfs(path))
 
 
 class HostReader:
@@ -35,7 +67,7 @@ class HostReader:
         disk_usage: Callable[[Path], DiskUsage] | None = None,
     ) -> None:
         self.root = Path(root)
-        self._disk_usage = disk_usage or (lambda path: DiskUsage(*shutil.disk_usage(path)))
+        self._disk_usage = disk_usage or statvfs_usage
 
     def read(self, relative: str) -> str | None:
         try:

@@ -10,6 +10,10 @@ standard output, the terminal or the journal.
 Credentials in URLs (a camera's ``rtsp://user:password@...``) are masked in what we log, and in
 every log shown to a client: ffmpeg and MediaMTX write their own files and quote the URLs they
 fail to open. Masking comes before a ``search`` filter, so a search cannot test a guessed password.
+
+On a full disk a line that cannot be written is dropped, instead of a traceback on stderr for
+every line; logging goes on by itself once there is room. It does not wake the storage janitor:
+the janitor's own lines would wake it again and again.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ import os
 import re
 import sys
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from securitycam import diskfull
 from securitycam.config.credentials import redact
 from securitycam.paths import PathRefused, entries_inside, resolve_inside
 
@@ -66,16 +72,34 @@ class _IsoFormatter(_RedactingFormatter):
         return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
 
 
+class _ApiLogHandler(logging.handlers.RotatingFileHandler):
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not diskfull.is_out_of_space(sys.exc_info()[1]):
+            super().handleError(record)
+            return
+        # The unwritten buffer would make every later line fail too: drop it with the stream,
+        # which the next line reopens.
+        stream, self.stream = self.stream, None  # type: ignore[assignment]
+        if stream is not None:
+            with suppress(OSError):
+                stream.close()
+
+
 def setup_logging(logs_dir: Path, level: int = logging.INFO) -> logging.Handler:
     """Send the ``securitycam`` loggers to the rotating API log (replacing an earlier data dir's)."""
     api_dir = logs_dir / "api"
     api_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
+    logger = logging.getLogger("securitycam")
+    for current in logger.handlers:
+        # ``serve`` sets logging up before it builds the app, which sets it up again: keep the first
+        # handler, so that the file still gets each line before the console does.
+        if getattr(current, "securitycam", False) and current.baseFilename == str(api_dir / API_LOG_NAME):
+            return current
+    handler = _ApiLogHandler(
         api_dir / API_LOG_NAME, maxBytes=API_LOG_BYTES, backupCount=API_LOG_BACKUPS, encoding="utf-8"
     )
     handler.setFormatter(_IsoFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.securitycam = True  # type: ignore[attr-defined]
-    logger = logging.getLogger("securitycam")
     for old in [h for h in logger.handlers if getattr(h, "securitycam", False)]:
         logger.removeHandler(old)
         old.close()

@@ -64,6 +64,9 @@ class SubprocessRunner(CommandRunner):
 Responder = Callable[[list[str]], CommandResult]
 
 
+MAX_RECORDED_CALLS = 10_000
+
+
 class RecordingRunner(CommandRunner):
     """Records every call; answers from responders keyed by command prefix (longest prefix wins).
 
@@ -89,6 +92,9 @@ class RecordingRunner(CommandRunner):
         args = list(args)
         with self._changed:
             self.calls.append(args)
+            # The laptop demo runs for weeks with this runner: keep the newest calls, not all of them.
+            if len(self.calls) > MAX_RECORDED_CALLS:
+                del self.calls[: len(self.calls) - MAX_RECORDED_CALLS // 2]
             self._changed.notify_all()
         for length in range(len(args), 0, -1):
             responder = self._responders.get(tuple(args[:length]))
