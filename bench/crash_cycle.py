@@ -6,8 +6,8 @@ Each cycle starts ``securitycam serve`` on the same data directory (a temporary 
 and an ephemeral port, lets it settle, counts what the previous crash left, then triggers the mock
 sensor and/or starts a manual recording (at random), and SIGKILLs the server's process group at a
 random moment 0-8 s later (and, one restart in four, again 0-3 s after the restart answers,
-while it closes the crashed events and makes their clips): the gunicorn master, its worker and
-the short ffmpeg jobs that make clips die at once. The recording ffmpeg runs in a session of
+while it closes the crashed events and makes their clips): the server and the short ffmpeg
+jobs that make clips die at once. The recording ffmpeg runs in a session of
 its own, as the recorder starts it, so whether it dies too is up to the code under test. After
 the last cycle the server starts once more, settles, is counted, and is stopped with SIGTERM.
 

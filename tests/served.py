@@ -1,5 +1,5 @@
-"""``securitycam serve`` as a real process tree (gunicorn master, its worker, the worker's ffmpeg)
-for tests that kill parts of it the way a crash, the OOM killer or a power cut would."""
+"""``securitycam serve`` as a real process tree (the server and its ffmpeg) for tests that kill
+parts of it the way a crash, the OOM killer or a power cut would."""
 
 from __future__ import annotations
 
@@ -89,16 +89,8 @@ class Served:
     def post(self, path: str, **kwargs) -> requests.Response:  # type: ignore[no-untyped-def]
         return requests.post(f"{self.base}{path}", headers=self.headers, timeout=10, **kwargs)
 
-    def worker_pid(self) -> int:
-        """The gunicorn worker (the master's one child that is not an ffmpeg)."""
-        def found() -> int | None:
-            children = [c for c in psutil.Process(self.proc.pid).children() if c.name() != "ffmpeg"]
-            return children[0].pid if children else None
-
-        return int(wait_for(found, 30, "a gunicorn worker"))  # type: ignore[arg-type]
-
     def kill_group(self) -> None:
-        """SIGKILL the server's process group at once (master, worker, its short ffmpeg jobs): what
+        """SIGKILL the server's process group at once (the server and its short ffmpeg jobs): what
         a power cut does to the Python side. A supervised ffmpeg runs in a session of its own, so
         only what the code under test does makes it die too."""
         with contextlib.suppress(ProcessLookupError):

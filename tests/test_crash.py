@@ -1,4 +1,4 @@
-"""Crashes of the real server: a power cut in the middle of events, the OOM killer taking the worker."""
+"""Crashes of the real server: a power cut in the middle of events, the OOM killer taking the server."""
 
 from __future__ import annotations
 
@@ -69,27 +69,30 @@ def test_events_open_at_a_power_cut_end_at_their_last_footage_after_restart(tmp_
         kill_strays(data)
 
 
-def test_a_killed_worker_takes_its_ffmpeg_with_it(tmp_path):
-    """``kill -9`` of the gunicorn worker (the OOM killer): its ffmpeg dies with it, the new worker's
-    is the only one recording, and none is left once the master is stopped."""
+def test_a_killed_server_takes_its_ffmpeg_with_it(tmp_path):
+    """``kill -9`` of the serving process alone (the OOM killer): its ffmpeg dies with it, the next
+    start's is the only one recording, and none is left once that one is stopped."""
     data = tmp_path / "data"
     server = Served(data).wait_up()
+    restarted = None
     try:
         [first] = wait_for(lambda: len(pids := ffmpeg_pids(data)) == 1 and pids, what="one ffmpeg")
-        worker = server.worker_pid()
-        assert psutil.Process(first).ppid() == worker
-        psutil.Process(worker).send_signal(signal.SIGKILL)
-        wait_for(lambda: first not in ffmpeg_pids(data), timeout=10, what="the old worker's ffmpeg to die")
-        wait_for(lambda: (p := server.worker_pid()) != worker and p, what="a new worker")
-        [second] = wait_for(lambda: len(pids := ffmpeg_pids(data)) >= 1 and pids, what="the new worker's ffmpeg")
+        assert psutil.Process(first).ppid() == server.proc.pid
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait(timeout=10)
+        wait_for(lambda: first not in ffmpeg_pids(data), timeout=10, what="the killed server's ffmpeg to die")
+        restarted = Served(data).wait_up()
+        [second] = wait_for(lambda: len(pids := ffmpeg_pids(data)) >= 1 and pids, what="the new server's ffmpeg")
         assert second != first
         time.sleep(2)  # whatever else might start a second recorder has had its chance
         assert ffmpeg_pids(data) == [second]
-        assert server.stop() == 0
+        assert restarted.stop() == 0
         assert ffmpeg_pids(data) == []
         assert not list((data / "run").glob("*.pid")), "pid files are removed with their process"
     finally:
         server.kill_group()
+        if restarted is not None:
+            restarted.kill_group()
         kill_strays(data)
 
 

@@ -7,8 +7,8 @@ reset once the process proves healthy with :meth:`Supervisor.healthy`) and start
 
 The child never outlives us. It runs in a session of its own (a Ctrl-C meant for the server does
 not reach it; :meth:`Supervisor.stop` asks it to finish its segment first), so nothing kills it
-with us by default: a ``kill -9`` of the worker (the OOM killer) would leave it writing the ring
-and holding the camera while the next worker starts a second one. Two guards:
+with us by default: a ``kill -9`` of the server (the OOM killer) would leave it writing the ring
+and holding the camera while the next start runs a second one. Two guards:
 
 - the child asks the kernel for SIGKILL when its parent dies (``PR_SET_PDEATHSIG``, set between
   fork and exec). The kernel means the parent *thread*: the signal fires when the thread that
