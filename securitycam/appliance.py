@@ -201,7 +201,8 @@ class Appliance:
             exports=Exporter(db, paths, recorder.recordings, on_file=janitor.file_written,
                              delete_file=lambda path: janitor.delete(path, "export"), room=janitor.room),
         )
-        # The recorder starts before the sensors so that a trigger at start-up finds it listening.
+        # The recorder starts before the sensors and detection (anything that opens events): it ends
+        # the events a crash left open, and a trigger at start-up then finds it listening.
         # The janitor starts before the recorder (room first), the timelapse and detection after it (frames
         # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [

@@ -70,6 +70,11 @@ class DataPaths:
         return self.root / "logs"
 
     @property
+    def run(self) -> Path:
+        """Pid files of the child processes we supervise (see ``recorder/process.py``)."""
+        return self.root / "run"
+
+    @property
     def space_reserve(self) -> Path:
         """Space kept so that the appliance can start on a full disk (see :mod:`securitycam.diskfull`)."""
         return self.root / ".space-reserve"

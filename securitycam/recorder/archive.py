@@ -52,6 +52,9 @@ def describe_clip(entry: Entry) -> dict[str, Any]:
     meta = read_meta(entry.path)
     if meta is not None:
         item["meta"] = meta
+        # Where the recording has holes (ffmpeg restarted during the event); older clips list none.
+        gaps = meta.get("gaps")
+        item["gaps"] = gaps if isinstance(gaps, list) else []
     for key, suffix in (("thumbnail", ".thumb.jpg"), ("sprite", ".sprite.jpg")):
         if listed_sidecar(entry.path, suffix):
             item[key] = str(sidecar(entry.path, suffix))

@@ -74,6 +74,7 @@ class CameraRecorder:
             f"ffmpeg-{camera.name}",
             self.command,
             log_file=paths.logs / "recorder" / f"{camera.name}.log",
+            pid_file=paths.run / f"ffmpeg-{camera.name}.pid",
             on_line=self._segment_finished,
             on_state=self._state_changed,
             backoff=backoff,

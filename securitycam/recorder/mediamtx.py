@@ -110,7 +110,8 @@ class MediaMTX:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(self.config_file, json.dumps(render_config(settings, self.log_file), indent=2))
         self.supervisor = Supervisor(
-            "mediamtx", lambda: [binary, str(self.config_file)], log_file=self.log_file, clock=self._clock,
+            "mediamtx", lambda: [binary, str(self.config_file)], log_file=self.log_file,
+            pid_file=self._paths.run / "mediamtx.pid", clock=self._clock,
         )
         self.supervisor.start()
 

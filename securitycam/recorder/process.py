@@ -4,22 +4,93 @@ The supervisor's thread starts the process, hands each line of its stdout to ``o
 reader can index segments as ffmpeg finishes them), and when the process exits for any reason
 other than :meth:`Supervisor.stop` waits ``backoff`` seconds (doubling up to ``max_backoff``;
 reset once the process proves healthy with :meth:`Supervisor.healthy`) and starts it again.
+
+The child never outlives us. It runs in a session of its own (a Ctrl-C meant for the server does
+not reach it; :meth:`Supervisor.stop` asks it to finish its segment first), so nothing kills it
+with us by default: a ``kill -9`` of the server (the OOM killer) would leave it writing the ring
+and holding the camera while the next start runs a second one. Two guards:
+
+- the child asks the kernel for SIGKILL when its parent dies (``PR_SET_PDEATHSIG``, set between
+  fork and exec). The kernel means the parent *thread*: the signal fires when the thread that
+  forked the child exits. That is why every start happens on the supervisor's own thread, which
+  lives exactly as long as the supervision and ends only after the child has been stopped;
+- a pid file (``pid_file``, the pid and the command line) is written at each start and removed at
+  each exit; at start the supervisor kills a process a pid file names if that process still runs
+  that very command line (read from ``/proc/<pid>/cmdline``, so a recycled pid is left alone).
+  It catches what the first guard cannot: a child left by a version without the guard, or one
+  that ran a set-user-ID program (exec clears the request for those).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import json
 import logging
 import os
 import signal
 import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from securitycam.clock import Clock
+from securitycam.fileio import write_atomic
 
 log = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
+# Resolved once in the parent: between fork and exec the child only makes the call.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
+def die_with_parent(parent: int) -> None:
+    """``preexec_fn``: SIGKILL this child when the thread that forked it exits (see the module doc).
+
+    ``parent`` is the forking process's pid, taken before the fork."""
+    if _prctl is None:
+        return
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request was made: nobody would tell us
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def reap_stray(pid_file: Path, timeout: float = 5.0) -> int | None:
+    """Kill the process ``pid_file`` names if it still runs the command recorded there; its pid."""
+    try:
+        recorded = json.loads(pid_file.read_text())
+        pid, args = int(recorded["pid"]), [str(arg) for arg in recorded["args"]]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        log.warning("ignoring unreadable pid file %s", pid_file)
+        pid_file.unlink(missing_ok=True)
+        return None
+    if _cmdline(pid) != args:
+        pid_file.unlink(missing_ok=True)
+        return None
+    log.warning("killing %s (pid %d) left running by a previous process", args[0], pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while _cmdline(pid) == args and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pid_file.unlink(missing_ok=True)
+    return pid
+
+
+def _cmdline(pid: int) -> list[str] | None:
+    """The running (not zombie) process ``pid``'s arguments, or ``None``."""
+    try:
+        if Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z":
+            return None
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, IndexError):
+        return None
+    return [part.decode(errors="surrogateescape") for part in raw.split(b"\0")[:-1]]
 
 RUNNING = "running"
 RESTARTING = "restarting"
@@ -32,7 +103,8 @@ class Supervisor:
 
     ``command`` is called before every start (settings may have changed). ``on_state(state,
     detail)`` is told of every change (``running``, ``restarting`` with the exit code,
-    ``failed`` when it cannot be started, ``stopped``). stderr goes to ``log_file``.
+    ``failed`` when it cannot be started, ``stopped``). stderr goes to ``log_file``; the running
+    child's pid and command line to ``pid_file``, if given.
     """
 
     def __init__(
@@ -41,6 +113,7 @@ class Supervisor:
         command: Callable[[], list[str]],
         *,
         log_file: Path,
+        pid_file: Path | None = None,
         on_line: Callable[[str], None] | None = None,
         on_state: Callable[[str, dict], None] | None = None,
         backoff: float = 1.0,
@@ -51,6 +124,7 @@ class Supervisor:
         self.name = name
         self._command = command
         self._log_file = log_file
+        self._pid_file = pid_file
         self._on_line = on_line
         self._on_state = on_state
         self._initial_backoff = backoff
@@ -102,6 +176,9 @@ class Supervisor:
         self._set_state(STOPPED, {})
 
     def _run(self) -> None:
+        # This thread forks every child and outlives each of them: the parent PR_SET_PDEATHSIG watches.
+        if self._pid_file is not None:
+            reap_stray(self._pid_file)
         while not self._stopping.is_set():
             try:
                 args = self._command()
@@ -109,8 +186,9 @@ class Supervisor:
                 with open(self._log_file, "ab") as stderr:
                     process = subprocess.Popen(
                         args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-                        start_new_session=True,
+                        start_new_session=True, preexec_fn=partial(die_with_parent, os.getpid()),
                     )
+                self._write_pid_file(process.pid, args)
             except (OSError, ValueError) as exc:
                 log.error("%s: cannot start: %s", self.name, exc)
                 self._set_state(FAILED, {"error": str(exc)})
@@ -125,12 +203,19 @@ class Supervisor:
             self._pump(process)
             code = process.wait()
             self.last_exit = code
+            if self._pid_file is not None:
+                self._pid_file.unlink(missing_ok=True)
             if self._stopping.is_set():
                 break
             self.restarts += 1
             log.warning("%s: exited with %s; restarting in %.1f s", self.name, code, self._backoff)
             self._set_state(RESTARTING, {"exit_code": code, "retry_in": self._backoff})
             self._wait_backoff()
+
+    def _write_pid_file(self, pid: int, args: list[str]) -> None:
+        if self._pid_file is not None:
+            self._pid_file.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self._pid_file, json.dumps({"pid": pid, "args": [str(arg) for arg in args]}))
 
     def _pump(self, process: subprocess.Popen[bytes]) -> None:
         assert process.stdout is not None

@@ -114,6 +114,15 @@ class SegmentIndex:
                 (camera, start, end, reason),
             )
 
+    def gaps_within(self, camera: str, start: float, end: float) -> list[dict]:
+        """The gaps of ``camera`` overlapping ``[start, end]``, oldest first."""
+        rows = self._db.query(
+            "SELECT start_time, end_time, reason FROM recorder_gaps WHERE camera = ? AND start_time < ? "
+            "AND end_time > ? ORDER BY start_time",
+            (camera, end, start),
+        )
+        return [dict(row) for row in rows]
+
     def gaps(self, camera: str, limit: int = 10) -> list[dict]:
         rows = self._db.query(
             "SELECT start_time, end_time, reason FROM recorder_gaps WHERE camera = ? ORDER BY start_time DESC LIMIT ?",

@@ -40,6 +40,7 @@ from securitycam.paths import DataPaths
 from securitycam.recorder import clips
 from securitycam.recorder.camera import CameraRecorder
 from securitycam.recorder.mediamtx import MediaMTX
+from securitycam.recorder.process import reap_stray
 from securitycam.recorder.recordings import RecordingStore
 from securitycam.recorder.segments import Segment, SegmentIndex
 from securitycam.store import Database
@@ -120,9 +121,16 @@ class Recorder:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start recording. The appliance starts the recorder before any part that opens events, so
+        an event open now was left open by a process that is gone (see :meth:`_end_interrupted`)."""
         self._reconfigure = False
+        interrupted = self._end_interrupted()
+        # Children a crash left behind, the cameras renamed or removed since included (each
+        # supervisor reaps its own too, see recorder/process.py).
+        for pid_file in self._paths.run.glob("*.pid"):
+            reap_stray(pid_file)
         self._start_cameras()
-        self._resume_events()
+        self._resume_events(interrupted)
         self._worker.start()
 
     def stop(self) -> None:
@@ -152,19 +160,35 @@ class Recorder:
         for recorder in cameras.values():
             recorder.stop()
 
-    def _resume_events(self) -> None:
-        """Events left open (or ended but unclipped) by a restart keep their claim on footage."""
+    def _end_interrupted(self) -> list[Event]:
+        """End the events a crash or power cut left open, at the camera's last footage before it.
+
+        Nothing will ever end them otherwise: the sensor that opened one, a manual recording, an
+        object track all lived in the dead process (a sensor still triggered now opens a new event
+        once the sensors start). Runs before the cameras start, so the newest indexed segment is the
+        last one from before the restart. An object or motion event that noted when it was last
+        seen (``data["last_seen"]``, kept up by detection) ends then instead.
+        """
+        interrupted = []
+        for event in self._events.open_events():
+            last = event.data.get("last_seen") or self.index.latest_end(event.camera) or event.start_time
+            ended = self._events.end(event.id, end_time=min(float(last), self._clock.time()))
+            if ended is not None:
+                log.warning("event %s (%s) was open at a restart: ended at its last footage", event.id, event.source)
+                interrupted.append(self._events.update(event.id, data={**ended.data, "interrupted": True}) or ended)
+        return interrupted
+
+    def _resume_events(self, interrupted: list[Event]) -> None:
+        """Events a restart interrupted, or ended but left unclipped, get their clips made."""
         recent = self._clock.time() - 3600
         unclipped = self._events.list(has_clip=False, after=recent, limit=50)
-        running = self._events.list(in_progress=True, after=recent, limit=50)
-        for event in {e.id: e for e in [*unclipped, *running]}.values():
+        for event in {e.id: e for e in [*unclipped, *interrupted]}.values():
             failed_for_good = "clip_error" in event.data and "clip_retry_until" not in event.data
             if event.camera not in self.cameras or failed_for_good:
                 continue
             self._event_opened(event)
             self._continue_after(event, event.data.get("clips", []))
-            if event.end_time is not None:
-                self._event_ended(event)
+            self._event_ended(event)
 
     def _continue_after(self, event: Event, made: list[str]) -> None:
         """A long event already cut into clips goes on from where its last clip stopped."""
@@ -334,7 +358,7 @@ class Recorder:
         until = clip.end + camera.post_capture
         gave_up = now > until + 2 * camera.segment_seconds + 10
         if latest >= until or gave_up:
-            if not self._make_clip(clip, camera, until):
+            if not self._make_clip(clip, camera, until, final=True):
                 return
             with self._lock:
                 self._pending.pop(clip.event.id, None)
@@ -342,17 +366,20 @@ class Recorder:
             if recorder is not None:
                 self._publish_state(recorder)
 
-    def _make_clip(self, clip: PendingClip, camera: CameraSettings, until: float) -> bool:
+    def _make_clip(self, clip: PendingClip, camera: CameraSettings, until: float, final: bool = False) -> bool:
         """The clip of ``clip``'s footage up to ``until``; False if it is to be tried again later."""
         event = clip.event
         segments = [s for s in self.index.overlapping(event.camera, clip.window_start, until)
                     if s.id not in clip.used and s.path.exists()]
         if not segments:
+            # No footage in this window (the camera was down, or the appliance was off): the window
+            # moves on all the same, or it would claim every later segment for good.
+            clip.window_start = max(clip.window_start, until)
             current = self._events.get(event.id) or event
             if clip.give_up_at is not None or "clip_retry_until" in current.data:
                 log.error("event %s: its footage went while its clip waited for space", event.id)
                 self._clip_error(current, "gave up: its footage went while waiting for space")
-            elif clip.part == 1:
+            elif final and not clip.clips:
                 log.warning("event %s: no footage from camera %s", event.id, event.camera)
                 self._clip_error(current, "no footage")
             return True
@@ -376,6 +403,7 @@ class Recorder:
             "post_capture_setting": camera.post_capture,
             "part": clip.part,
             "segments": len(segments),
+            "gaps": self._gaps_in(event.camera, segments),
         }
         try:
             if clip.retry_at:  # it failed for want of space: no ffmpeg run before there is room for it
@@ -432,6 +460,16 @@ class Recorder:
         # On a full disk the database may have no room for it either: the clip is still retried.
         with diskfull.best_effort(f"noting why the clip of event {event.id} failed"):
             self._events.update(event.id, data=data)
+
+    def _gaps_in(self, camera: str, segments: list[Segment]) -> list[dict]:
+        """Where the camera recorded nothing between ``segments`` (ffmpeg restarting): each gap's
+        wall-clock start, its length, and ``offset``, the second of the clip where the picture jumps."""
+        gaps = []
+        for gap in self.index.gaps_within(camera, segments[0].start_time, segments[-1].end_time):
+            offset = sum(s.duration for s in segments if s.end_time <= gap["start_time"] + 0.01)
+            gaps.append({"start": _iso(gap["start_time"]), "length": round(gap["end_time"] - gap["start_time"], 3),
+                         "offset": round(offset, 3), "reason": gap["reason"]})
+        return gaps
 
     def _retain(self, now: float) -> None:
         with self._lock:

@@ -378,6 +378,11 @@ class EventStore:
             self._notify(self._ended, event)
         return event
 
+    def open_events(self) -> list[Event]:
+        """Every event still in progress, oldest first (however many and however old)."""
+        return [_from_row(row) for row in self._db.query("SELECT * FROM events WHERE end_time IS NULL "
+                                                         "ORDER BY start_time")]
+
     def get(self, event_id: str) -> Event | None:
         row = self._db.query_one("SELECT * FROM events WHERE id = ?", (event_id,))
         return _from_row(row) if row else None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from securitycam.bus import ARCHIVE_UPDATED, RECORDING_STATE
 from tests.recorder.conftest import CAMERA, Live, ffprobe_json, wait_for
@@ -16,6 +18,14 @@ SEGMENT = CAMERA["segment_seconds"]
 def clip_for(live: Live, event_id: str) -> list[str]:
     return [e.data["path"] for e in live.appliance.bus.recent(ARCHIVE_UPDATED)
             if e.data.get("event_id") == event_id and not e.data.get("deleted")]
+
+
+def probe_open(handle: BinaryIO) -> float:
+    """The duration of the file ``handle`` has open (it plays even if its name was deleted since)."""
+    done = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                           f"/proc/self/fd/{handle.fileno()}"], pass_fds=(handle.fileno(),),
+                          capture_output=True, text=True, check=True)
+    return float(done.stdout)
 
 
 def epoch(iso: str) -> float:
@@ -120,16 +130,69 @@ def test_killed_ffmpeg_loses_only_its_open_segment_and_restarts(live: Live):
     wait_for(lambda: camera.supervisor.restarts == restarts + 1)
     wait_for(lambda: camera.supervisor.pid not in (None, old_pid) and camera.last_segment_seen
              and camera.last_segment_seen > time.time() - 1.5, timeout=20)
-    # Every segment finished before the kill is still indexed (or kept) and plays.
-    survivors = [s for s in before if s.path.exists()]
+    # Every segment finished before the kill plays, unless the ring has deleted it since: the ring
+    # deletes segments as they age past ring_seconds, at any moment (and this test takes seconds),
+    # so each is looked up where it is now (the ring or kept) and opened before it is probed.
+    survivors = 0
+    for segment in before:
+        ring_edge = time.time() - CAMERA["ring_seconds"]
+        current = {s.id: s for s in recorder.index.for_camera("cam")}.get(segment.id)
+        try:
+            if current is None:
+                raise FileNotFoundError(segment.path)
+            with open(current.path, "rb") as handle:
+                assert probe_open(handle) > 0.5
+            survivors += 1
+        except FileNotFoundError:
+            assert segment.end_time < ring_edge + 2 * SEGMENT, "a segment within the ring was lost"
     assert survivors
-    for segment in survivors:
-        assert float(ffprobe_json(segment.path, "format=duration")["format"]["duration"]) > 0.5
     gap = wait_for(lambda: recorder.index.gaps("cam"))[0]
     assert gap["end_time"] > gap["start_time"] and "exit" in gap["reason"]
     states = [e.data["state"] for e in live.appliance.bus.recent(RECORDING_STATE)]
     assert "restarting" in states
     assert live.client.get("/recording/status").json["cameras"][0]["restarts"] == restarts + 1
+
+
+def test_an_event_from_before_the_footage_does_not_claim_every_later_segment(live: Live):
+    """An event whose first clip window has no footage (opened before a power cut, say) moves on to
+    the footage there is, instead of waiting for it, and keeping every later segment, forever."""
+    events, recorder = live.appliance.events, live.appliance.recorder
+    event = events.open("cam", "api", "stale", start_time=time.time() - 120)
+    first = wait_for(lambda: clip_for(live, event.id), timeout=30)
+    row = events.get(event.id)
+    assert row.in_progress and "clip_error" not in row.data
+    # The clip holds what the camera has (the ring), not two minutes it never had.
+    meta = json.loads(Path(first[0]).with_name(Path(first[0]).stem + ".meta.json").read_text())
+    assert epoch(meta["started"]) > time.time() - 60
+    events.end(event.id)
+    wait_for(lambda: event.id not in recorder.recording("cam"), timeout=30)
+    assert "clip_error" not in events.get(event.id).data
+
+
+def test_a_clip_tells_where_ffmpeg_restarted_during_its_event(live: Live):
+    events, recorder = live.appliance.events, live.appliance.recorder
+    camera = recorder.cameras["cam"]
+    restarts = camera.supervisor.restarts
+    event = events.open("cam", "api", "gap")
+    wait_for(lambda: (recorder.index.latest_end("cam") or 0) > event.start_time + SEGMENT)
+    camera.supervisor.kill()
+    wait_for(lambda: camera.supervisor.restarts > restarts)
+    wait_for(lambda: any(g["start_time"] > event.start_time for g in recorder.index.gaps("cam")), timeout=20)
+    wait_for(lambda: (recorder.index.latest_end("cam") or 0) > time.time() - 1.5, timeout=20)
+    events.end(event.id)
+    wait_for(lambda: event.id not in recorder.recording("cam"), timeout=30)
+    paths = clip_for(live, event.id)
+    metas = {p: json.loads(Path(p).with_name(Path(p).stem + ".meta.json").read_text()) for p in paths}
+    gaps = [(p, gap) for p, meta in metas.items() for gap in meta["gaps"]]
+    assert len(gaps) == 1
+    path, gap = gaps[0]
+    meta = metas[path]
+    assert epoch(meta["started"]) < epoch(gap["start"]) < epoch(meta["stopped"])
+    assert 0.1 < gap["length"] < 20 and "exit" in gap["reason"]
+    assert 0 < gap["offset"] < meta["duration_seconds"]
+    items = {item["path"]: item for item in live.client.get("/archive?per_page=100").json["items"]}
+    assert items[path]["gaps"] == [gap]
+    assert all(items[p]["gaps"] == [] for p in paths if p != path)
 
 
 def test_ring_keeps_only_its_window(live: Live):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -72,6 +76,71 @@ def test_supervisor_stop_ends_a_process_that_ignores_stdin(tmp_path: Path):
     assert time.monotonic() - begun < 3
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+SUPERVISING_PARENT = """
+import sys, time
+from pathlib import Path
+from securitycam.recorder.process import Supervisor
+supervisor = Supervisor("ffmpeg", lambda: ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi",
+                        "-i", "color=size=64x64:rate=5", "-f", "null", "-"], log_file=Path(sys.argv[1]))
+supervisor.start()
+while supervisor.pid is None:
+    time.sleep(0.05)
+print(supervisor.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting for whoever adopted it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_supervised_child_dies_with_the_process_that_started_it(tmp_path: Path):
+    parent = subprocess.Popen([sys.executable, "-c", SUPERVISING_PARENT, str(tmp_path / "ffmpeg.log")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        ffmpeg = int(parent.stdout.readline())
+        assert running(ffmpeg)
+        parent.kill()  # SIGKILL: no handler, no clean-up, as the OOM killer does it
+        parent.wait()
+        wait_for(lambda: not running(ffmpeg), timeout=5)
+    finally:
+        parent.kill()
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            if running(ffmpeg):
+                os.kill(ffmpeg, signal.SIGKILL)
+
+
+def test_a_stray_named_by_the_pid_file_is_reaped_at_start_but_a_stranger_is_not(tmp_path: Path):
+    stray = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    stranger = subprocess.Popen(["sleep", "61"], start_new_session=True)
+    pid_file = tmp_path / "run" / "sleeper.pid"
+    other_pid_file = tmp_path / "run" / "other.pid"
+    pid_file.parent.mkdir()
+    pid_file.write_text(json.dumps({"pid": stray.pid, "args": ["sleep", "60"]}))
+    # A recycled pid: the file names a process that runs something else now.
+    other_pid_file.write_text(json.dumps({"pid": stranger.pid, "args": ["ffmpeg", "-i", "x"]}))
+    supervisors = [Supervisor(name, lambda: ["sleep", "30"], log_file=tmp_path / f"{name}.log",
+                              pid_file=path, stop_timeout=1)
+                   for name, path in (("sleeper", pid_file), ("other", other_pid_file))]
+    try:
+        for supervisor in supervisors:
+            supervisor.start()
+        assert stray.wait(timeout=5) == -signal.SIGKILL
+        pid = wait_for(lambda: supervisors[0].pid)
+        assert json.loads(pid_file.read_text()) == {"pid": pid, "args": ["sleep", "30"]}
+        assert stranger.poll() is None
+    finally:
+        for supervisor in supervisors:
+            supervisor.stop()
+        stray.kill()
+        stranger.kill()
+    assert not pid_file.exists() and not other_pid_file.exists()
 
 
 def test_supervisor_reports_a_program_that_cannot_start(tmp_path: Path):
