@@ -33,7 +33,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from pathlib import Path
 
 import psutil
 import requests
+from local_server import free_port
 
 PASSWORD = "crash-cycle"
 CAMERA = {
@@ -52,12 +52,6 @@ CAMERA = {
 # Past this age a kept segment no new event needs should be gone: the ring, the post-capture, the
 # recorder's wait for late segments (2 segments + 10 s), and a little slack.
 STALE_AFTER = CAMERA["ring_seconds"] + CAMERA["post_capture"] + 2 * CAMERA["segment_seconds"] + 12
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import paho.mqtt.client as paho
 import psutil
+from local_server import percentile
 from paho.mqtt.enums import CallbackAPIVersion
 
 from securitycam.app import create_app
@@ -78,11 +79,6 @@ class Receiver:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def mqtt_service(appliance: Appliance) -> MqttService:

@@ -29,33 +29,10 @@ import threading
 import time
 
 import requests
+from local_server import free_port, percentile, wait_up
 
 TIMEOUT = 5.0
 HALF_SENT = b"GET /auth/status HTTP/1.1\r\nHost: x\r\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_up(base: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("server exited during start-up")
-        try:
-            requests.get(f"{base}/auth/status", timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise SystemExit("server did not start")
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def time_requests(url: str, headers: dict[str, str], count: int) -> str:

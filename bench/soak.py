@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,29 +27,11 @@ import time
 
 import psutil
 import requests
+from local_server import free_port, wait_up
 
 GETS = ("/archive", "/system_stats", "/settings", "/recording/status", "/logs")
 WARM_UP_MINUTES = 10
 SPREAD_TARGET = 0.05
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_up(base: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("server exited during start-up")
-        try:
-            requests.get(f"{base}/auth/status", timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise SystemExit("server did not start")
 
 
 def serving_process(server: psutil.Process) -> psutil.Process:
