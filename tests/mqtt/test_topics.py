@@ -8,8 +8,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from securitycam.appliance import Appliance
-from securitycam.bus import OBJECT_EVENTS, PRESENCE_CHANGE, REVIEWS
-from securitycam.mqtt.service import MOTION, TRACKED_OBJECT_UPDATE
+from securitycam.bus import MOTION, OBJECT_EVENTS, PRESENCE_CHANGE, REVIEWS, TRACKED_OBJECT_UPDATE
 from securitycam.system.runner import RecordingRunner
 from tests.mqtt.broker import Broker, Listener, wait_for
 from tests.mqtt.conftest import connect
