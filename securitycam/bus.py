@@ -35,6 +35,10 @@ SYSTEM_INFO = "system_info"
 # Detection, named after Frigate's MQTT topics: tracked objects' events (new/update/end) and review items.
 OBJECT_EVENTS = "events"
 REVIEWS = "reviews"
+# A tracked object's sub label (description, face...) changed: Frigate's payload.
+TRACKED_OBJECT_UPDATE = "tracked_object_update"
+# A camera's motion started or stopped: ``{"camera", "active"}``.
+MOTION = "motion"
 
 DISCONNECT_POLL = 1.0
 

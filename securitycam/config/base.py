@@ -12,6 +12,11 @@ def secret(default: Any = None) -> Any:
     return Field(default, json_schema_extra={"secret": True})
 
 
+def write_only(default: Any = None) -> Any:
+    """A credential the appliance sends elsewhere (a broker's password): clients set it, never read it."""
+    return Field(default, json_schema_extra={"write_only": True})
+
+
 def url_with_credentials(default: str = "") -> Any:
     """A URL that clients read and write, but whose ``user:password@`` part they never read back."""
     return Field(default, json_schema_extra={"secret_credentials": True})

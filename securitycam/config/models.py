@@ -4,7 +4,8 @@ Top-level keys are sections named as in the spec's ``settings.json`` (``Sensors`
 ``StorageLimit``, ``CaptivePortal``, ...). A part that needs settings adds a section model here
 and a field on :class:`Settings`; its default is what a fresh appliance gets. Fields marked
 :func:`secret` are never returned by ``GET /settings`` nor accepted by ``POST /settings``; fields
-made with :func:`url_with_credentials` are returned with their credentials masked, and keep them
+marked :func:`write_only` are accepted but never returned (and kept when a client leaves them
+out); fields made with :func:`url_with_credentials` are returned with their credentials masked, and keep them
 when saved back masked (:mod:`securitycam.config.credentials`).
 """
 
@@ -14,7 +15,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from securitycam.config.base import Section, Shareable, secret, set_shared, url_with_credentials
+from securitycam.config.base import Section, Shareable, secret, set_shared, url_with_credentials, write_only
 from securitycam.config.detection import (
     NO_DETECTOR,
     CameraDetection,
@@ -23,7 +24,7 @@ from securitycam.config.detection import (
     default_detectors,
 )
 
-__all__ = ["Section", "Shareable", "secret", "set_shared", "url_with_credentials"]
+__all__ = ["Section", "Shareable", "secret", "set_shared", "url_with_credentials", "write_only"]
 
 
 SENSOR_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -204,8 +205,9 @@ class MediaMTXSettings(Section):
 class MqttSettings(Section):
     """The MQTT publisher (``securitycam.mqtt``): Frigate's topics and Home Assistant discovery.
 
-    Off by default. ``password`` is a secret (kept in the 0600 settings file, never shown by
-    ``GET /settings``). ``node_id`` is made once at the first connection and then stays: it names
+    Off by default. ``password`` is write-only: an admin sets it with ``POST /settings`` (or
+    ``PUT /settings/MQTT.password``; ``null`` for none); it is kept in the 0600 settings file and
+    never shown by ``GET /settings``. ``node_id`` is made once at the first connection and then stays: it names
     this appliance on a broker shared by several (client id, unique ids, the appliance's topics).
     """
 
@@ -213,7 +215,7 @@ class MqttSettings(Section):
     host: str = Field("localhost", min_length=1, max_length=253)
     port: int = Field(1883, ge=1, le=65535)
     user: str = Field("", max_length=256)
-    password: str | None = secret()
+    password: str | None = write_only()
     tls: bool = False
     # A CA bundle for a broker whose certificate the system does not trust, as a file name in the
     # data directory's settings/ folder; empty: the system's CAs.
@@ -297,17 +299,23 @@ class Settings(Shareable):
         return self
 
 
-def secret_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
-    """Every (section, field, ...) path marked secret in ``model``."""
+def secret_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = (),
+                 kind: str = "secret") -> set[tuple[str, ...]]:
+    """Every (section, field, ...) path marked ``kind`` (``secret`` or ``write_only``) in ``model``."""
     found: set[tuple[str, ...]] = set()
     for name, field in model.model_fields.items():
         extra = field.json_schema_extra
-        if isinstance(extra, dict) and extra.get("secret"):
+        if isinstance(extra, dict) and extra.get(kind):
             found.add((*prefix, name))
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            found |= secret_paths(annotation, (*prefix, name))
+            found |= secret_paths(annotation, (*prefix, name), kind)
     return found
+
+
+def write_only_paths() -> set[tuple[str, ...]]:
+    """Every path to a :func:`write_only` field."""
+    return secret_paths(kind="write_only")
 
 
 def credential_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

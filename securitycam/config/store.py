@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from securitycam.config import credentials
-from securitycam.config.models import Settings, credential_paths, secret_paths, set_shared
+from securitycam.config.models import Settings, credential_paths, secret_paths, set_shared, write_only_paths
 from securitycam.fileio import write_atomic
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,10 @@ class SettingsStore:
         return self._settings
 
     def public(self) -> dict[str, Any]:
-        """The settings as a client may see them: secrets removed, credentials in URLs masked."""
+        """The settings as a client may see them: secrets and write-only fields removed, credentials
+        in URLs masked."""
         data = self.get().model_dump(mode="json")
-        for path in secret_paths():
+        for path in secret_paths() | write_only_paths():
             _drop(data, path)
         for path in credential_paths():
             _mask_credentials(data, path)
@@ -81,7 +82,8 @@ class SettingsStore:
     def set_value(self, dotted_key: str, value: Any) -> Settings:
         """``PUT /settings/<key>``: replace one section (``StorageLimit``) or field (``StorageLimit.max_percent``).
 
-        A replaced section's omitted fields return to their defaults; its secrets are kept.
+        A replaced section's omitted fields return to their defaults; its secrets, and its
+        write-only fields the value leaves out, are kept.
         Raises ``KeyError`` for an unknown key, :class:`SecretField` for a secret one.
         """
         path = tuple(dotted_key.split("."))
@@ -97,6 +99,10 @@ class SettingsStore:
                 if secret_path == path or _has(value, secret_path[len(path) :]):
                     raise SecretField(".".join(secret_path))
                 _set(replaced, secret_path, _get(current, secret_path))
+            for kept in write_only_paths():
+                if (kept[: len(path)] == path and kept != path and isinstance(value, dict)
+                        and not _has(value, kept[len(path):])):
+                    _set(replaced, kept, _get(current, kept))
             _keep_credentials(replaced, current)
             return self._commit(Settings.model_validate(replaced))
 

@@ -13,7 +13,10 @@
 5. with the detector ``none`` and ``motion.record``: motion opens an event (source ``motion``)
    that ends ``motion.mqtt_off_delay`` seconds after the last motion;
 6. the motion boxes are counted per 10 s for ``/api/review/activity/motion``
-   (:class:`~securitycam.store.motion.MotionTally`).
+   (:class:`~securitycam.store.motion.MotionTally`);
+7. whatever the detector, the camera's motion state (:class:`MotionState`) goes on the bus as
+   ``motion`` messages: active at the first motion box, inactive ``motion.mqtt_off_delay``
+   seconds after the last one (Frigate's ``<camera>/motion`` ON/OFF).
 
 If frames stop coming (ffmpeg stalled or restarting) for ``STALE_SECONDS``, every tracked object
 is let go and its event ended at its last sighting: no event stays open on a dead camera.
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from securitycam.bus import MOTION, EventBus
 from securitycam.config.detection import polygon_points
 from securitycam.config.models import CameraSettings
 from securitycam.detection.detectors import Detector
@@ -67,6 +71,35 @@ class PipelineStats:
             "motion_ms_per_frame": round(self.motion_seconds * 1000 / self.frames, 3) if self.frames else None,
             "last_frame_time": self.last_frame_time,
         }
+
+
+class MotionState:
+    """Whether the camera sees motion now, told on the bus when that changes."""
+
+    def __init__(self, camera: CameraSettings, bus: EventBus) -> None:
+        self.camera = camera
+        self._bus = bus
+        self.active = False
+        self.last_motion = 0.0
+
+    def update(self, moving: bool, now: float) -> None:
+        if moving:
+            self.last_motion = now
+            if not self.active:
+                self._set(True)
+        self.tick(now)
+
+    def tick(self, now: float) -> None:
+        if self.active and now - self.last_motion >= self.camera.motion.mqtt_off_delay:
+            self._set(False)
+
+    def close(self) -> None:
+        if self.active:
+            self._set(False)
+
+    def _set(self, active: bool) -> None:
+        self.active = active
+        self._bus.publish(MOTION, {"camera": self.camera.name, "active": active})
 
 
 class MotionEvents:
@@ -110,6 +143,7 @@ class CameraPipeline:
         objects: ObjectEvents,
         review: ReviewKeeper,
         events: EventStore,
+        bus: EventBus,
         clock: Callable[[], float] = time.time,
         motion_tally: MotionTally | None = None,
     ) -> None:
@@ -128,6 +162,7 @@ class CameraPipeline:
                                         for label in camera.objects.track})
         self.motion_events = MotionEvents(camera, events, review) \
             if not detector.runs_model and camera.motion.record else None
+        self.motion_state = MotionState(camera, bus)
         self._masks = self._object_masks()
         self.stats = PipelineStats()
         self._last_frame_at: float | None = None
@@ -146,6 +181,7 @@ class CameraPipeline:
         self.objects.close(now)
         if self.motion_events is not None:
             self.motion_events.close(min(now, self.motion_events.last_motion or now))
+        self.motion_state.close()
         if self.motion_tally is not None:
             self.motion_tally.flush()
 
@@ -185,6 +221,7 @@ class CameraPipeline:
             self.tracker.objects.clear()
         if self.motion_events is not None:
             self.motion_events.tick(now)
+        self.motion_state.tick(now)
         self.review.tick(now)
 
     def process(self, frame: Frame) -> None:
@@ -200,6 +237,7 @@ class CameraPipeline:
         if boxes:
             stats.frames_with_motion += 1
             self.review.motion(frame.time)
+        self.motion_state.update(bool(boxes), frame.time)
         if self.detector.runs_model:
             self._detect(frame, boxes)
         else:

@@ -136,7 +136,7 @@ class Detection:
         keeper = self.keepers[camera.name]
         objects = ObjectEvents(camera, self._events, self.timeline, keeper, self._bus, self._paths.clips)
         pipeline = CameraPipeline(camera, detector, lock, lambda: self._recorder.frame_pipe(camera.name), objects,
-                                  keeper, self._events, self._clock.time,
+                                  keeper, self._events, self._bus, self._clock.time,
                                   MotionTally(camera.name, self.motion_activity, self._clock.time))
         self.pipelines[camera.name] = pipeline
         pipeline.start()

@@ -7,7 +7,7 @@ appliance's availability topic (its last will). What an appliance has:
 
 | component | entities |
 |---|---|
-| ``binary_sensor`` | per GPIO sensor (``device_class`` by type), ``anyone_home``, recording per camera, health |
+| ``binary_sensor`` | per GPIO sensor (by type), ``anyone_home``, recording and motion seen per camera, health |
 | ``device_tracker`` | one per tracked Bluetooth device (``home``/``not_home``) |
 | ``camera`` | one per camera, from its latest-frame topic |
 | ``switch`` | Frigate's detect/recordings/snapshots/motion per camera, manual recording per camera, armed |
@@ -97,6 +97,8 @@ def entities(settings: Settings, topics: Topics, presence_devices: list[dict[str
                 command_topic=topics.camera_switch_set(name, switch), **_switch_payloads())
         add("binary_sensor", f"{slug(name)}_recording", f"{name} recording", state_topic=topics.recording(name),
             device_class="running", **on_off)
+        add("binary_sensor", f"{slug(name)}_motion_seen", f"{name} motion", state_topic=topics.camera(name, "motion"),
+            device_class="motion", **on_off)
         add("switch", f"{slug(name)}_manual_recording", f"{name} manual recording",
             state_topic=topics.manual_recording(name), command_topic=Topics.command(topics.manual_recording(name)),
             icon="mdi:record-rec", **_switch_payloads())

@@ -19,12 +19,10 @@ per-label object counts (``<camera>/<label>``) and the best picture of each labe
 (``<camera>/<label>/snapshot``) follow the object messages. Detection's ``reviews`` messages go to
 ``<prefix>/reviews``.
 
-Waiting on detection to publish them on the bus (forwarded as they are when it does):
-
-| bus message | data | MQTT |
-|---|---|---|
-| ``tracked_object_update`` | Frigate's payload | ``<prefix>/tracked_object_update`` (QoS 1, queued) |
-| ``motion`` | ``{"camera", "active"}`` | ``<prefix>/<camera>/motion`` ``ON``/``OFF`` (retained) |
+Detection's ``motion`` messages (``{"camera", "active"}``) give ``<prefix>/<camera>/motion``
+``ON``/``OFF`` (retained; ``OFF`` until a pipeline says otherwise); ``tracked_object_update``
+messages (Frigate's payload, e.g. a sub label set through the API) go to
+``<prefix>/tracked_object_update`` (QoS 1, queued).
 """
 
 from __future__ import annotations
@@ -42,12 +40,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from securitycam.bus import (
+    MOTION,
     OBJECT_EVENTS,
     PRESENCE_CHANGE,
     RECORDING_STATE,
     REVIEWS,
     SENSOR_STATE,
     SYSTEM_ALERT,
+    TRACKED_OBJECT_UPDATE,
     BusEvent,
     TooManySubscribers,
 )
@@ -65,9 +65,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Bus messages detection does not publish yet (see the module docstring).
-TRACKED_OBJECT_UPDATE = "tracked_object_update"
-MOTION = "motion"
 # Events of this source are sent from detection's own messages, not from the events store.
 OBJECT_SOURCE = "object"
 # Frigate's camera switches that are camera settings (section, field); `recordings` is not one:
@@ -403,6 +400,8 @@ class MqttService:
                             ON if self.camera_switch(camera.name, switch) else OFF)
             for label in settings.MQTT.count_labels:
                 self._retained.setdefault(topics.camera(camera.name, label), "0")
+            if topics.camera(camera.name, "motion") not in self._retained:  # detection tells when it changes
+                self._state(topics.camera(camera.name, "motion"), OFF)
 
     def _publish_discovery(self) -> None:
         assert self.outbox is not None and self.topics is not None and self.link is not None

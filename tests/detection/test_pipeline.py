@@ -80,7 +80,7 @@ def rig_for(tmp_path: Path, person_model: Detector) -> Iterator:
         clips = tmp_path / "clips"
         keeper = ReviewKeeper("cam", settings.review, reviews, bus, clips / "review", presence)
         objects = ObjectEvents(settings, events, timeline, keeper, bus, clips)
-        pipeline = CameraPipeline(settings, detector, threading.Lock(), lambda: None, objects, keeper, events)
+        pipeline = CameraPipeline(settings, detector, threading.Lock(), lambda: None, objects, keeper, events, bus)
         return Rig(pipeline, events, reviews, timeline, bus, keeper, clips, presence)
 
     yield build
@@ -188,6 +188,19 @@ def test_detector_none_records_motion_events(rig_for) -> None:
     assert rig.pipeline.stats.regions == 0
 
 
+def test_motion_state_goes_on_at_the_first_motion_and_off_after_the_quiet_delay(rig_for) -> None:
+    rig = rig_for(motion={"mqtt_off_delay": 2})
+    rig.feed(scene.still(3))
+    assert rig.messages("motion") == []
+    rig.feed(scene.moving_shape(15))
+    assert rig.messages("motion") == [{"camera": "cam", "active": True}]
+    rig.feed(scene.still(20))
+    assert rig.messages("motion") == [{"camera": "cam", "active": True}, {"camera": "cam", "active": False}]
+    rig.feed(scene.moving_shape(5))
+    rig.pipeline.stop()  # a stopping pipeline leaves no motion on
+    assert [m["active"] for m in rig.messages("motion")] == [True, False, True, False]
+
+
 def test_object_mask_drops_what_stands_in_it(rig_for) -> None:
     rig = rig_for(objects={"mask": ["0,300,640,300,640,360,0,360"]})  # where the person's feet are
     rig.feed(scene.walking(20))
@@ -229,7 +242,7 @@ def test_frames_that_stop_coming_let_the_objects_go(tmp_path: Path, person_model
             return None
 
     pipeline = CameraPipeline(settings, person_model, threading.Lock(), Source, objects, keeper, events,
-                              clock=lambda: now[0])
+                              EventBus(), clock=lambda: now[0])
     pipeline.start()
     try:
         wait_for(lambda: pipeline.stats.frames == 15 and events.list(), timeout=20)

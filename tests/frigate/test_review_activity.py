@@ -67,7 +67,7 @@ def test_rows_come_from_the_pipelines_motion_tally(client: FlaskClient, applianc
     objects = ObjectEvents(settings, events, TimelineStore(appliance.db), keeper, bus, tmp_path)
     start = an_hour_ago()
     pipeline = CameraPipeline(settings, build_detector(DetectorSettings(type="none"), ModelSettings()),
-                              threading.Lock(), lambda: None, objects, keeper, events, time.time,
+                              threading.Lock(), lambda: None, objects, keeper, events, bus, time.time,
                               MotionTally("yard", store, time.time))
     frames = [*scene.still(10), *scene.moving_shape(60), *scene.still(40)]
     for number, image in enumerate(frames):

@@ -3,10 +3,12 @@ sensor state, and a broker that is away or refuses the login."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from securitycam.appliance import Appliance
@@ -15,6 +17,7 @@ from securitycam.mqtt.outbox import Outbox
 from securitycam.mqtt.service import OUTBOX_FILE
 from tests.mqtt.broker import Broker, Listener, free_port, wait_for
 from tests.mqtt.conftest import connect, mqtt_service
+from tests.test_credentials import viewer_client
 
 
 def alerts(client: FlaskClient) -> dict:
@@ -23,14 +26,53 @@ def alerts(client: FlaskClient) -> dict:
     return response.json
 
 
-def test_off_by_default_and_password_kept_secret(client: FlaskClient, appliance: Appliance, data_dir: Path) -> None:
+def test_off_by_default_and_password_never_shown(client: FlaskClient, appliance: Appliance, data_dir: Path) -> None:
     settings = client.get("/settings").json
     assert settings["MQTT"]["enabled"] is False
     assert "password" not in settings["MQTT"]
-    refused = client.post("/settings", json={"MQTT": {"password": "x"}})
-    assert refused.status_code == 400
+    answer = client.post("/settings", json={"MQTT": {"password": "hidden-pw"}})
+    assert answer.status_code == 200 and "password" not in answer.json["settings"]["MQTT"]
+    assert appliance.settings.get().MQTT.password == "hidden-pw"
+    assert "hidden-pw" not in client.get("/settings").get_data(as_text=True)
     assert not mqtt_service(appliance).connected
     assert not (data_dir / OUTBOX_FILE).exists()
+
+
+def test_an_admin_sets_the_password_over_the_api_and_it_reconnects_with_it(
+        app: Flask, client: FlaskClient, appliance: Appliance, data_dir: Path, tmp_path: Path) -> None:
+    broker = Broker(tmp_path / "locked", users={"cam": "first-pw", "cam2": "second-pw"})
+    broker.start()
+    try:
+        viewer = viewer_client(app, client)
+        mqtt = {"enabled": True, "host": "127.0.0.1", "port": broker.port, "user": "cam", "password": "first-pw"}
+        assert viewer.post("/settings", json={"MQTT": mqtt}).status_code == 403
+        assert viewer.put("/settings/MQTT.password", json={"value": "first-pw"}).status_code == 403
+        assert appliance.settings.get().MQTT.password is None
+        assert client.post("/settings", json={"MQTT": mqtt}).status_code == 200
+        wait_for(lambda: mqtt_service(appliance).connected)
+
+        # A new login: the broker takes the new user and password, after a reconnection.
+        answer = client.post("/settings", json={"MQTT": {"user": "cam2", "password": "second-pw"}})
+        assert answer.status_code == 200
+        wait_for(lambda: (link := mqtt_service(appliance).link) is not None and link.config.user == "cam2"
+                 and mqtt_service(appliance).connected)
+        # Saving the section back as a client read it (no password) keeps the password.
+        shown = client.get("/settings").json["MQTT"]
+        assert client.put("/settings/MQTT", json={"value": shown}).status_code == 200
+        assert appliance.settings.get().MQTT.password == "second-pw"
+        assert client.put("/settings/MQTT.password", json={"value": "wrong"}).status_code == 200
+        wait_for(lambda: alerts(client)["alerts"].get("mqtt") == "warn")
+        assert client.put("/settings/MQTT.password", json={"value": "second-pw"}).status_code == 200
+        wait_for(lambda: mqtt_service(appliance).connected)
+
+        # No reader ever sees it; the settings file keeps it.
+        for reader in (client, viewer):
+            for path in ("/settings", "/system_info"):
+                assert "second-pw" not in reader.get(path).get_data(as_text=True), path
+        on_disk = json.loads((data_dir / "settings" / "settings.json").read_text())
+        assert on_disk["MQTT"]["password"] == "second-pw"
+    finally:
+        broker.stop()
 
 
 def test_connects_with_a_stable_node_id_and_says_online(client: FlaskClient, appliance: Appliance,

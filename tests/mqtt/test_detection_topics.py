@@ -28,7 +28,8 @@ def test_a_person_walking_by(client: FlaskClient, appliance: Appliance, broker: 
     clip = tmp_path / "walk.mp4"
     make_clip(clip, [*scene.still(10), *scene.walking(30), *scene.still(200)])
     connect(appliance, broker)
-    assert client.post("/settings", json={"Cameras": [camera("walk", clip)]}).status_code == 200
+    walk = {**camera("walk", clip), "motion": {"mqtt_off_delay": 2}}
+    assert client.post("/settings", json={"Cameras": [walk]}).status_code == 200
     listener.wait_last("securitycam/walk/detect/state", "ON")
 
     events = wait_for(lambda: (m := listener.json_on("securitycam/events")) and m[-1]["type"] == "end" and m,
@@ -44,6 +45,9 @@ def test_a_person_walking_by(client: FlaskClient, appliance: Appliance, broker: 
     assert b"1" in counts and counts[-1] == b"0"
     snapshot = wait_for(lambda: listener.last("securitycam/walk/person/snapshot"))
     assert snapshot[:2] == b"\xff\xd8"
+    # OFF for a new camera, ON when the person came, OFF two seconds after they left.
+    assert wait_for(lambda: (m := listener.on("securitycam/walk/motion")) and m[-1] == b"OFF" and m,
+                    timeout=20) == [b"OFF", b"ON", b"OFF"]
     reviews = wait_for(lambda: (m := listener.json_on("securitycam/reviews")) and m[-1]["type"] == "end" and m,
                        timeout=20)
     assert reviews[0]["type"] == "new" and reviews[-1]["after"]["data"]["detections"] == [event_id]

@@ -165,6 +165,8 @@ def test_discovery_payloads_follow_home_assistants_rules(client: FlaskClient, ap
     assert by_id[f"{node}_tracker_aa_bb_cc_dd_ee_01"]["name"] == "Ann's phone"
     assert by_id[f"{node}_cam_camera"]["topic"] == f"securitycam/{node}/cam/latest"
     assert by_id[f"{node}_cam_detect"]["command_topic"] == "securitycam/cam/detect/set"
+    motion = by_id[f"{node}_cam_motion_seen"]
+    assert (motion["device_class"], motion["state_topic"]) == ("motion", "securitycam/cam/motion")
     assert by_id[f"{node}_cam_person_count"]["state_topic"] == "securitycam/cam/person"
     assert by_id[f"{node}_cpu_temperature"]["device_class"] == "temperature"
     assert by_id[f"{node}_restart"]["device_class"] == "restart"

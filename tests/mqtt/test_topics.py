@@ -8,8 +8,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from securitycam.appliance import Appliance
-from securitycam.bus import OBJECT_EVENTS, PRESENCE_CHANGE, REVIEWS
-from securitycam.mqtt.service import MOTION, TRACKED_OBJECT_UPDATE
+from securitycam.bus import MOTION, OBJECT_EVENTS, PRESENCE_CHANGE, REVIEWS, TRACKED_OBJECT_UPDATE
 from securitycam.system.runner import RecordingRunner
 from tests.mqtt.broker import Broker, Listener, wait_for
 from tests.mqtt.conftest import connect
@@ -136,3 +135,24 @@ def test_detections_messages_reach_frigates_topics(appliance: Appliance, broker:
     wait_for(lambda: len(listener.json_on("securitycam/events")) == 4)
     assert [(m["type"], m["after"]["id"]) for m in listener.json_on("securitycam/events")] == [
         ("new", event.id), ("new", "1.5-bbbbbb"), ("update", event.id), ("end", event.id)]
+
+
+def test_a_sub_label_set_through_frigates_api_gives_a_tracked_object_update(
+        client: FlaskClient, appliance: Appliance, broker: Broker, listener: Listener) -> None:
+    connect(appliance, broker)
+    event = appliance.events.open("cam", "api", "person", score=0.8)
+    answer = client.post(f"/api/events/{event.id}/sub_label", json={"subLabel": " Ann ", "subLabelScore": 0.9})
+    assert answer.status_code == 200, answer.json
+    assert client.post(f"/api/events/{event.id}/sub_label", json={"subLabel": ""}).status_code == 200
+    updates = wait_for(lambda: (m := listener.json_on("securitycam/tracked_object_update")) and len(m) == 2 and m)
+    named, cleared = updates
+    assert {k: v for k, v in named.items() if k != "timestamp"} == {
+        "type": "classification", "id": event.id, "camera": "cam", "model": None, "sub_label": "Ann", "score": 0.9}
+    assert named["timestamp"] >= event.start_time
+    assert (cleared["sub_label"], cleared["score"]) == (None, None)
+    # A refused request announces nothing.
+    assert client.post("/api/events/no-such-event/sub_label", json={"subLabel": "Bob"}).status_code == 404
+    assert client.post(f"/api/events/{event.id}/sub_label", json={"subLabel": "x" * 101}).status_code == 400
+    appliance.events.end(event.id)
+    wait_for(lambda: listener.json_on("securitycam/events")[-1]["type"] == "end")
+    assert len(listener.json_on("securitycam/tracked_object_update")) == 2

@@ -14,6 +14,13 @@ Deleting an event deletes its clips with their sidecars (through the janitor, so
 follows), its snapshots, tells the recorder to make no more clips for it, and drops the row.
 Frigate+ is not configured here: ``plus`` answers 400 as Frigate does without an API key;
 ``false_positive`` marks the event locally.
+
+A sub label set here is announced on the bus as a ``tracked_object_update`` (MQTT
+``<prefix>/tracked_object_update``) in the shape Frigate gives a sub label that a classification
+model chose (``type`` ``classification``, ``id``, ``camera``, ``timestamp``, ``model``,
+``sub_label``, ``score``), with ``model`` null: a person chose it. The appliance runs no face,
+licence plate or description models, so Frigate's ``face``, ``lpr`` and ``description`` updates
+never come.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from securitycam.api.common import ApiError, appliance, parse_body
 from securitycam.api.frigate import params
+from securitycam.bus import TRACKED_OBJECT_UPDATE
 from securitycam.fileio import write_atomic
 from securitycam.imaging import Box, ImageError, draw_boxes, draw_timestamp, encode, open_jpeg, resized, two_to_one
 from securitycam.paths import PathRefused
@@ -400,6 +408,9 @@ def set_sub_label(event_id: str):  # type: ignore[no-untyped-def]
     sub_label = body.subLabel.strip() or None
     score = body.subLabelScore if sub_label else None
     appliance().events.update(event.id, sub_label=sub_label, data={**event.data, "sub_label_score": score})
+    appliance().bus.publish(TRACKED_OBJECT_UPDATE, {
+        "type": "classification", "id": event.id, "camera": event.camera, "timestamp": now(), "model": None,
+        "sub_label": sub_label, "score": score})
     return jsonify(success=True, message=f"Event {event.id} sub label set to {sub_label or 'None'}")
 
 
