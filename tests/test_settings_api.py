@@ -92,6 +92,10 @@ def test_put_errors(client):
     assert response.status_code == 400 and response.json["field"] == "value"
     response = client.put("/settings/StorageLimit.max_percent", json={"value": 5})
     assert response.status_code == 400 and response.json["field"] == "StorageLimit.max_percent"
+    # A section that holds secrets, given something that is no object.
+    for value in (5, "x", [1], None):
+        response = client.put("/settings/Auth", json={"value": value})
+        assert response.status_code == 400 and response.json["field"] == "Auth", value
 
 
 def test_settings_survive_a_restart(client, app, data_dir, hardware):

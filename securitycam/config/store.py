@@ -98,7 +98,9 @@ class SettingsStore:
                     continue
                 if secret_path == path or _has(value, secret_path[len(path) :]):
                     raise SecretField(".".join(secret_path))
-                _set(replaced, secret_path, _get(current, secret_path))
+                # A value that is no object cannot hold the secret (and fails validation below).
+                if isinstance(value, dict):
+                    _set(replaced, secret_path, _get(current, secret_path))
             for kept in write_only_paths():
                 if (kept[: len(path)] == path and kept != path and isinstance(value, dict)
                         and not _has(value, kept[len(path):])):
