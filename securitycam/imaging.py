@@ -5,6 +5,9 @@ The camera's frames are already JPEGs (the recorder's latest-frame cache), so th
 (full size, nothing drawn) sends them as they are; anything else decodes once, draws, and encodes
 once. Pillow's JPEG ``draft`` mode lets the decoder itself scale by 1/2, 1/4 or 1/8 when a small
 picture is asked for, which is most of the cost saved on a Pi.
+
+Pillow (~4 MB) is imported by the functions that draw or decode, on the first picture asked for:
+an appliance nobody asks for one never loads it.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from PIL import Image, ImageDraw, ImageFont
+if TYPE_CHECKING:
+    from PIL import Image, ImageFont
 
 COLORS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255), "black": (0, 0, 0),
           "white": (255, 255, 255)}
@@ -40,6 +45,8 @@ class Box:
 
 def open_jpeg(data: bytes, height: int | None = None) -> Image.Image:
     """Decode ``data``, letting the JPEG decoder scale down towards ``height`` when it can."""
+    from PIL import Image
+
     try:
         image = Image.open(io.BytesIO(data))
         if height and image.format == "JPEG":
@@ -60,6 +67,8 @@ def encode(image: Image.Image, image_format: str = "JPEG", quality: int = 70) ->
 
 
 def resized(image: Image.Image, height: int | None) -> Image.Image:
+    from PIL import Image
+
     if not height or height == image.height:
         return image
     height = min(height, MAX_SIDE)
@@ -68,10 +77,14 @@ def resized(image: Image.Image, height: int | None) -> Image.Image:
 
 
 def font(size: float) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
     return ImageFont.load_default(size=max(8, round(size)))
 
 
 def draw_boxes(image: Image.Image, boxes: Sequence[Box]) -> None:
+    from PIL import ImageDraw
+
     draw = ImageDraw.Draw(image)
     # Two pixels at least: a one-pixel line does not survive JPEG's colour subsampling.
     thickness = max(2, image.height // 120)
@@ -86,6 +99,8 @@ def draw_boxes(image: Image.Image, boxes: Sequence[Box]) -> None:
 
 def draw_timestamp(image: Image.Image, moment: float, tz: ZoneInfo | None = None) -> None:
     """The time in the upper left, white on a dark band so it reads on any picture."""
+    from PIL import ImageDraw
+
     text = datetime.fromtimestamp(moment, tz).strftime("%m/%d/%Y %H:%M:%S")
     draw = ImageDraw.Draw(image)
     stamp_font = font(max(10, image.height / 24))
@@ -96,6 +111,8 @@ def draw_timestamp(image: Image.Image, moment: float, tz: ZoneInfo | None = None
 
 def draw_grid(image: Image.Image, color: tuple[int, int, int], font_scale: float, cells: int) -> None:
     """``cells`` × ``cells`` equal regions, each labelled with its column and row."""
+    from PIL import ImageDraw
+
     draw = ImageDraw.Draw(image)
     cell_width, cell_height = image.width / cells, image.height / cells
     label_font = font(24 * font_scale)
@@ -109,6 +126,8 @@ def draw_grid(image: Image.Image, color: tuple[int, int, int], font_scale: float
 
 def placeholder(width: int, height: int, text: str) -> Image.Image:
     """A dark picture with ``text`` in the middle (a camera with no recent frame)."""
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (max(1, width), max(1, height)), (24, 24, 24))
     draw = ImageDraw.Draw(image)
     text_font = font(max(10, height / 14))
@@ -120,6 +139,8 @@ def placeholder(width: int, height: int, text: str) -> Image.Image:
 
 def tile(images: Sequence[Image.Image], width: int, height: int) -> Image.Image:
     """The pictures in a near-square grid on a ``width`` × ``height`` canvas, each fitted to its cell."""
+    from PIL import Image
+
     canvas = Image.new("RGB", (width, height), (0, 0, 0))
     if not images:
         return canvas
@@ -139,6 +160,8 @@ def tile(images: Sequence[Image.Image], width: int, height: int) -> Image.Image:
 
 def two_to_one(image: Image.Image) -> Image.Image:
     """Padded to a 2:1 aspect ratio (Frigate's ``format=android`` notification thumbnail)."""
+    from PIL import Image
+
     width = max(image.width, image.height * 2)
     height = width // 2
     if height < image.height:

@@ -28,8 +28,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +179,10 @@ class FramePipe:
                 filled = 0
 
     def _deliver(self, number: int, data: bytes) -> None:
+        # Imported with the first frame: the recorder imports this module, and an appliance with no
+        # camera detecting never loads numpy (~15 MB).
+        import numpy as np
+
         now = self._clock()
         stream_time = number / self.fps
         arrival = now - stream_time

@@ -12,8 +12,10 @@
    news into events, snapshots, timeline rows and review items;
 5. with the detector ``none`` and ``motion.record``: motion opens an event (source ``motion``)
    that ends ``motion.mqtt_off_delay`` seconds after the last motion;
-6. the motion boxes are counted per 10 s for ``/api/review/activity/motion``
-   (:class:`~securitycam.store.motion.MotionTally`);
+6. the motion boxes are counted per 10 s for ``/api/review/activity/motion``, with the active
+   (real, not stationary) tracked objects, and both marked on the recordings of those 10 s
+   (:class:`~securitycam.store.motion.MotionTally`), for ``record.retain.mode`` ``motion`` /
+   ``active_objects``.
 7. whatever the detector, the camera's motion state (:class:`MotionState`) goes on the bus as
    ``motion`` messages: active at the first motion box, inactive ``motion.mqtt_off_delay``
    seconds after the last one (Frigate's ``<camera>/motion`` ON/OFF).
@@ -232,8 +234,6 @@ class CameraPipeline:
         begun = time.perf_counter()
         boxes = self.motion.detect(frame.gray) if self.camera.motion.enabled else []
         stats.motion_seconds += time.perf_counter() - begun
-        if self.motion_tally is not None:
-            self.motion_tally.frame(frame.time, len(boxes))
         if boxes:
             stats.frames_with_motion += 1
             self.review.motion(frame.time)
@@ -244,6 +244,9 @@ class CameraPipeline:
             stats.frames_without_model += 1
             if self.motion_events is not None:
                 self.motion_events.update(bool(boxes), frame.time)
+        if self.motion_tally is not None:
+            active = sum(1 for obj in self.tracker.objects.values() if obj.real and not obj.stationary)
+            self.motion_tally.frame(frame.time, len(boxes), active)
         self.review.tick(frame.time)
 
     def _detect(self, frame: Frame, motion_boxes: list[Box]) -> None:

@@ -27,14 +27,16 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from securitycam.bus import REVIEWS, EventBus
 from securitycam.config.detection import ReviewSettings
 from securitycam.fileio import write_atomic
 from securitycam.sensors.presence import NobodyHome, PresenceCheck
 from securitycam.store.review import ReviewSegment, ReviewStore
+
+if TYPE_CHECKING:
+    import numpy as np  # pictures come only from cameras with detection, which load it
 
 log = logging.getLogger(__name__)
 

@@ -137,7 +137,8 @@ class Detection:
         objects = ObjectEvents(camera, self._events, self.timeline, keeper, self._bus, self._paths.clips)
         pipeline = CameraPipeline(camera, detector, lock, lambda: self._recorder.frame_pipe(camera.name), objects,
                                   keeper, self._events, self._bus, self._clock.time,
-                                  MotionTally(camera.name, self.motion_activity, self._clock.time))
+                                  MotionTally(camera.name, self.motion_activity, self._clock.time,
+                                              self._recorder.recordings.mark_activity))
         self.pipelines[camera.name] = pipeline
         pipeline.start()
         log.info("camera %s: detection on (%s, %dx%d at %g fps)", camera.name, detector.type_name,

@@ -45,6 +45,7 @@ from securitycam.recorder.recordings import RecordingStore
 from securitycam.recorder.segments import Segment, SegmentIndex
 from securitycam.store import Database
 from securitycam.store.events import Event, EventStore
+from securitycam.store.motion import BUCKET_SECONDS
 from securitycam.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ log = logging.getLogger(__name__)
 MANUAL = "manual"
 # A clip that failed for want of space is tried again this often, for at most this long.
 CLIP_RETRY_SECONDS = 5.0
+# Detection marks a segment's motion when its 10 s bucket is over, plus the frames' latency.
+MARK_DELAY = BUCKET_SECONDS + 5.0
 CLIP_GIVE_UP_SECONDS = 3600.0
 
 
@@ -477,9 +480,10 @@ class Recorder:
         records = {camera.name: camera.record for camera in self._settings.get().Cameras}
         for segment in self.index.all():
             camera = self.cameras.get(segment.camera)
-            # Never shorter than what a new event's pre-capture will ask for.
-            ring = max(camera.camera.ring_seconds, camera.camera.pre_capture + 2 * camera.camera.segment_seconds) \
-                if camera else 0.0
+            # Never shorter than what a new event's pre-capture will ask for, nor than the detector
+            # takes to mark a segment (it marks once per motion bucket) when marks decide.
+            ring = max(camera.camera.ring_seconds, camera.camera.pre_capture + 2 * camera.camera.segment_seconds,
+                       MARK_DELAY if _marks_decide(records.get(segment.camera)) else 0.0) if camera else 0.0
             wanted = any(p.event.camera == segment.camera and p.wants(segment) for p in pending)
             expired = segment.end_time < now - ring
             if not segment.kept and (wanted or self._recorded(segment, records.get(segment.camera), expired)):
@@ -511,6 +515,10 @@ class Recorder:
             return False
         motion, objects = self.recordings.activity(segment.camera, segment.start_time, segment.end_time)
         return objects > 0 or (record.retain.mode == "motion" and motion > 0)
+
+
+def _marks_decide(record: RecordSettings | None) -> bool:
+    return record is not None and record.enabled and record.retain.mode != "all"
 
 
 def _iso(epoch: float) -> str:

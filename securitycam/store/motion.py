@@ -7,6 +7,11 @@ bucket that had any, when the bucket is over: a quiet camera writes nothing, a b
 10 s. Rows older than ``KEEP_DAYS`` are pruned as new ones come. Cameras without detection have no
 motion detector running, hence no rows.
 
+The tally also counts the active objects (real, moving tracked objects) per frame, and at the same
+point, once per bucket with any motion or objects, hands both counts with the span of frames that had
+them to ``mark`` (the recorder's :meth:`~securitycam.recorder.recordings.RecordingStore.mark_activity`):
+that is what lets ``record.retain.mode`` ``motion`` / ``active_objects`` keep segments.
+
 :meth:`MotionActivityStore.activity` resamples the rows as Frigate does (pandas' ``resample`` of
 ``scale`` seconds from the first day's midnight, each bin the largest count in it, empty bins 0
 between the first and last bin with data) and scales each hour's worth of bins to 0..100.
@@ -102,30 +107,47 @@ def _scale_per_hour(bins: list[dict[str, Any]], chunk: int) -> None:
             item["motion"] = (item["motion"] - low) / (high - low) * 100 if high != low else 0.0
 
 
-class MotionTally:
-    """One camera's motion boxes counted per bucket of frame time, written when a bucket is over."""
+ActivityMark = Callable[[str, float, float, int, int], None]
+"""``(camera, first, last, motion, objects)``: as :meth:`RecordingStore.mark_activity`."""
 
-    def __init__(self, camera: str, store: MotionActivityStore, clock: Callable[[], float]) -> None:
+
+class MotionTally:
+    """One camera's motion boxes (and active objects) counted per bucket of frame time, written when
+    a bucket is over."""
+
+    def __init__(self, camera: str, store: MotionActivityStore, clock: Callable[[], float],
+                 mark: ActivityMark | None = None) -> None:
         self.camera = camera
         self._store = store
         self._clock = clock
+        self._mark = mark
         self._bucket: float | None = None
         self._count = 0
+        self._objects = 0
+        # Frame times of the bucket's first and last frame with motion or objects: the span marked.
+        self._first = self._last = 0.0
         self._pruned_at = 0.0
 
-    def frame(self, frame_time: float, boxes: int) -> None:
+    def frame(self, frame_time: float, boxes: int, objects: int = 0) -> None:
         bucket = math.floor(frame_time / BUCKET_SECONDS) * BUCKET_SECONDS
         if bucket != self._bucket:
             self.flush()
             self._bucket = bucket
-        self._count += boxes
+        if boxes or objects:
+            if not (self._count or self._objects):
+                self._first = frame_time
+            self._last = frame_time
+            self._count += boxes
+            self._objects += objects
 
     def flush(self) -> None:
-        """Write the current bucket (if it had motion); the pipeline calls it when it stops too."""
+        """Write the current bucket (if it had motion or objects); the pipeline calls it when it stops too."""
+        if self._bucket is not None and self._mark is not None and (self._count or self._objects):
+            self._mark(self.camera, self._first, self._last, self._count, self._objects)
         if self._bucket is not None and self._count:
             self._store.add(self.camera, self._bucket, self._count)
             now = self._clock()
             if now - self._pruned_at > PRUNE_EVERY:
                 self._store.prune(self.camera, now - KEEP_DAYS * DAY)
                 self._pruned_at = now
-        self._bucket, self._count = None, 0
+        self._bucket, self._count, self._objects = None, 0, 0

@@ -77,7 +77,10 @@ def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
         else:
             os.environ["SECURITYCAM_PASSWORD"] = previous
     appliance: Appliance = app.extensions["securitycam"]
-    appliance.settings.update({"Cameras": [camera(name, path) for name, path in clips.items()]})
+    cameras = [camera(name, path) for name, path in clips.items()]
+    # Continuous recording of the segments with motion only: what the detector marks decides.
+    cameras[list(clips).index("shape")]["record"] = {"enabled": True, "retain": {"days": 1, "mode": "motion"}}
+    appliance.settings.update({"Cameras": cameras})
     appliance.start()
     yield appliance
     appliance.stop()
@@ -126,6 +129,10 @@ def test_scenes_through_the_recorders_ffmpeg(appliance: Appliance) -> None:
     assert status["walk"]["frames_without_model"] >= 10
     # The frames came with wall-clock times close to now.
     assert abs(status["walk"]["last_frame_time"] - appliance.clock.time()) < 5
+    # The rectangle's motion was marked on its segments, so retain.mode motion kept them.
+    kept = wait_for(lambda: appliance.db.query("SELECT start_time, motion FROM recordings WHERE camera = 'shape'"),
+                    timeout=30)
+    assert all(row["motion"] > 0 for row in kept), [dict(row) for row in kept]
 
 
 def test_a_killed_ffmpeg_comes_back_and_its_frames_with_it(appliance: Appliance) -> None:

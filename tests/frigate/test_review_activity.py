@@ -59,21 +59,26 @@ def test_the_default_window_is_the_last_hour_and_flat_motion_scales_to_zero(
     assert only["motion"] == 0.0 and only["camera"] == "front"
 
 
-def test_rows_come_from_the_pipelines_motion_tally(client: FlaskClient, appliance: Appliance, tmp_path) -> None:
+def run_moving_shape(appliance: Appliance, tmp_path, start: float, tally: MotionTally) -> CameraPipeline:
+    """A shape moving from 2 s to 14 s after ``start``, still before and after, through the pipeline."""
     settings = CameraSettings.model_validate({"name": "yard", "detect": {"enabled": True, "detector": "none"}})
-    store = appliance.detection.motion_activity
     events, bus = appliance.events, EventBus()
     keeper = ReviewKeeper("yard", settings.review, appliance.detection.reviews, bus, tmp_path / "review")
     objects = ObjectEvents(settings, events, TimelineStore(appliance.db), keeper, bus, tmp_path)
-    start = an_hour_ago()
     pipeline = CameraPipeline(settings, build_detector(DetectorSettings(type="none"), ModelSettings()),
-                              threading.Lock(), lambda: None, objects, keeper, events, bus, time.time,
-                              MotionTally("yard", store, time.time))
+                              threading.Lock(), lambda: None, objects, keeper, events, bus, time.time, tally)
     frames = [*scene.still(10), *scene.moving_shape(60), *scene.still(40)]
     for number, image in enumerate(frames):
         pipeline.process(Frame("yard", number, start + number / scene.FPS, scene.to_yuv(image)))
     pipeline.stop()  # the last bucket is written when the pipeline stops
     assert pipeline.stats.frames_with_motion > 0
+    return pipeline
+
+
+def test_rows_come_from_the_pipelines_motion_tally(client: FlaskClient, appliance: Appliance, tmp_path) -> None:
+    store = appliance.detection.motion_activity
+    start = an_hour_ago()
+    run_moving_shape(appliance, tmp_path, start, MotionTally("yard", store, time.time))
     bins = client.get(f"/api/review/activity/motion?cameras=yard&after={start - 1}&before={start + 60}&scale=10").json
     # The shape moved from 2 s to 14 s: 8 s of it in the first 10 s bucket, 4 s in the second, none after.
     assert [(entry["start_time"] - start, entry["camera"]) for entry in bins] == [(0, "yard"), (10, "yard")]
@@ -82,6 +87,32 @@ def test_rows_come_from_the_pipelines_motion_tally(client: FlaskClient, applianc
     counts = appliance.db.query("SELECT start_time, motion FROM motion_activity WHERE camera = 'yard'")
     assert [row["start_time"] - start for row in counts] == [0, 10] and all(row["motion"] > 0 for row in counts)
     assert client.get(f"/api/review/activity/motion?cameras=front&after={start - 1}&before={start + 60}").json == []
+
+
+def test_the_tally_marks_the_recordings_with_motion_for_retain_mode_motion(
+        appliance: Appliance, tmp_path) -> None:
+    recordings, start = appliance.recorder.recordings, an_hour_ago()
+    # Kept rows of 4 s segments; segments still in the ring remember their marks (activity()).
+    for begin in range(0, 24, 4):
+        recordings.add("yard", tmp_path / f"{begin}.ts", start + begin, start + begin + 4, 1000)
+    marks: list[tuple] = []
+
+    def mark(*args) -> None:
+        marks.append(args)
+        recordings.mark_activity(*args)
+
+    run_moving_shape(appliance, tmp_path, start,
+                     MotionTally("yard", appliance.detection.motion_activity, time.time, mark))
+    # Once per 10 s bucket with motion, not once a frame; the detector "none" tracks no objects.
+    assert len(marks) == 2 and all(objects == 0 for *_rest, objects in marks)
+    rows = appliance.db.query("SELECT start_time, motion, objects FROM recordings WHERE camera = 'yard' "
+                              "ORDER BY start_time")
+    moving = [row["start_time"] - start for row in rows if row["motion"] > 0]
+    # The shape moved from 2 s to 14 s (motion boxes lag a frame or so either side): segments 0..16 s.
+    assert moving[0] == 0 and moving[-1] in (12, 16), moving
+    assert [row["start_time"] - start for row in rows if row["motion"] == 0] == [20]
+    assert recordings.activity("yard", start + 4, start + 8)[0] > 0
+    assert recordings.activity("yard", start + 20, start + 24) == (0, 0)
 
 
 def test_the_tally_writes_buckets_with_motion_only_and_prunes_old_ones(appliance: Appliance) -> None:

@@ -12,9 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-import numpy as np
-
 if TYPE_CHECKING:
+    # numpy is imported where a model's tensors are handled: settings validation imports this
+    # package, and an appliance with no camera detecting never loads numpy (~15 MB).
+    import numpy as np
+
     from securitycam.config.detection import DetectorSettings, ModelSettings
 
 DETECTOR_TYPES: dict[str, type[Detector]] = {}
@@ -76,6 +78,8 @@ def read_labelmap(path: str) -> dict[int, str]:
 
 def prepare_input(image: np.ndarray, model: ModelSettings) -> np.ndarray:
     """A BGR region as the model wants it: channel order, layout, type, batch of one."""
+    import numpy as np
+
     pixels = image[:, :, ::-1] if model.input_pixel_format == "rgb" else image
     if model.input_tensor == "nchw":
         pixels = pixels.transpose(2, 0, 1)
@@ -86,6 +90,8 @@ def prepare_input(image: np.ndarray, model: ModelSettings) -> np.ndarray:
 def decode_ssd(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray, count: Any,
                labels: dict[int, str]) -> list[Detection]:
     """TF Object Detection API outputs: boxes ``[1, N, 4]`` as ymin, xmin, ymax, xmax fractions."""
+    import numpy as np
+
     found = []
     total = int(np.asarray(count).reshape(-1)[0]) if count is not None else len(scores.reshape(-1))
     for (ymin, xmin, ymax, xmax), score, class_id in zip(
@@ -101,6 +107,7 @@ def decode_yolo(output: np.ndarray, labels: dict[int, str], width: int, height: 
     """YOLOv8-style output ``[1, 4 + classes, anchors]`` (or transposed): centre x, y, width,
     height in input pixels, then one score per class; overlapping boxes are suppressed."""
     import cv2
+    import numpy as np
 
     rows = output.reshape(output.shape[-2], output.shape[-1])
     if rows.shape[0] < rows.shape[1]:

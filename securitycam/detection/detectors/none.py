@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from securitycam.detection.detectors.base import Detection, Detector, register_detector
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @register_detector("none")

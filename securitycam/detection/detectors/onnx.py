@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from securitycam.detection.detectors.base import (
     Detection,
     Detector,
@@ -19,6 +17,8 @@ from securitycam.detection.detectors.base import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from securitycam.config.detection import DetectorSettings, ModelSettings
 
 

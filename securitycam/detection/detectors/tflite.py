@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from securitycam.detection.detectors.base import (
     Detection,
     Detector,
@@ -20,6 +18,8 @@ from securitycam.detection.detectors.base import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from securitycam.config.detection import DetectorSettings, ModelSettings
 
 
@@ -53,5 +53,5 @@ class TfliteDetector(Detector):
         count = next((t for t in tensors if t.size == 1), None)
         per_box = [t for t in tensors if t.ndim == 2 and t.shape[-1] == boxes.shape[1]]
         # Of the two per-box outputs, class ids are whole numbers; scores are fractions.
-        classes, scores = sorted(per_box[:2], key=lambda t: float(np.abs(t - np.round(t)).sum()))
+        classes, scores = sorted(per_box[:2], key=lambda t: float(abs(t - t.round()).sum()))
         return decode_ssd(boxes, scores, classes, count, self.labels)
