@@ -5,6 +5,7 @@ pretend disk for the data directory.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,3 +123,24 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
     server = LiveServer(app)
     yield server
     server.stop()
+
+
+def started_with_cameras(root: Path, cameras: list[dict]) -> Flask:
+    """A whole appliance on ``root`` (faked hardware, real ffmpeg) recording ``cameras``, started:
+    for session- and module-scoped fixtures that share real footage between tests (the function
+    fixtures above cannot be used there, nor ``monkeypatch``)."""
+    (root / "sys").mkdir()
+    hardware = Hardware(runner=RecordingRunner(), host=HostReader(root / "sys", disk_usage=FakeDisk()))
+    previous = os.environ.get("SECURITYCAM_PASSWORD")
+    os.environ["SECURITYCAM_PASSWORD"] = PASSWORD
+    try:
+        app = create_app(root / "data", hardware, start=False, config=FAST_DELAYS)
+    finally:
+        if previous is None:
+            os.environ.pop("SECURITYCAM_PASSWORD")
+        else:
+            os.environ["SECURITYCAM_PASSWORD"] = previous
+    appliance: Appliance = app.extensions["securitycam"]
+    appliance.settings.update({"Cameras": cameras})
+    appliance.start()
+    return app

@@ -10,7 +10,6 @@ round again only after the assertions are done.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -19,12 +18,9 @@ import cv2
 import numpy as np
 import pytest
 
-from securitycam.app import create_app
-from securitycam.appliance import Appliance, Hardware
+from securitycam.appliance import Appliance
 from securitycam.bus import OBJECT_EVENTS, REVIEWS
-from securitycam.system.host import HostReader
-from securitycam.system.runner import RecordingRunner
-from tests.conftest import FAST_DELAYS, PASSWORD, FakeDisk
+from tests.conftest import started_with_cameras
 from tests.detection import scene
 from tests.recorder.conftest import wait_for
 
@@ -65,23 +61,10 @@ def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
     for name, frames in SCENES.items():
         clips[name] = root / f"{name}.mp4"
         make_clip(clips[name], frames())
-    (root / "sys").mkdir()
-    hardware = Hardware(runner=RecordingRunner(), host=HostReader(root / "sys", disk_usage=FakeDisk()))
-    previous = os.environ.get("SECURITYCAM_PASSWORD")
-    os.environ["SECURITYCAM_PASSWORD"] = PASSWORD
-    try:
-        app = create_app(root / "data", hardware, start=False, config=FAST_DELAYS)
-    finally:
-        if previous is None:
-            os.environ.pop("SECURITYCAM_PASSWORD")
-        else:
-            os.environ["SECURITYCAM_PASSWORD"] = previous
-    appliance: Appliance = app.extensions["securitycam"]
     cameras = [camera(name, path) for name, path in clips.items()]
     # Continuous recording of the segments with motion only: what the detector marks decides.
     cameras[list(clips).index("shape")]["record"] = {"enabled": True, "retain": {"days": 1, "mode": "motion"}}
-    appliance.settings.update({"Cameras": cameras})
-    appliance.start()
+    appliance: Appliance = started_with_cameras(root, cameras).extensions["securitycam"]
     yield appliance
     appliance.stop()
 

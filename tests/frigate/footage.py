@@ -7,7 +7,6 @@ Those modules import its fixture (``from tests.frigate.footage import footage_fi
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,11 +16,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from securitycam.app import create_app
-from securitycam.appliance import Appliance, Hardware
-from securitycam.system.host import HostReader
-from securitycam.system.runner import RecordingRunner
-from tests.conftest import FAST_DELAYS, PASSWORD, FakeDisk, LiveServer
+from securitycam.appliance import Appliance
+from tests.conftest import PASSWORD, LiveServer, started_with_cameras
 from tests.recorder.conftest import wait_for
 
 CAMERA = {
@@ -56,20 +52,8 @@ class Footage:
 @pytest.fixture(scope="session", name="footage")
 def footage_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Footage]:
     root = tmp_path_factory.mktemp("footage")
-    (root / "sys").mkdir()
-    hardware = Hardware(runner=RecordingRunner(), host=HostReader(root / "sys", disk_usage=FakeDisk()))
-    previous = os.environ.get("SECURITYCAM_PASSWORD")
-    os.environ["SECURITYCAM_PASSWORD"] = PASSWORD
-    try:
-        app = create_app(root / "data", hardware, start=False, config=FAST_DELAYS)
-    finally:
-        if previous is None:
-            os.environ.pop("SECURITYCAM_PASSWORD")
-        else:
-            os.environ["SECURITYCAM_PASSWORD"] = previous
+    app = started_with_cameras(root, [CAMERA])
     appliance: Appliance = app.extensions["securitycam"]
-    appliance.settings.update({"Cameras": [CAMERA]})
-    appliance.start()
     client = app.test_client()
     token = client.post("/auth/validate", json={"password": PASSWORD}).json["token"]
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"

@@ -5,7 +5,6 @@ its own events). Short segments and windows keep the suite fast."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -16,11 +15,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from securitycam.app import create_app
-from securitycam.appliance import Appliance, Hardware
-from securitycam.system.host import HostReader
-from securitycam.system.runner import RecordingRunner
-from tests.conftest import FAST_DELAYS, PASSWORD, FakeDisk
+from securitycam.appliance import Appliance
+from tests.conftest import PASSWORD, started_with_cameras
 
 CAMERA = {
     "name": "cam", "width": 320, "height": 180, "fps": 10, "segment_seconds": 1, "pre_capture": 2,
@@ -49,20 +45,8 @@ class Live:
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     root = tmp_path_factory.mktemp("recorder")
-    (root / "sys").mkdir()
-    hardware = Hardware(runner=RecordingRunner(), host=HostReader(root / "sys", disk_usage=FakeDisk()))
-    previous = os.environ.get("SECURITYCAM_PASSWORD")
-    os.environ["SECURITYCAM_PASSWORD"] = PASSWORD
-    try:
-        app = create_app(root / "data", hardware, start=False, config=FAST_DELAYS)
-    finally:
-        if previous is None:
-            os.environ.pop("SECURITYCAM_PASSWORD")
-        else:
-            os.environ["SECURITYCAM_PASSWORD"] = previous
+    app = started_with_cameras(root, [CAMERA])
     appliance: Appliance = app.extensions["securitycam"]
-    appliance.settings.update({"Cameras": [CAMERA]})
-    appliance.start()
     client = app.test_client()
     token = client.post("/auth/validate", json={"password": PASSWORD}).json["token"]
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
