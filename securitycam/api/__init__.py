@@ -15,6 +15,7 @@ from securitycam.api import (
     recording,
     sensors,
     settings,
+    setup,
     storage,
     system,
     timelapse,
@@ -34,6 +35,7 @@ BLUEPRINTS = [
     media.bp,
     storage.bp,
     timelapse.bp,
+    setup.bp,
     *frigate.BLUEPRINTS,
 ]
 
