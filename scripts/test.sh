@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-ensure_system_packages
+# shellcheck and systemd-analyze: tests/test_deploy.py checks every script and unit with them.
+ensure_system_packages shellcheck systemd
 ensure_venv dev
 "$VENV/bin/ruff" check .
 exec "$VENV/bin/python" -m pytest "$@"
