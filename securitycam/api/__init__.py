@@ -8,6 +8,7 @@ from securitycam.api import (
     accounts,
     auth,
     bluetooth,
+    dashboard,
     events,
     frigate,
     logs,
@@ -36,6 +37,7 @@ BLUEPRINTS = [
     storage.bp,
     timelapse.bp,
     setup.bp,
+    dashboard.bp,
     *frigate.BLUEPRINTS,
 ]
 
