@@ -179,7 +179,7 @@ def test_probes_open_the_portal_sheet_only_while_the_hotspot_is_up(pi, phone, pa
     pi.first_boot.step()
     assert pi.first_boot.state == PORTAL
     on = phone.get(path, headers={"Host": "captive.apple.com"})
-    assert on.status_code == 302 and on.headers["Location"] == "http://10.42.0.1/setup"
+    assert on.status_code == 302 and on.headers["Location"] == "http://10.42.0.1/ui/setup/"
     assert on.headers["Cache-Control"] == "no-store"
 
 

@@ -17,8 +17,9 @@ otherwise the answer its system expects, so a phone on the appliance's LAN does 
 Every name resolves to the appliance on the hotspot, and port 80 reaches the app through the
 captive-portal rule, so these paths are asked of us whatever host the probe names.
 
-A browser form (``application/x-www-form-urlencoded``) gets HTML pages back, so the setup page
-works with no script at all; a JSON body gets JSON.
+The setup page is the dashboard's ``/ui/setup/`` (``/setup`` leads there). A browser form
+(``application/x-www-form-urlencoded``) gets HTML pages back, so it works with no script at all;
+a JSON body gets JSON.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from securitycam.system.nmcli import HOTSPOT_ADDRESS, NetworkError
 
 bp = Blueprint("setup", __name__)
 
-SETUP_PAGE = "/setup"
+# The dashboard's page (dashboard/src/pages/setup.astro), a plain form posted to /setup.
+SETUP_PAGE = "/ui/setup/"
 SUCCESS_BODIES = {
     "/hotspot-detect.html": ("<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>", "text/html"),
     "/library/test/success.html": ("<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>",
@@ -186,6 +188,12 @@ def _apply(form: SetupForm, set_password: bool) -> dict[str, Any]:
     else:
         answer["message"] = "saved"
     return answer
+
+
+@bp.get("/setup")
+@public
+def page():  # type: ignore[no-untyped-def]
+    return redirect(SETUP_PAGE, 302)
 
 
 @bp.get("/setup/status")
