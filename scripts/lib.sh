@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the install, run and test scripts: idempotent steps, each a no-op when already done.
 VENV="${SECURITYCAM_VENV:-$PWD/.venv}"
 # fonts-dejavu-core: the synthetic camera's burned-in clock (ffmpeg drawtext needs a font file).

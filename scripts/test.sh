@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-# shellcheck and systemd-analyze: tests/test_deploy.py checks every script and unit with them.
+# tests/test_deploy.py checks every script with shellcheck and every unit with systemd-analyze.
 ensure_system_packages chromium shellcheck systemd
 ensure_venv dev
 "$VENV/bin/ruff" check .
