@@ -87,29 +87,37 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def pi_app(tmp_path: Path, runner: RecordingRunner, nmcli: FakeNmcli, clock: ManualClock,
-           monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    """A fresh appliance on a Pi (no SECURITYCAM_PASSWORD: a random one in default-password.txt),
-    its services stopped so each test steps the first-boot worker itself."""
-    sysroot = tmp_path / "sysroot"
+def sysroot(sysroot: Path) -> Path:
     write_sys(sysroot, "proc/device-tree/model", "Raspberry Pi Zero 2 W Rev 1.0\x00")
     write_sys(sysroot, "proc/device-tree/serial-number", "00000000a1b2c3d4\x00")
+    return sysroot
+
+
+@pytest.fixture
+def hardware(hardware: Hardware, clock: ManualClock) -> Hardware:
+    return Hardware(runner=hardware.runner, host=hardware.host, clock=clock, run_cameras=False)
+
+
+@pytest.fixture
+def app(data_dir: Path, hardware: Hardware, nmcli: FakeNmcli, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """A fresh appliance on a Pi (no SECURITYCAM_PASSWORD: a random one in default-password.txt),
+    its services stopped so each test steps the first-boot worker itself."""
     monkeypatch.delenv("SECURITYCAM_PASSWORD", raising=False)
-    hardware = Hardware(runner=runner, host=HostReader(sysroot), clock=clock, run_cameras=False)
-    app = create_app(tmp_path / "data", hardware, start=False, config=FAST_DELAYS)
+    app = create_app(data_dir, hardware, start=False, config=FAST_DELAYS)
     app.extensions["securitycam"].first_boot._join_delay = 0
     yield app
     app.extensions["securitycam"].stop()
 
 
 @pytest.fixture
-def pi(pi_app: Flask) -> Appliance:
-    return pi_app.extensions["securitycam"]
+def pi(appliance: Appliance) -> Appliance:
+    return appliance
 
 
 @pytest.fixture
-def phone(pi_app: Flask) -> FlaskClient:
-    return pi_app.test_client()
+def phone(anon: FlaskClient) -> FlaskClient:
+    """A phone on the hotspot: no credentials."""
+    return anon
 
 
 def nmcli_calls(runner: RecordingRunner) -> list[list[str]]:
@@ -294,9 +302,14 @@ def test_without_the_hotspot_a_fresh_appliance_cannot_be_claimed(pi, nmcli, phon
     assert phone.post("/auth/validate", json={"password": ADMIN_PASSWORD}).json["valid"] is False
 
 
-def test_off_a_pi_there_is_no_hotspot(app, runner, anon):
-    appliance = app.extensions["securitycam"]
-    appliance.first_boot.step()
-    assert appliance.first_boot.state == "disabled"
-    assert not any(call[0] == "nmcli" for call in runner.calls)
-    assert anon.get("/generate_204").status_code == 204
+def test_off_a_pi_there_is_no_hotspot(tmp_path, runner):
+    plain = Hardware(runner=runner, host=HostReader(tmp_path / "laptop"), run_cameras=False)
+    laptop = create_app(tmp_path / "laptop-data", plain, start=False, config=FAST_DELAYS)
+    try:
+        appliance = laptop.extensions["securitycam"]
+        appliance.first_boot.step()
+        assert appliance.first_boot.state == "disabled"
+        assert not any(call[0] == "nmcli" for call in runner.calls)
+        assert laptop.test_client().get("/generate_204").status_code == 204
+    finally:
+        laptop.extensions["securitycam"].stop()
