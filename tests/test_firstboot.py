@@ -313,3 +313,27 @@ def test_off_a_pi_there_is_no_hotspot(tmp_path, runner):
         assert laptop.test_client().get("/generate_204").status_code == 204
     finally:
         laptop.extensions["securitycam"].stop()
+
+
+def test_a_hotspot_left_up_by_a_restart_is_kept(pi, runner, nmcli, phone):
+    nmcli.hotspot = True  # the service restarted while a phone was on the setup page
+    pi.first_boot.step()
+    assert pi.first_boot.state == PORTAL
+    assert not [call for call in nmcli_calls(runner) if call[:2] in (["connection", "add"], ["connection", "delete"])]
+    assert phone.get("/generate_204").status_code == 302
+    assert phone.get("/setup/wifi").json["networks"][0]["ssid"] == HOME  # NetworkManager's last scan
+
+
+def test_a_failed_join_from_the_lan_leaves_the_hotspot_off(pi, runner, nmcli, phone):
+    nmcli.saved, nmcli.connected_to = ["Home"], "Home"
+    pi.first_boot.step()
+    assert pi.first_boot.state == ONLINE
+    password = pi.paths.default_password_file.read_text().strip()
+    answer = phone.post("/setup", json={"admin_password": password, "wifi_ssid": "Office",
+                                        "wifi_password": "wrong password"})
+    assert answer.status_code == 202 and pi.first_boot.wait_idle()
+    status = phone.get("/setup/status").json
+    assert status["state"] == OFFLINE and status["error"].startswith("could not join 'Office'")
+    assert hotspot_ups(runner) == 0
+    pi.first_boot.step()  # NetworkManager is back on Home
+    assert pi.first_boot.state == ONLINE and hotspot_ups(runner) == 0

@@ -16,7 +16,10 @@ A worker looks at the network every few seconds and moves between these states:
 - ``joining``: the setup page sent a network. The hotspot goes down (one radio cannot be an access
   point and a client at once) and NetworkManager joins; on success the state is ``online`` with
   the new address, on failure (a wrong password) the hotspot comes back with the error, which
-  ``/setup/status`` shows to the phone once it is back on the hotspot.
+  ``/setup/status`` shows to the phone once it is back on the hotspot. (An appliance set up from
+  its LAN goes ``offline`` instead, and NetworkManager back to the network it had.)
+
+A hotspot found up at start (the service restarted during setup) is kept, with the phone on it.
 
 Every change goes through ``nmcli`` on the command runner, so off a Pi the calls are recorded.
 Before the hotspot comes up the radio scans once: while it is an access point it cannot scan, and
@@ -38,7 +41,7 @@ from securitycam.fileio import write_atomic
 from securitycam.system.captive import CaptivePortal
 from securitycam.system.host import HostReader
 from securitycam.system.logs import CONSOLE
-from securitycam.system.nmcli import HOTSPOT_ADDRESS, NetworkError, NetworkManager, WifiNetwork
+from securitycam.system.nmcli import HOTSPOT_ADDRESS, HOTSPOT_CONNECTION, NetworkError, NetworkManager, WifiNetwork
 from securitycam.system.runner import CommandRunner
 from securitycam.worker import PeriodicWorker
 
@@ -129,7 +132,11 @@ class FirstBoot:
                     self._portal_off()
                     self.state, self._offline_since = OFFLINE, now
                 return
-            if self.network.connected():
+            active = self.network.active()
+            if HOTSPOT_CONNECTION in active:
+                self._adopt_portal(now)
+                return
+            if active:
                 if self.state != ONLINE:
                     self.address = self.network.address()
                     log.info("network up (address %s)", self.address or "unknown")
@@ -161,6 +168,16 @@ class FirstBoot:
         log.info("setup hotspot on: Wi-Fi %r, password %s (also in %s); setup page http://%s/",
                  self.ssid, password, self.note_file, HOTSPOT_ADDRESS, extra=CONSOLE)
 
+    def _adopt_portal(self, now: float) -> None:
+        """The hotspot is up already (the service restarted during setup): keep it, and the phone on it."""
+        try:
+            self.networks = self.network.scan(rescan=False)
+        except NetworkError as exc:
+            log.warning("Wi-Fi list: %s", exc)
+        self._captive.set_enabled(True)
+        self.state, self._portal_since = PORTAL, now
+        log.info("setup hotspot %r already up: kept", self.ssid)
+
     def _portal_off(self) -> None:
         self.network.hotspot_down()
         log.info("setup hotspot off")
@@ -189,10 +206,12 @@ class FirstBoot:
         with self._lock:
             if self.state == JOINING:
                 raise NetworkError(f"already joining {self.joining!r}")
+            was_online = self.state == ONLINE
             self.state, self.joining, self.error = JOINING, ssid, None
-        threading.Thread(target=self._join, args=(ssid, password), name="first-boot-join", daemon=True).start()
+        threading.Thread(target=self._join, args=(ssid, password, was_online), name="first-boot-join",
+                         daemon=True).start()
 
-    def _join(self, ssid: str, password: str) -> None:
+    def _join(self, ssid: str, password: str, was_online: bool) -> None:
         # The worker leaves a joining appliance alone, so the slow nmcli calls run without the lock.
         threading.Event().wait(self._join_delay)
         self._portal_off()
@@ -207,9 +226,15 @@ class FirstBoot:
                 self.state, self._offline_since = ONLINE, None
                 log.info("joined %r, address %s", ssid, self.address or "unknown", extra=CONSOLE)
             else:
-                log.warning("could not join %r: %s; the setup hotspot comes back", ssid, failure)
                 self.error = f"could not join {ssid!r}: {failure}"
-                self._portal_on()
+                if was_online:
+                    # Set up from the LAN: NetworkManager goes back to the network it had; the worker
+                    # opens the hotspot only if none comes back within the grace period.
+                    log.warning("could not join %r: %s", ssid, failure)
+                    self.state, self._offline_since = OFFLINE, self._clock.monotonic()
+                else:
+                    log.warning("could not join %r: %s; the setup hotspot comes back", ssid, failure)
+                    self._portal_on()
             self.joining = None
             self._idle.notify_all()
 

@@ -107,19 +107,15 @@ class NetworkManager:
             raise NetworkError(nmcli_message(result.stderr, result.stdout))
         return result.stdout
 
-    def connected(self) -> bool:
-        """Whether a device is connected to a network (Wi-Fi or Ethernet), the hotspot not counted."""
+    def active(self) -> list[str]:
+        """The connections up on a Wi-Fi or Ethernet device (the hotspot's among them when it is up)."""
         try:
             output = self._nmcli("-t", "-f", "DEVICE,TYPE,STATE,CONNECTION", "device", "status", timeout=10)
         except NetworkError as exc:
             log.warning("nmcli device status: %s", exc)
-            return False
-        for line in output.splitlines():
-            fields = split_terse(line)
-            if len(fields) == 4 and fields[1] in ("wifi", "ethernet") and fields[2] == "connected" \
-                    and fields[3] != HOTSPOT_CONNECTION:
-                return True
-        return False
+            return []
+        return [fields[3] for fields in map(split_terse, output.splitlines())
+                if len(fields) == 4 and fields[1] in ("wifi", "ethernet") and fields[2] == "connected"]
 
     def saved_wifi(self) -> list[str]:
         """The Wi-Fi connection profiles NetworkManager would join by itself (the hotspot not counted)."""
