@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from securitycam.app import create_app
 from securitycam.appliance import Appliance, Hardware
 from securitycam.clock import ManualClock
-from securitycam.system.firstboot import OFFLINE, ONLINE, PORTAL
+from securitycam.system.firstboot import HOTSPOT_RETRY, OFFLINE, ONLINE, PORTAL
 from securitycam.system.host import HostReader
 from securitycam.system.nmcli import HOTSPOT_CONNECTION, parse_wifi_list, split_terse
 from securitycam.system.runner import CommandResult, RecordingRunner
@@ -337,3 +337,15 @@ def test_a_failed_join_from_the_lan_leaves_the_hotspot_off(pi, runner, nmcli, ph
     assert hotspot_ups(runner) == 0
     pi.first_boot.step()  # NetworkManager is back on Home
     assert pi.first_boot.state == ONLINE and hotspot_ups(runner) == 0
+
+
+def test_a_hotspot_that_will_not_start_is_tried_again_later_not_every_step(pi, runner, nmcli, clock):
+    runner.respond(["nmcli", "connection", "up"], CommandResult(10, "", "Error: no Wi-Fi device found.\n"))
+    pi.first_boot.step()
+    assert pi.first_boot.state == OFFLINE and hotspot_ups(runner) == 1
+    clock.advance(60)
+    pi.first_boot.step()
+    assert hotspot_ups(runner) == 1
+    clock.advance(HOTSPOT_RETRY)
+    pi.first_boot.step()
+    assert hotspot_ups(runner) == 2

@@ -55,6 +55,8 @@ PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 PASSWORD_LENGTH = 12
 # How long the answer to the setup page has to leave before the hotspot it travels on goes down.
 JOIN_DELAY = 2.0
+# After a hotspot that would not start (no NetworkManager, no Wi-Fi chip), the next try.
+HOTSPOT_RETRY = 300.0
 
 
 def node_suffix(host: HostReader) -> str:
@@ -88,6 +90,7 @@ class FirstBoot:
         self.networks: list[WifiNetwork] = []
         self._offline_since: float | None = None
         self._portal_since = 0.0
+        self._hotspot_failed_at = float("-inf")
         self._last_visit = float("-inf")
         self._worker = PeriodicWorker("first-boot", self.step, interval, immediately=True)
         settings.on_change(self._settings_changed)
@@ -146,6 +149,8 @@ class FirstBoot:
                 self._offline_since = now
             self.state = OFFLINE
             saved = self.network.saved_wifi()
+            if now - self._hotspot_failed_at < HOTSPOT_RETRY:
+                return
             if not saved or now - self._offline_since >= config.offline_grace_seconds:
                 log.warning("no network (%s): opening the setup hotspot",
                             "no Wi-Fi network set up" if not saved else f"{', '.join(saved)} not reached")
@@ -160,8 +165,8 @@ class FirstBoot:
         try:
             self.network.hotspot_up(self.ssid, password)
         except NetworkError as exc:
-            log.error("could not start the hotspot %s: %s", self.ssid, exc)
-            self.state = OFFLINE
+            log.error("could not start the hotspot %s: %s (next try in %d s)", self.ssid, exc, HOTSPOT_RETRY)
+            self.state, self._hotspot_failed_at = OFFLINE, self._clock.monotonic()
             return
         self._captive.set_enabled(True)
         self.state, self._portal_since = PORTAL, self._clock.monotonic()
