@@ -107,25 +107,26 @@ class NetworkManager:
             raise NetworkError(nmcli_message(result.stderr, result.stdout))
         return result.stdout
 
+    def _table(self, fields: str, *command: str) -> list[list[str]]:
+        """The rows of ``nmcli -t -f fields command`` with as many fields as asked; none when it fails."""
+        try:
+            output = self._nmcli("-t", "-f", fields, *command, timeout=10)
+        except NetworkError as exc:
+            log.warning("nmcli %s: %s", " ".join(command), exc)
+            return []
+        width = fields.count(",") + 1
+        return [row for row in map(split_terse, output.splitlines()) if len(row) == width]
+
     def active(self) -> list[str]:
         """The connections up on a Wi-Fi or Ethernet device (the hotspot's among them when it is up)."""
-        try:
-            output = self._nmcli("-t", "-f", "DEVICE,TYPE,STATE,CONNECTION", "device", "status", timeout=10)
-        except NetworkError as exc:
-            log.warning("nmcli device status: %s", exc)
-            return []
-        return [fields[3] for fields in map(split_terse, output.splitlines())
-                if len(fields) == 4 and fields[1] in ("wifi", "ethernet") and fields[2] == "connected"]
+        return [connection for _device, kind, state, connection in
+                self._table("DEVICE,TYPE,STATE,CONNECTION", "device", "status")
+                if kind in ("wifi", "ethernet") and state == "connected"]
 
     def saved_wifi(self) -> list[str]:
         """The Wi-Fi connection profiles NetworkManager would join by itself (the hotspot not counted)."""
-        try:
-            output = self._nmcli("-t", "-f", "NAME,TYPE", "connection", "show", timeout=10)
-        except NetworkError as exc:
-            log.warning("nmcli connection show: %s", exc)
-            return []
-        return [fields[0] for fields in map(split_terse, output.splitlines())
-                if len(fields) == 2 and fields[1] == WIFI_TYPE and fields[0] != HOTSPOT_CONNECTION]
+        return [name for name, kind in self._table("NAME,TYPE", "connection", "show")
+                if kind == WIFI_TYPE and name != HOTSPOT_CONNECTION]
 
     def scan(self, rescan: bool = True) -> list[WifiNetwork]:
         """Networks in range. With the hotspot up the radio cannot scan: NetworkManager answers from
