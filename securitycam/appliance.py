@@ -40,6 +40,7 @@ from securitycam.storage.timelapse import Timelapse
 from securitycam.store import Database
 from securitycam.store.events import EventStore
 from securitycam.system.captive import CaptivePortal
+from securitycam.system.firstboot import FirstBoot
 from securitycam.system.health import WARN, HealthMonitor
 from securitycam.system.host import HostReader
 from securitycam.system.info import GitInfo
@@ -115,6 +116,7 @@ class Appliance:
     timelapse: Timelapse
     notifier: PushNotifier
     exports: Exporter
+    first_boot: FirstBoot
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
@@ -176,6 +178,7 @@ class Appliance:
         janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health,
                           recordings=recorder.recordings)
         recorder.on_media(janitor.file_written)
+        captive_portal = CaptivePortal(hw.runner, settings)
         notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
         events.on_open(notifier.event_opened)
         appliance = cls(
@@ -189,7 +192,8 @@ class Appliance:
             accounts=Accounts(auth, users, sessions, keys, hw.clock),
             health=health,
             git=GitInfo(hw.runner, clock=hw.clock),
-            captive_portal=CaptivePortal(hw.runner, settings),
+            captive_portal=captive_portal,
+            first_boot=FirstBoot(hw.runner, settings, captive_portal, paths.root, hw.host, hw.clock),
             presence=presence,
             sensors=SensorManager(settings, events, bus, hw.clock, hw.pin_factory, presence=presence),
             recorder=recorder,
@@ -206,7 +210,8 @@ class Appliance:
         # The janitor starts before the recorder (room first), the timelapse and detection after it (frames
         # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [
-            health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
+            health, appliance.captive_portal, appliance.first_boot, appliance.presence, janitor, appliance.recorder,
+            appliance.timelapse,
             appliance.exports, appliance.detection, appliance.sensors, notifier, MqttService(appliance),
         ]
         return appliance

@@ -8,6 +8,7 @@ from securitycam.api import (
     accounts,
     auth,
     bluetooth,
+    dashboard,
     events,
     frigate,
     logs,
@@ -15,6 +16,7 @@ from securitycam.api import (
     recording,
     sensors,
     settings,
+    setup,
     storage,
     system,
     timelapse,
@@ -34,6 +36,8 @@ BLUEPRINTS = [
     media.bp,
     storage.bp,
     timelapse.bp,
+    setup.bp,
+    dashboard.bp,
     *frigate.BLUEPRINTS,
 ]
 

@@ -8,7 +8,7 @@ import threading
 from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel, StrictBool
 
-from securitycam.api.common import admin_only, appliance, parse_body
+from securitycam.api.common import ApiError, admin_only, appliance, parse_body
 from securitycam.system.info import system_info, system_stats
 
 log = logging.getLogger(__name__)
@@ -16,6 +16,9 @@ bp = Blueprint("system", __name__)
 
 RESTART_COMMAND = ["systemctl", "restart", "securitycam.service"]
 REBOOT_COMMAND = ["systemctl", "reboot"]
+# scripts/update.sh in a unit of its own (systemd/securitycam-update.service): restarting this
+# service during the update does not end it. --no-block: the answer does not wait for the update.
+UPDATE_COMMAND = ["systemctl", "start", "--no-block", "securitycam-update.service"]
 
 
 class CaptivePortalChange(BaseModel):
@@ -66,6 +69,16 @@ def deploy_info():  # type: ignore[no-untyped-def]
 @admin_only  # it runs ``git fetch``: not for every viewer to trigger
 def update_check():  # type: ignore[no-untyped-def]
     return jsonify(appliance().git.update_check())
+
+
+@bp.post("/system/update")
+def update():  # type: ignore[no-untyped-def]
+    """Start an update (fetch, install, restart, roll back if the new version does not answer)."""
+    result = appliance().runner.run(UPDATE_COMMAND, timeout=15)
+    if not result.ok:
+        raise ApiError(502, f"could not start the update: {result.stderr.strip()[:200] or 'systemctl failed'}")
+    return jsonify(success=True, message="Update started; it restarts the appliance if there is a new version. "
+                                         "Its log: /logs/script/update/"), 202
 
 
 @bp.post("/system/restart")

@@ -73,6 +73,19 @@ class CaptivePortalSettings(Section):
     redirect_port: int = Field(5005, ge=1, le=65535)
 
 
+class FirstBootSettings(Section):
+    """The first-boot hotspot (``securitycam.system.firstboot``): with ``enabled``, an appliance with
+    no network (none saved, or none reached for ``offline_grace_seconds``) opens its own Wi-Fi with
+    the setup page; with a saved network it tries that one again every ``retry_seconds``.
+    ``hotspot_password`` is made on the first start and never shown by the API."""
+
+    enabled: bool = True
+    interface: str = Field("wlan0", pattern=r"^[A-Za-z0-9_.-]{1,15}$")
+    offline_grace_seconds: float = Field(120, ge=10, le=3600)
+    retry_seconds: float = Field(600, ge=60, le=86400)
+    hotspot_password: str | None = secret()
+
+
 class TimelapseSettings(Section):
     enabled: bool = False
     interval_minutes: int = Field(5, ge=1, le=60)
@@ -247,6 +260,7 @@ class Settings(Shareable):
     Sensors: list[SensorSettings] = Field(default_factory=lambda: [SensorSettings()], max_length=16)
     StorageLimit: StorageLimitSettings = Field(default_factory=StorageLimitSettings)
     CaptivePortal: CaptivePortalSettings = Field(default_factory=CaptivePortalSettings)
+    FirstBoot: FirstBootSettings = Field(default_factory=FirstBootSettings)
     Timelapse: TimelapseSettings = Field(default_factory=TimelapseSettings)
     Auth: AuthSettings = Field(default_factory=AuthSettings)
     Server: ServerSettings = Field(default_factory=ServerSettings)

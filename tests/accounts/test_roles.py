@@ -35,6 +35,20 @@ PUBLIC = {
     "frigate_auth.login",
     "frigate_auth.logout",
     "frigate_auth.logout_by_get",  # answers 405 to anyone: a GET must not log out
+    # The dashboard's static pages (each page's script asks the API, which checks the session).
+    "dashboard.root",
+    "dashboard.site",
+    "dashboard.site_root",
+    # First-boot setup: a phone on the hotspot has no session. POST /setup checks the admin password
+    # itself (or sets it, on an unclaimed appliance on its hotspot); /setup/wifi needs a login off it.
+    "setup.page",
+    "setup.status",
+    "setup.wifi",
+    "setup.setup",
+    # The operating systems' captive-portal probes.
+    *(f"setup.probe_{name}" for name in ("generate_204", "gen_204", "hotspot-detect_html",
+                                         "library_test_success_html", "connecttest_txt", "ncsi_txt",
+                                         "canonical_html", "success_txt")),
 }
 # Reads that show secrets, or (the update check's ``git fetch``) cost the appliance real work.
 ADMIN_ONLY_READS = {"accounts.list_api_keys", "frigate_auth.list_users", "system.update_check"}
