@@ -11,9 +11,10 @@ from pathlib import Path
 
 import psutil
 
+from bench.local_server import LocalServer
 from securitycam.app import create_app
 from tests.conftest import FAST_DELAYS
-from tests.served import SMALL_CAMERA, Served, ffmpeg_pids, kill_strays, wait_for
+from tests.served import SMALL_CAMERA, ffmpeg_pids, kill_strays, wait_for
 
 
 def query(data_dir: Path, sql: str, *params: object) -> list[sqlite3.Row]:
@@ -28,7 +29,7 @@ def last_footage(data_dir: Path) -> float:
 
 def test_events_open_at_a_power_cut_end_at_their_last_footage_after_restart(tmp_path):
     data = tmp_path / "data"
-    server = Served(data).wait_up()
+    server = LocalServer(data, "--threads", "24").wait_up()
     try:
         assert server.post("/settings", json={"Cameras": [SMALL_CAMERA]}).ok
         wait_for(lambda: len(query(data, "SELECT id FROM recorder_segments")) >= 3, what="a pre-capture ring")
@@ -37,13 +38,13 @@ def test_events_open_at_a_power_cut_end_at_their_last_footage_after_restart(tmp_
         manual_event = server.post("/recording/start").json()["event_id"]
         started = query(data, "SELECT max(start_time) AS t FROM events")[0]["t"]
         wait_for(lambda: last_footage(data) > started + 3, what="footage after the trigger")
-        server.kill_group()
+        server.kill()
         crashed_at = last_footage(data)
     finally:
-        server.kill_group()
+        server.kill()
     kill_strays(data)  # this test is about events, not about the children (see the next test)
 
-    restarted = Served(data).wait_up()
+    restarted = LocalServer(data, "--threads", "24").wait_up()
     try:
         for event_id in (sensor_event, manual_event):
             [row] = query(data, "SELECT * FROM events WHERE id = ?", event_id)
@@ -65,7 +66,7 @@ def test_events_open_at_a_power_cut_end_at_their_last_footage_after_restart(tmp_
                                    crashed_at), timeout=40, what="kept segments to be released")
         assert restarted.stop() == 0
     finally:
-        restarted.kill_group()
+        restarted.kill()
         kill_strays(data)
 
 
@@ -73,7 +74,7 @@ def test_a_killed_server_takes_its_ffmpeg_with_it(tmp_path):
     """``kill -9`` of the serving process alone (the OOM killer): its ffmpeg dies with it, the next
     start's is the only one recording, and none is left once that one is stopped."""
     data = tmp_path / "data"
-    server = Served(data).wait_up()
+    server = LocalServer(data, "--threads", "24").wait_up()
     restarted = None
     try:
         [first] = wait_for(lambda: len(pids := ffmpeg_pids(data)) == 1 and pids, what="one ffmpeg")
@@ -81,7 +82,7 @@ def test_a_killed_server_takes_its_ffmpeg_with_it(tmp_path):
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait(timeout=10)
         wait_for(lambda: first not in ffmpeg_pids(data), timeout=10, what="the killed server's ffmpeg to die")
-        restarted = Served(data).wait_up()
+        restarted = LocalServer(data, "--threads", "24").wait_up()
         [second] = wait_for(lambda: len(pids := ffmpeg_pids(data)) >= 1 and pids, what="the new server's ffmpeg")
         assert second != first
         time.sleep(2)  # whatever else might start a second recorder has had its chance
@@ -90,9 +91,9 @@ def test_a_killed_server_takes_its_ffmpeg_with_it(tmp_path):
         assert ffmpeg_pids(data) == []
         assert not list((data / "run").glob("*.pid")), "pid files are removed with their process"
     finally:
-        server.kill_group()
+        server.kill()
         if restarted is not None:
-            restarted.kill_group()
+            restarted.kill()
         kill_strays(data)
 
 
