@@ -20,6 +20,9 @@ from pathlib import Path
 
 # What lstat may say of a path that is merely absent: the caller answers 404, not 400.
 _ABSENT = (errno.ENOENT, errno.ENOTDIR)
+# An event's pictures in ``clips/`` after ``<camera>-<event id>``: the snapshot (boxes drawn), its
+# clean copy (``.png`` when the API made it, ``.jpg`` when detection did) and detection's thumbnail.
+EVENT_PICTURES = (".jpg", "-clean.png", "-clean.jpg", "-thumb.jpg")
 
 
 class PathRefused(ValueError):
@@ -56,6 +59,12 @@ class DataPaths:
     def clips(self) -> Path:
         """Event snapshots (Frigate's ``<camera>-<event id>.jpg``), thumbnails and review thumbnails."""
         return self.root / "clips"
+
+    def event_pictures(self, camera: str, event_id: str) -> list[Path]:
+        """Where an event's pictures may be in :attr:`clips` (the names that stay inside it: camera
+        and id come from the database, which a client wrote to)."""
+        found = (inside(self.clips, f"{camera}-{event_id}{suffix}") for suffix in EVENT_PICTURES)
+        return [path for path in found if path is not None]
 
     @property
     def timelapse(self) -> Path:

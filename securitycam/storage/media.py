@@ -216,7 +216,8 @@ class MediaIndex:
         return _row(row) if row else None
 
     def delete(self, files: list[MediaFile]) -> int:
-        """Delete ``files`` with their sidecars, their rows, and their place in events.
+        """Delete ``files`` with their sidecars, their rows, and their place in events (an event left
+        with no clip loses its pictures in ``clips/`` too).
 
         Returns the bytes freed as the index counted them (file and sidecars) for every file that
         was still there; the janitor asks the disk afterwards for the truth.
@@ -225,13 +226,7 @@ class MediaIndex:
         for item in files:
             removed = False
             for part in with_sidecars(item.path):
-                try:
-                    os.unlink(part)
-                    removed = True
-                except FileNotFoundError:
-                    continue
-                except OSError as exc:
-                    log.warning("cannot delete %s: %s", part, exc)
+                removed = _remove(part) or removed
             freed += item.size if removed else 0
         with self._db.transaction() as tx:
             tx.executemany("DELETE FROM media WHERE id = ?", [(item.id,) for item in files])
@@ -240,7 +235,9 @@ class MediaIndex:
             if item.event_id:
                 by_event.setdefault(item.event_id, set()).add(str(item.path))
         if by_event:
-            self._events.remove_clips(by_event)
+            for camera, event_id in self._events.remove_clips(by_event):
+                for picture in self._paths.event_pictures(camera, event_id):
+                    _remove(picture)
         return freed
 
     def delete_path(self, path: Path) -> int:
@@ -314,6 +311,18 @@ class MediaIndex:
                 if f"{stem}.mp4" in indexed:
                     return False
                 return not any(os.path.exists(directory / video) for video in (f"{stem}.mp4", f".{stem}.partial.mp4"))
+        return False
+
+
+def _remove(path: str | Path) -> bool:
+    """Delete one file; whether it was there (a failure is logged: the rest of a batch still goes)."""
+    try:
+        os.unlink(path)
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        log.warning("cannot delete %s: %s", path, exc)
         return False
 
 
