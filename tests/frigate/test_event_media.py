@@ -111,11 +111,14 @@ def test_latest_event_media_per_camera_and_label(client, appliance, event_with_c
 
 def test_delete_removes_footage_sidecars_snapshots_and_the_row(client, appliance, event_with_clip):
     event, path = event_with_clip
-    saved = appliance.paths.clips / f"cam-{event.id}.jpg"
-    saved.write_bytes(b"\xff\xd8 not really")
+    # The API's snapshot and clean copy, and detection's clean copy and thumbnail.
+    saved = [appliance.paths.clips / f"cam-{event.id}{suffix}" for suffix in (".jpg", "-clean.png", "-clean.jpg",
+                                                                              "-thumb.jpg")]
+    for picture in saved:
+        picture.write_bytes(b"\xff\xd8 not really")
     deleted = client.delete(f"/api/events/{event.id}")
     assert deleted.json == {"success": True, "message": f"Event {event.id} deleted"}
-    assert not path.exists() and not saved.exists()
+    assert not path.exists() and not any(picture.exists() for picture in saved)
     assert not any(clips.sidecar(path, suffix).exists() for suffix in clips.SIDECARS)
     assert appliance.events.get(event.id) is None
     assert appliance.janitor.media.get(path) is None

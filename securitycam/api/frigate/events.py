@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from securitycam.api.common import ApiError, appliance, parse_body
 from securitycam.api.frigate import params
+from securitycam.api.frigate.review import remove_thumbnails
 from securitycam.bus import TRACKED_OBJECT_UPDATE
 from securitycam.fileio import write_atomic
 from securitycam.imaging import Box, ImageError, draw_boxes, draw_timestamp, encode, open_jpeg, resized, two_to_one
@@ -363,9 +364,10 @@ def delete_event(event_id: str):  # type: ignore[no-untyped-def]
     a.recorder.forget(event.id)
     for clip in event_clips(event):
         a.janitor.delete(clip, "recording")
-    for clean in (False, True):
-        snapshot_file(event, clean).unlink(missing_ok=True)
+    for picture in a.paths.event_pictures(event.camera, event.id):
+        picture.unlink(missing_ok=True)
     a.events.delete(event.id)
+    remove_thumbnails(a.detection.reviews.forget_events([event.id]))
     return jsonify(success=True, message=f"Event {event.id} deleted")
 
 
