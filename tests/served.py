@@ -1,13 +1,11 @@
 """What the tests that kill parts of a real ``securitycam serve`` (:class:`bench.local_server.LocalServer`)
-the way a crash, the OOM killer or a power cut would share: a small camera, waiting, and its ffmpeg."""
+the way a crash, the OOM killer or a power cut would share: a small camera and its ffmpeg."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -17,16 +15,6 @@ SMALL_CAMERA = {
     "name": "cam", "width": 320, "height": 180, "fps": 10, "segment_seconds": 1, "pre_capture": 2,
     "post_capture": 1, "max_clip_seconds": 30, "ring_seconds": 6, "frame_rate": 2, "frame_width": 320,
 }
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 30.0, what: str = "") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
 
 
 def ffmpeg_pids(data_dir: Path) -> list[int]:

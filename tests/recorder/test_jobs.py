@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.served import wait_for
+from tests.waiting import wait_for
 
 SLOW_FFMPEG = """#!/bin/sh
 echo $$ >> "$JOB_PIDS"
