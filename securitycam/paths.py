@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -82,6 +83,17 @@ class DataPaths:
     def run(self) -> Path:
         """Pid files of the child processes we supervise (see ``recorder/process.py``)."""
         return self.root / "run"
+
+    @property
+    def scratch(self) -> Path:
+        """Files made for one request (a clip joined from its parts, a preview GIF), deleted once
+        sent; emptied at every start (:meth:`clear_scratch`), so that a crash mid-download does not
+        leave them behind for good."""
+        return self.root / "tmp"
+
+    def clear_scratch(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        self.scratch.mkdir(parents=True, exist_ok=True)
 
     @property
     def space_reserve(self) -> Path:

@@ -14,7 +14,8 @@ import psutil
 from bench.local_server import LocalServer
 from securitycam.app import create_app
 from tests.conftest import FAST_DELAYS
-from tests.served import SMALL_CAMERA, ffmpeg_pids, kill_strays, wait_for
+from tests.served import SMALL_CAMERA, ffmpeg_pids, kill_strays
+from tests.waiting import wait_for
 
 
 def query(data_dir: Path, sql: str, *params: object) -> list[sqlite3.Row]:
@@ -123,5 +124,19 @@ def test_an_event_left_open_on_a_camera_without_footage_ends_where_it_began(data
     try:
         row = app.extensions["securitycam"].events.get(event.id)
         assert row.end_time == event.start_time and row.data["interrupted"] is True
+    finally:
+        app.extensions["securitycam"].stop()
+
+
+def test_start_empties_the_scratch_folder_a_crash_left_files_in(data_dir, hardware, monkeypatch):
+    """A clip joined for a download when the power went: the next start deletes it."""
+    left = data_dir / "tmp" / "securitycam-abc.mp4"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"\0" * 1024)
+    monkeypatch.setenv("SECURITYCAM_PASSWORD", "x" * 12)
+    app = create_app(data_dir, hardware, config=FAST_DELAYS)
+    try:
+        assert app.extensions["securitycam"].paths.scratch == left.parent
+        assert list(left.parent.iterdir()) == []
     finally:
         app.extensions["securitycam"].stop()

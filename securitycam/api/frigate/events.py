@@ -244,16 +244,20 @@ def ffmpeg_slot() -> threading.BoundedSemaphore:
 
 
 def temporary(suffix: str) -> Path:
-    handle = tempfile.NamedTemporaryFile(prefix="securitycam-", suffix=suffix, delete=False)  # noqa: SIM115
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
+        prefix="securitycam-", suffix=suffix, dir=appliance().paths.scratch, delete=False)
     handle.close()
     return Path(handle.name)
 
 
 def send_temporary(path: Path, mimetype: str, download_name: str) -> Response:
-    """Send a file made for this request, and delete it once sent."""
-    response = send_file(path, mimetype=mimetype, conditional=True, download_name=download_name)
-    response.call_on_close(lambda: path.unlink(missing_ok=True))
-    return response
+    """Send a file made for this request. Its name goes at once: the response holds the file open
+    and its blocks are freed when the server closes it. (A hook on the response's close would never
+    run: a WSGI server closes a file response's file, not the response.)"""
+    try:
+        return send_file(path, mimetype=mimetype, conditional=True, download_name=download_name)
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def event_clip(event: Event) -> Response:
