@@ -1,6 +1,6 @@
-"""The ffmpeg jobs that cut a clip, stitch a timelapse or make an export die with the process that
-started them: a ``kill -9`` of the appliance (the OOM killer) leaves no ffmpeg writing a file that
-nobody will finish.
+"""The ffmpeg jobs that cut a clip, stitch a timelapse, make an export or a preview GIF die with
+the process that started them: a ``kill -9`` of the appliance (the OOM killer) leaves no ffmpeg
+writing a file that nobody will finish.
 
 Each case runs the real code in a child Python whose ``ffmpeg`` (first on its PATH) notes its pid
 and sleeps, as a long encode would; the child alone is SIGKILLed (not its process group, which a
@@ -50,6 +50,22 @@ JOBS = {
         exporter.create("cam", 1000.0, 1010.0)
         exporter.start()
         time.sleep(120)
+    """,
+    "preview": """
+        import os
+        from securitycam.app import create_app
+        from securitycam.appliance import Hardware
+        os.environ["SECURITYCAM_PASSWORD"] = "preview password"
+        app = create_app(root / "data", Hardware(run_cameras=False), start=False)
+        appliance = app.extensions["securitycam"]
+        event = appliance.events.open("cam", "api", "door")
+        appliance.events.end(event.id)
+        clip = appliance.paths.recordings / "output_20260101_120000.mp4"
+        clip.write_bytes(b"footage")
+        appliance.events.update(event.id, has_clip=True, data={"clips": [str(clip)]})
+        client = app.test_client()
+        token = client.post("/auth/validate", json={"password": "preview password"}).json["token"]
+        client.get(f"/api/events/{event.id}/preview.gif", headers={"Authorization": f"Bearer {token}"})
     """,
 }
 

@@ -43,6 +43,7 @@ from securitycam.fileio import write_atomic
 from securitycam.imaging import Box, ImageError, draw_boxes, draw_timestamp, encode, open_jpeg, resized, two_to_one
 from securitycam.paths import PathRefused
 from securitycam.recorder import archive, clips
+from securitycam.recorder.process import run_job
 from securitycam.store.events import SORTS, Event, EventQuery
 
 bp = Blueprint("frigate_events", __name__, url_prefix="/api")
@@ -289,7 +290,7 @@ def preview_gif(event: Event) -> Response:
     output = temporary(".gif")
     slot = ffmpeg_slot()
     try:
-        done = subprocess.run(
+        done = run_job(
             [*clips.FFMPEG, "-t", str(PREVIEW_SECONDS), "-i", str(found[0]), "-vf",
              "fps=5,scale=320:-2:flags=lanczos,split[a][b];[a]palettegen=max_colors=64[p];[b][p]paletteuse",
              "-loop", "0", "-f", "gif", str(output)],
