@@ -1,10 +1,10 @@
-"""The ffmpeg jobs that cut a clip, stitch a timelapse, make an export or a preview GIF die with
-the process that started them: a ``kill -9`` of the appliance (the OOM killer) leaves no ffmpeg
-writing a file that nobody will finish.
+"""The ffmpeg jobs that cut a clip, stitch a timelapse, make an export or a preview GIF (and the
+ffprobe that looks at a camera) die with the process that started them: a ``kill -9`` of the
+appliance (the OOM killer) leaves none behind, writing a file that nobody will finish.
 
-Each case runs the real code in a child Python whose ``ffmpeg`` (first on its PATH) notes its pid
-and sleeps, as a long encode would; the child alone is SIGKILLed (not its process group, which a
-power cut would take anyway)."""
+Each case runs the real code in a child Python whose ``ffmpeg`` and ``ffprobe`` (first on its
+PATH) note their pid and sleep, as a long encode or a stuck camera would; the child alone is
+SIGKILLed (not its process group, which a power cut would take anyway)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,18 @@ from tests.waiting import wait_for
 SLOW_FFMPEG = """#!/bin/sh
 echo $$ >> "$JOB_PIDS"
 exec sleep 120
+"""
+
+# The appliance's Flask app in the child, services stopped, and a client logged in.
+APP = """
+        import os
+        from securitycam.app import create_app
+        from securitycam.appliance import Hardware
+        os.environ["SECURITYCAM_PASSWORD"] = "job test password"
+        app = create_app(root / "data", Hardware(run_cameras=False), start=False)
+        client = app.test_client()
+        token = client.post("/auth/validate", json={"password": "job test password"}).json["token"]
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
 """
 
 JOBS = {
@@ -51,21 +63,17 @@ JOBS = {
         exporter.start()
         time.sleep(120)
     """,
-    "preview": """
-        import os
-        from securitycam.app import create_app
-        from securitycam.appliance import Hardware
-        os.environ["SECURITYCAM_PASSWORD"] = "preview password"
-        app = create_app(root / "data", Hardware(run_cameras=False), start=False)
+    "preview": APP + """
         appliance = app.extensions["securitycam"]
         event = appliance.events.open("cam", "api", "door")
         appliance.events.end(event.id)
         clip = appliance.paths.recordings / "output_20260101_120000.mp4"
         clip.write_bytes(b"footage")
         appliance.events.update(event.id, has_clip=True, data={"clips": [str(clip)]})
-        client = app.test_client()
-        token = client.post("/auth/validate", json={"password": "preview password"}).json["token"]
-        client.get(f"/api/events/{event.id}/preview.gif", headers={"Authorization": f"Bearer {token}"})
+        client.get(f"/api/events/{event.id}/preview.gif")
+    """,
+    "ffprobe": APP + """
+        client.get("/api/ffprobe?paths=cam")
     """,
 }
 
@@ -81,8 +89,9 @@ def running(pid: int) -> bool:
 def test_a_job_dies_when_the_appliance_is_killed(tmp_path: Path, job: str) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "ffmpeg").write_text(SLOW_FFMPEG)
-    (bin_dir / "ffmpeg").chmod(0o755)
+    for program in ("ffmpeg", "ffprobe"):
+        (bin_dir / program).write_text(SLOW_FFMPEG)
+        (bin_dir / program).chmod(0o755)
     pids = tmp_path / "ffmpeg.pids"
     script = f"from pathlib import Path\nroot = Path({str(tmp_path)!r})\n" + textwrap.dedent(JOBS[job])
     appliance = subprocess.Popen(
