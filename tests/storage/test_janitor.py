@@ -199,6 +199,26 @@ def test_a_new_file_over_the_limit_wakes_the_janitor(quiet: Appliance, make_clip
     assert newest.exists() and newest_but_one.exists()
 
 
+def test_what_a_crash_left_of_an_atomic_write_is_removed_once_old(client, quiet: Appliance, data_dir: Path):
+    """``write_atomic``'s temporary file, left by a kill mid-write: in the archive and in ``clips/``."""
+    clips = data_dir / "clips"
+    (clips / "review").mkdir(parents=True, exist_ok=True)
+    old = [data_dir / "recordings" / ".output_20231101_120000.meta.json.k2j4.tmp",
+           clips / ".cam-1700000000.0-abc123.jpg.x9f1.tmp", clips / "review" / ".thumb-cam-1.webp.q1w2.tmp"]
+    fresh = clips / ".cam-1700000001.0-def456.jpg.a1b2.tmp"  # being written right now
+    kept = [clips / "cam-1700000000.0-abc123.jpg", clips / ".hidden-by-the-owner"]
+    for path in (*old, fresh, *kept):
+        path.write_bytes(b"x" * KIB)
+    for path in (*old, *kept):
+        age(path, 2 * 3600)
+
+    report = client.post("/storage/cleanup").json
+
+    assert report["stale_files"] == 3
+    assert not any(path.exists() for path in old)
+    assert fresh.exists() and all(path.exists() for path in kept)
+
+
 def test_orphans_leftovers_and_stale_segments_are_removed_but_nothing_in_use(
     client, quiet: Appliance, make_clip: MakeClip, data_dir: Path
 ):
