@@ -28,19 +28,15 @@ The camera is made small (320×180, 1 s segments, a 6 s ring) so that a cycle ta
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import random
-import signal
 import sqlite3
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-import psutil
-from local_server import LocalServer
+from local_server import LocalServer, kill_recording_ffmpegs, recording_ffmpegs
 
 CAMERA = {
     "name": "cam", "width": 320, "height": 180, "fps": 10, "segment_seconds": 1, "pre_capture": 2,
@@ -53,18 +49,6 @@ STALE_AFTER = CAMERA["ring_seconds"] + CAMERA["post_capture"] + 2 * CAMERA["segm
 
 def start(data_dir: Path) -> LocalServer:
     return LocalServer(data_dir, "--threads", "24").wait_up(timeout=90)
-
-
-def recording_ffmpegs(data_dir: Path) -> set[int]:
-    found = set()
-    for proc in psutil.process_iter(["name", "cmdline"]):
-        cmdline = proc.info["cmdline"] or []
-        if proc.info["name"] == "ffmpeg" and "-segment_list" in cmdline \
-                and any(str(data_dir / "cache") in arg for arg in cmdline):
-            with contextlib.suppress(psutil.NoSuchProcess):
-                if proc.status() != psutil.STATUS_ZOMBIE:
-                    found.add(proc.pid)
-    return found
 
 
 def corrupt_files(data_dir: Path) -> tuple[list[str], int]:
@@ -122,7 +106,7 @@ def settle_and_count(server: LocalServer, data_dir: Path, restarted_at: float) -
     stale, kept_bytes = stale_kept(data_dir, restarted_at)
     open_old = [r["id"] for r in event_rows(data_dir) if r["end_time"] is None and r["start_time"] < restarted_at]
     return {"corrupt": len(bad), "corrupt_detail": bad, "clips": clips, "open": len(open_old),
-            "stale_kept": stale, "kept_mb": kept_bytes / 1e6, "strays": len(recording_ffmpegs(data_dir) - ours),
+            "stale_kept": stale, "kept_mb": kept_bytes / 1e6, "strays": len(set(recording_ffmpegs(data_dir)) - ours),
             "recording": status["recording"]}
 
 
@@ -181,10 +165,7 @@ def main() -> None:
         finally:
             code = server.stop()
         time.sleep(2)
-        strays = recording_ffmpegs(data_dir)
-        for pid in strays:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        strays = kill_recording_ffmpegs(data_dir)
         print(f"after SIGTERM (exit {code}): stray ffmpeg {len(strays)}")
         print("worst after any restart: " + ", ".join(f"{key} {value}" for key, value in worst.items()))
 

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+import psutil
 import requests
 
 PASSWORD = "local-server"
@@ -118,6 +119,29 @@ class LocalServer:
         except subprocess.TimeoutExpired:
             self.kill()
             return -1
+
+
+def recording_ffmpegs(data_dir: Path) -> list[int]:
+    """The recording ffmpeg processes writing segments into ``data_dir`` (whoever their parent is, or
+    none): what a server should leave behind when it dies is none of them."""
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        cmdline = proc.info["cmdline"] or []
+        if proc.info["name"] == "ffmpeg" and "-segment_list" in cmdline \
+                and any(str(data_dir / "cache") in arg for arg in cmdline):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    found.append(proc.pid)
+    return sorted(found)
+
+
+def kill_recording_ffmpegs(data_dir: Path) -> list[int]:
+    """SIGKILL the strays :func:`recording_ffmpegs` finds (a test or benchmark leaves none); their pids."""
+    strays = recording_ffmpegs(data_dir)
+    for pid in strays:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return strays
 
 
 def percentile(samples: list[float], fraction: float) -> float:

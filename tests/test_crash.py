@@ -11,11 +11,16 @@ from pathlib import Path
 
 import psutil
 
-from bench.local_server import LocalServer
+from bench.local_server import LocalServer, kill_recording_ffmpegs, recording_ffmpegs
 from securitycam.app import create_app
 from tests.conftest import FAST_DELAYS
-from tests.served import SMALL_CAMERA, ffmpeg_pids, kill_strays
 from tests.waiting import wait_for
+
+# Small and quick: short segments, a short ring, a short post-capture.
+SMALL_CAMERA = {
+    "name": "cam", "width": 320, "height": 180, "fps": 10, "segment_seconds": 1, "pre_capture": 2,
+    "post_capture": 1, "max_clip_seconds": 30, "ring_seconds": 6, "frame_rate": 2, "frame_width": 320,
+}
 
 
 def query(data_dir: Path, sql: str, *params: object) -> list[sqlite3.Row]:
@@ -43,7 +48,7 @@ def test_events_open_at_a_power_cut_end_at_their_last_footage_after_restart(tmp_
         crashed_at = last_footage(data)
     finally:
         server.kill()
-    kill_strays(data)  # this test is about events, not about the children (see the next test)
+    kill_recording_ffmpegs(data)  # this test is about events, not about the children (see the next test)
 
     restarted = LocalServer(data, "--threads", "24").wait_up()
     try:
@@ -68,7 +73,7 @@ def test_events_open_at_a_power_cut_end_at_their_last_footage_after_restart(tmp_
         assert restarted.stop() == 0
     finally:
         restarted.kill()
-        kill_strays(data)
+        kill_recording_ffmpegs(data)
 
 
 def test_a_killed_server_takes_its_ffmpeg_with_it(tmp_path):
@@ -78,24 +83,24 @@ def test_a_killed_server_takes_its_ffmpeg_with_it(tmp_path):
     server = LocalServer(data, "--threads", "24").wait_up()
     restarted = None
     try:
-        [first] = wait_for(lambda: len(pids := ffmpeg_pids(data)) == 1 and pids, what="one ffmpeg")
+        [first] = wait_for(lambda: len(pids := recording_ffmpegs(data)) == 1 and pids, what="one ffmpeg")
         assert psutil.Process(first).ppid() == server.proc.pid
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait(timeout=10)
-        wait_for(lambda: first not in ffmpeg_pids(data), timeout=10, what="the killed server's ffmpeg to die")
+        wait_for(lambda: first not in recording_ffmpegs(data), timeout=10, what="the killed server's ffmpeg to die")
         restarted = LocalServer(data, "--threads", "24").wait_up()
-        [second] = wait_for(lambda: len(pids := ffmpeg_pids(data)) >= 1 and pids, what="the new server's ffmpeg")
+        [second] = wait_for(lambda: len(pids := recording_ffmpegs(data)) >= 1 and pids, what="the new server's ffmpeg")
         assert second != first
         time.sleep(2)  # whatever else might start a second recorder has had its chance
-        assert ffmpeg_pids(data) == [second]
+        assert recording_ffmpegs(data) == [second]
         assert restarted.stop() == 0
-        assert ffmpeg_pids(data) == []
+        assert recording_ffmpegs(data) == []
         assert not list((data / "run").glob("*.pid")), "pid files are removed with their process"
     finally:
         server.kill()
         if restarted is not None:
             restarted.kill()
-        kill_strays(data)
+        kill_recording_ffmpegs(data)
 
 
 def test_start_reaps_a_child_left_for_a_camera_that_is_gone(data_dir, hardware, monkeypatch):
