@@ -11,16 +11,11 @@ from pathlib import Path
 
 import psutil
 
-from bench.local_server import LocalServer, kill_recording_ffmpegs, recording_ffmpegs
+from bench.local_server import recording_ffmpegs
 from securitycam.app import create_app
 from tests.conftest import FAST_DELAYS
+from tests.served import SMALL_CAMERA, Served, kill_strays
 from tests.waiting import wait_for
-
-# Small and quick: short segments, a short ring, a short post-capture.
-SMALL_CAMERA = {
-    "name": "cam", "width": 320, "height": 180, "fps": 10, "segment_seconds": 1, "pre_capture": 2,
-    "post_capture": 1, "max_clip_seconds": 30, "ring_seconds": 6, "frame_rate": 2, "frame_width": 320,
-}
 
 
 def query(data_dir: Path, sql: str, *params: object) -> list[sqlite3.Row]:
@@ -35,7 +30,7 @@ def last_footage(data_dir: Path) -> float:
 
 def test_events_open_at_a_power_cut_end_at_their_last_footage_after_restart(tmp_path):
     data = tmp_path / "data"
-    server = LocalServer(data, "--threads", "24").wait_up()
+    server = Served(data).wait_up()
     try:
         assert server.post("/settings", json={"Cameras": [SMALL_CAMERA]}).ok
         wait_for(lambda: len(query(data, "SELECT id FROM recorder_segments")) >= 3, what="a pre-capture ring")
@@ -48,9 +43,9 @@ def test_events_open_at_a_power_cut_end_at_their_last_footage_after_restart(tmp_
         crashed_at = last_footage(data)
     finally:
         server.kill()
-    kill_recording_ffmpegs(data)  # this test is about events, not about the children (see the next test)
+    kill_strays(data)  # this test is about events, not about the children (see the next test)
 
-    restarted = LocalServer(data, "--threads", "24").wait_up()
+    restarted = Served(data).wait_up()
     try:
         for event_id in (sensor_event, manual_event):
             [row] = query(data, "SELECT * FROM events WHERE id = ?", event_id)
@@ -73,14 +68,14 @@ def test_events_open_at_a_power_cut_end_at_their_last_footage_after_restart(tmp_
         assert restarted.stop() == 0
     finally:
         restarted.kill()
-        kill_recording_ffmpegs(data)
+        kill_strays(data)
 
 
 def test_a_killed_server_takes_its_ffmpeg_with_it(tmp_path):
     """``kill -9`` of the serving process alone (the OOM killer): its ffmpeg dies with it, the next
     start's is the only one recording, and none is left once that one is stopped."""
     data = tmp_path / "data"
-    server = LocalServer(data, "--threads", "24").wait_up()
+    server = Served(data).wait_up()
     restarted = None
     try:
         [first] = wait_for(lambda: len(pids := recording_ffmpegs(data)) == 1 and pids, what="one ffmpeg")
@@ -88,7 +83,7 @@ def test_a_killed_server_takes_its_ffmpeg_with_it(tmp_path):
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait(timeout=10)
         wait_for(lambda: first not in recording_ffmpegs(data), timeout=10, what="the killed server's ffmpeg to die")
-        restarted = LocalServer(data, "--threads", "24").wait_up()
+        restarted = Served(data).wait_up()
         [second] = wait_for(lambda: len(pids := recording_ffmpegs(data)) >= 1 and pids, what="the new server's ffmpeg")
         assert second != first
         time.sleep(2)  # whatever else might start a second recorder has had its chance
@@ -100,7 +95,7 @@ def test_a_killed_server_takes_its_ffmpeg_with_it(tmp_path):
         server.kill()
         if restarted is not None:
             restarted.kill()
-        kill_recording_ffmpegs(data)
+        kill_strays(data)
 
 
 def test_start_reaps_a_child_left_for_a_camera_that_is_gone(data_dir, hardware, monkeypatch):
