@@ -152,6 +152,7 @@ class Appliance:
         paths = DataPaths(Path(data_dir).resolve())
         diskfull.release_reserve(paths.space_reserve)  # room to open the database, on a full disk
         paths.create()
+        paths.clear_scratch()
         hw = (hardware or Hardware()).resolved()
         first_start = not paths.settings_file.exists()
         settings = SettingsStore(paths.settings_file, defaults_file)

@@ -216,7 +216,8 @@ class MediaIndex:
         return _row(row) if row else None
 
     def delete(self, files: list[MediaFile]) -> int:
-        """Delete ``files`` with their sidecars, their rows, and their place in events.
+        """Delete ``files`` with their sidecars, their rows, and their place in events (an event left
+        with no clip loses its pictures in ``clips/`` too).
 
         Returns the bytes freed as the index counted them (file and sidecars) for every file that
         was still there; the janitor asks the disk afterwards for the truth.
@@ -225,13 +226,7 @@ class MediaIndex:
         for item in files:
             removed = False
             for part in with_sidecars(item.path):
-                try:
-                    os.unlink(part)
-                    removed = True
-                except FileNotFoundError:
-                    continue
-                except OSError as exc:
-                    log.warning("cannot delete %s: %s", part, exc)
+                removed = _remove(part) or removed
             freed += item.size if removed else 0
         with self._db.transaction() as tx:
             tx.executemany("DELETE FROM media WHERE id = ?", [(item.id,) for item in files])
@@ -240,7 +235,9 @@ class MediaIndex:
             if item.event_id:
                 by_event.setdefault(item.event_id, set()).add(str(item.path))
         if by_event:
-            self._events.remove_clips(by_event)
+            for camera, event_id in self._events.remove_clips(by_event):
+                for picture in self._paths.event_pictures(camera, event_id):
+                    _remove(picture)
         return freed
 
     def delete_path(self, path: Path) -> int:
@@ -255,11 +252,11 @@ class MediaIndex:
     def reconcile(self, known_segments: set[str], grace: float = 3600.0) -> Reconciled:
         """Make the index match the disk, and clear away what nothing will ever use.
 
-        One scan of each archive directory (plus the small segment caches): files not indexed are
-        indexed; rows whose file is gone are dropped; sidecars whose video is gone, leftovers of an
-        interrupted write (hidden ``.*.partial*`` and ``.*.concat.txt``) and segment files the
-        recorder's index does not know are deleted once older than ``grace`` seconds (so nothing
-        being written right now is touched).
+        One scan of each archive directory (plus the small segment caches and ``clips/``): files not
+        indexed are indexed; rows whose file is gone are dropped; sidecars whose video is gone,
+        leftovers of an interrupted write (hidden ``.*.partial*``, ``.*.concat.txt``, ``.*.tmp``) and
+        segment files the recorder's index does not know are deleted once older than ``grace``
+        seconds (so nothing being written right now is touched).
         """
         done = Reconciled()
         now = time.time()  # file ages compare with mtimes, which are real time
@@ -292,6 +289,11 @@ class MediaIndex:
             with self._db.transaction() as tx:
                 tx.executemany("DELETE FROM media WHERE path = ?", [(path,) for path in gone])
             done.forgotten = [Path(path) for path in gone]
+        # Event pictures and review thumbnails are written atomically too: what a crash left of one.
+        for directory in (self._paths.clips, self._paths.clips / "review"):
+            for entry in _files(directory):
+                if entry.name.startswith(PARTIAL_PREFIX) and _interrupted(entry.name) and _older(entry, now - grace):
+                    done.freed += _unlink(entry, done.stale)
         for ring in (self._paths.cache, self._paths.recordings / ".segments"):
             for camera_dir in _subdirs(ring):
                 for entry in _files(camera_dir):
@@ -307,13 +309,31 @@ class MediaIndex:
     def _is_junk(directory: Path, name: str, indexed: set[str]) -> bool:
         """A leftover of an interrupted write, or a sidecar whose video is gone (and is not being made)."""
         if name.startswith(PARTIAL_PREFIX):
-            return ".partial" in name or name.endswith(".concat.txt")
+            return _interrupted(name)
         for suffix in SIDECARS:
             if name.endswith(suffix):
                 stem = name[: -len(suffix)]
                 if f"{stem}.mp4" in indexed:
                     return False
                 return not any(os.path.exists(directory / video) for video in (f"{stem}.mp4", f".{stem}.partial.mp4"))
+        return False
+
+
+def _interrupted(hidden_name: str) -> bool:
+    """A hidden file that an interrupted write left: a partial video or picture, a concat list, or
+    :func:`~securitycam.fileio.write_atomic`'s temporary file."""
+    return ".partial" in hidden_name or hidden_name.endswith((".concat.txt", ".tmp"))
+
+
+def _remove(path: str | Path) -> bool:
+    """Delete one file; whether it was there (a failure is logged: the rest of a batch still goes)."""
+    try:
+        os.unlink(path)
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        log.warning("cannot delete %s: %s", path, exc)
         return False
 
 

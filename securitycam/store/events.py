@@ -435,18 +435,20 @@ class EventStore:
                             "day": days[day], "count": count})
         return summary
 
-    def remove_clips(self, removed: dict[str, set[str]]) -> None:
+    def remove_clips(self, removed: dict[str, set[str]]) -> list[tuple[str, str]]:
         """Take deleted clip files (``{event_id: {path, ...}}``) out of their events' ``data["clips"]``.
 
         One transaction for any number of events, so the janitor can drop thousands of clips at
-        once; an event left with no clip has neither clip nor snapshot any more.
+        once; an event left with no clip has neither clip nor snapshot any more. Returns those
+        events, ``(camera, id)``, whose pictures the caller deletes.
         """
         ids = list(removed)
+        emptied = []
         with self._db.transaction() as tx:
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
                 rows = tx.execute(
-                    f"SELECT id, data FROM events WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
+                    f"SELECT id, camera, data FROM events WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
                 ).fetchall()
                 for row in rows:
                     data = json.loads(row["data"])
@@ -456,6 +458,9 @@ class EventStore:
                         (int(bool(remaining)), int(bool(remaining)), json.dumps({**data, "clips": remaining}),
                          row["id"]),
                     )
+                    if not remaining:
+                        emptied.append((row["camera"], row["id"]))
+        return emptied
 
     def delete(self, event_id: str) -> bool:
         with self._db.transaction() as tx:
