@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.local_server import free_port
 from securitycam.system.notify import Watchdog, notify, watchdog_interval
-from tests.test_serve import free_port
 
 
 class NotifySocket:
