@@ -45,6 +45,7 @@ from securitycam.system.host import HostReader
 from securitycam.system.info import GitInfo
 from securitycam.system.logs import CONSOLE
 from securitycam.system.runner import CommandRunner, RecordingRunner, SubprocessRunner
+from securitycam.wifi import WifiPresence
 
 if TYPE_CHECKING:
     from gpiozero.pins import Factory
@@ -170,7 +171,8 @@ class Appliance:
         health = HealthMonitor(hw.host, paths.root, bus)
         for problem in settings.problems:
             health.set_alert("settings", WARN, problem)
-        presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health)  # type: ignore[arg-type]
+        wifi = WifiPresence(hw.runner, hw.host, lambda: settings.get().Wifi.interface)  # type: ignore[arg-type]
+        presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health, wifi)  # type: ignore[arg-type]
         recorder = Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
                             run_cameras=hw.run_cameras)
         janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health,

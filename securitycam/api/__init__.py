@@ -18,6 +18,7 @@ from securitycam.api import (
     storage,
     system,
     timelapse,
+    wifi,
 )
 
 # One per line, so that parts added in parallel merge without conflicts.
@@ -34,6 +35,7 @@ BLUEPRINTS = [
     media.bp,
     storage.bp,
     timelapse.bp,
+    wifi.bp,
     *frigate.BLUEPRINTS,
 ]
 

@@ -108,6 +108,15 @@ class BluetoothSettings(Section):
     scan_seconds: float = Field(20, gt=0, le=60)
 
 
+class WifiSettings(Section):
+    """Wi-Fi presence (``securitycam.wifi``): phones on the hotspot of ``interface`` count as home,
+    and with ``lan_presence`` also phones answering on the LAN. Checked with the Bluetooth devices,
+    on ``Bluetooth``'s period and away timeout, and off with ``Bluetooth.presence_enabled``."""
+
+    interface: str = Field("wlan0", pattern=r"^[A-Za-z0-9_.-]{1,15}$")
+    lan_presence: bool = True
+
+
 RetainMode = Literal["all", "motion", "active_objects"]
 
 
@@ -251,6 +260,7 @@ class Settings(Shareable):
     Auth: AuthSettings = Field(default_factory=AuthSettings)
     Server: ServerSettings = Field(default_factory=ServerSettings)
     Bluetooth: BluetoothSettings = Field(default_factory=BluetoothSettings)
+    Wifi: WifiSettings = Field(default_factory=WifiSettings)
     Cameras: list[CameraSettings] = Field(default_factory=_default_cameras, min_length=1)
     MediaMTX: MediaMTXSettings = Field(default_factory=MediaMTXSettings)
     Detectors: dict[str, DetectorSettings] = Field(default_factory=default_detectors, max_length=8)
