@@ -158,7 +158,8 @@ class PresenceMonitor:
             device = self._devices.get(address)
             created = device is None
             if device is not None and device.kind != kind:
-                raise TrackedAsOtherKind(f"{address} is already tracked as a {device.kind} device; remove it there first")
+                raise TrackedAsOtherKind(
+                    f"{address} is already tracked as a {device.kind} device; remove it there first")
             if device is None:
                 if len(self._devices) >= MAX_DEVICES:
                     raise TooManyDevices(f"at most {MAX_DEVICES} devices can be tracked; remove one first")

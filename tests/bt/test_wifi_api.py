@@ -38,7 +38,8 @@ def hotspot(runner: RecordingRunner, dump: str = STATION_DUMP) -> None:
 def lan(runner: RecordingRunner, *tables: str) -> None:
     """``ip neigh show`` answers each of ``tables`` in turn (the last one from then on)."""
     answers = list(tables)
-    runner.respond(["ip", "neigh", "show"], lambda _: CommandResult(0, answers.pop(0) if len(answers) > 1 else answers[0]))
+    runner.respond(["ip", "neigh", "show"],
+                   lambda _: CommandResult(0, answers.pop(0) if len(answers) > 1 else answers[0]))
 
 
 @pytest.fixture

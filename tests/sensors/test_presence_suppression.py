@@ -93,7 +93,8 @@ def test_a_phone_on_the_wifi_suppresses_the_door_too(client, appliance, runner, 
     client.post("/settings", json={"Bluetooth": {"listen_seconds": 0, "away_after_seconds": 60}})
     client.post("/sensor/configure", json={"type": "reed_switch", "gpio": DOOR, "hold_seconds": 5})
     assert client.post("/devices/wifi/add", json={"address": "3C:22:FB:00:11:22"}).status_code == 201
-    runner.respond(["ip", "neigh", "show"], CommandResult(0, "192.168.1.23 dev wlan0 lladdr 3c:22:fb:00:11:22 REACHABLE"))
+    neighbour = "192.168.1.23 dev wlan0 lladdr 3c:22:fb:00:11:22 REACHABLE"
+    runner.respond(["ip", "neigh", "show"], CommandResult(0, neighbour))
     appliance.presence.poll()
 
     wire.high(DOOR)
