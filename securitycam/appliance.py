@@ -26,6 +26,7 @@ from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
 from securitycam.detection.service import Detection
+from securitycam.history import History
 from securitycam.mqtt import MqttService
 from securitycam.notifications import PushNotifier
 from securitycam.paths import DataPaths
@@ -42,7 +43,7 @@ from securitycam.store.events import EventStore
 from securitycam.system.captive import CaptivePortal
 from securitycam.system.health import WARN, HealthMonitor
 from securitycam.system.host import HostReader
-from securitycam.system.info import GitInfo
+from securitycam.system.info import GitInfo, host_figures
 from securitycam.system.logs import CONSOLE
 from securitycam.system.runner import CommandRunner, RecordingRunner, SubprocessRunner
 from securitycam.wifi import WifiPresence
@@ -116,6 +117,7 @@ class Appliance:
     timelapse: Timelapse
     notifier: PushNotifier
     exports: Exporter
+    history: History
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
@@ -202,13 +204,15 @@ class Appliance:
             notifier=notifier,
             exports=Exporter(db, paths, recorder.recordings, on_file=janitor.file_written,
                              delete_file=lambda path: janitor.delete(path, "export"), room=janitor.room),
+            history=History(db, bus, hw.clock, lambda: host_figures(hw.host, paths.root)),  # type: ignore[arg-type]
         )
         # The recorder starts before the sensors and detection (anything that opens events): it ends
         # the events a crash left open, and a trigger at start-up then finds it listening.
         # The janitor starts before the recorder (room first), the timelapse and detection after it (frames
         # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [
-            health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
+            health, appliance.history, appliance.captive_portal, appliance.presence, janitor, appliance.recorder,
+            appliance.timelapse,
             appliance.exports, appliance.detection, appliance.sensors, notifier, MqttService(appliance),
         ]
         return appliance

@@ -10,6 +10,7 @@ from securitycam.api import (
     bluetooth,
     events,
     frigate,
+    history,
     logs,
     media,
     recording,
@@ -36,6 +37,7 @@ BLUEPRINTS = [
     storage.bp,
     timelapse.bp,
     wifi.bp,
+    history.bp,
     *frigate.BLUEPRINTS,
 ]
 
