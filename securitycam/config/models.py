@@ -79,6 +79,12 @@ class TimelapseSettings(Section):
     fps: int = Field(24, ge=1, le=60)
     resolution: Literal["original", "640:480", "320:240"] = "640:480"
 
+    @field_validator("resolution", mode="before")
+    @classmethod
+    def _either_separator(cls, value: Any) -> Any:
+        """The spec writes sizes both ways: ``640x480`` is ``640:480``."""
+        return value.replace("x", ":") if isinstance(value, str) and value != "original" else value
+
 
 class AuthSettings(Section):
     enabled: bool = True
