@@ -51,9 +51,6 @@ class Station:
     inactive_ms: int | None = None
     connected_seconds: int | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
 class Neighbour:
@@ -61,9 +58,6 @@ class Neighbour:
     ip: str
     interface: str
     state: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -77,7 +71,7 @@ class Stations:
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"interface": self.interface, "access_point": self.access_point,
-                                "stations": [station.as_dict() for station in self.stations]}
+                                "stations": [asdict(station) for station in self.stations]}
         if self.message is not None:
             data["message"] = self.message
         return data

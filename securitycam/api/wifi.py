@@ -7,6 +7,7 @@ Tracked Wi-Fi devices live in the presence monitor beside the Bluetooth ones
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from flask import Blueprint, jsonify
@@ -85,7 +86,7 @@ def stations():  # type: ignore[no-untyped-def]
 def connections():  # type: ignore[no-untyped-def]
     """Who is connected now: tracked Bluetooth devices in range, live LAN neighbours, hotspot stations."""
     presence = appliance().presence
-    wifi = [n.as_dict() for n in presence.wifi.neighbours() if n.state in LIVE_STATES]  # type: ignore[union-attr]
+    wifi = [asdict(n) for n in presence.wifi.neighbours() if n.state in LIVE_STATES]  # type: ignore[union-attr]
     for neighbour in wifi:
         neighbour["tracked"] = presence.tracked(neighbour["address"], WIFI)
     return jsonify(bluetooth=[d for d in presence.devices(BLUETOOTH) if d["present"]], wifi=wifi,
