@@ -8,8 +8,9 @@ Builds a real database (the appliance's migrations, WAL) in a temporary director
 - ``publish``: microseconds per ``bus.publish`` of a watched event (``sensor_state``) with the
   history listening, against a bus nobody listens to (what a sensor trigger pays);
 - ``journal``: events a second the writer thread keeps up with (publish 10,000, wait for the flush);
-- ``events`` and ``csv``: p50 / p95 milliseconds of ``/event_history`` and ``/event_history/csv``'s
-  service calls for every hour kept, with ``--rows`` events in the table (the bound is 50,000).
+- ``events`` and ``csv``: p50 / p95 milliseconds of the service calls behind ``/event_history``
+  (the newest ``MAX_LISTED``) and ``/event_history/csv`` (all) for every hour kept, with ``--rows``
+  events in the table (the bound is 50,000).
 """
 
 from __future__ import annotations

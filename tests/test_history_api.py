@@ -129,3 +129,13 @@ def test_the_event_table_is_bounded(appliance: Appliance, monkeypatch: pytest.Mo
     appliance.history.take_sample()
     rows = appliance.db.query("SELECT type FROM history_events ORDER BY id")
     assert [row["type"] for row in rows] == [f"e{i}" for i in range(15, 20)]
+
+
+def test_the_json_list_is_capped_to_the_newest_the_csv_has_all(
+    client: FlaskClient, appliance: Appliance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history, "MAX_LISTED", 3)
+    now = appliance.clock.time()
+    appliance.history.record([(now - 100 + i, f"e{i}", "ok", None) for i in range(6)])
+    assert types(client) == ["e4", "e5", "system_boot"]
+    assert client.get("/event_history/csv").get_data(as_text=True).count("\r\n") == 1 + 6 + 1
