@@ -25,6 +25,7 @@ Both tables are bounded, pruned at each sample: events are kept :data:`EVENT_HOU
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
@@ -86,8 +87,9 @@ class History:
         self._db = db
         self._clock = clock
         self._sample = sample
-        self._queue: queue.Queue[tuple[float, BusEvent] | None] = queue.Queue(maxsize=QUEUE_LIMIT)
+        self._queue: queue.Queue[tuple[float, BusEvent]] = queue.Queue(maxsize=QUEUE_LIMIT)
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._triggered: dict[str, bool] = {}
         self._recording: dict[str, bool] = {}
         self._next_sample = 0.0
@@ -157,8 +159,11 @@ class History:
         self._thread.start()
 
     def stop(self) -> None:
+        """Write what is queued and stop the thread."""
         if self._thread is not None:
-            self._queue.put(None)
+            self._stopping.set()
+            with contextlib.suppress(queue.Full):  # a full queue wakes the thread anyway
+                self._queue.put_nowait((0.0, BusEvent(0, "_wake", {})))
             self._thread.join(timeout=10)
             self._thread = None
 
@@ -171,20 +176,15 @@ class History:
                 log.warning("history: writer behind; %s not kept", event.name)
 
     def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             heard: list[tuple[float, BusEvent]] = []
-            try:
-                item = self._queue.get(timeout=max(0.0, self._next_sample - self._clock.monotonic()))
-                if item is None:  # stop
-                    self._guarded(self._drain)
-                    return
-                heard.append(item)
-            except queue.Empty:
-                pass  # time for a sample
-            if self._clock.monotonic() >= self._next_sample:
+            with contextlib.suppress(queue.Empty):  # nothing heard: time for a sample
+                heard.append(self._queue.get(timeout=max(0.0, self._next_sample - self._clock.monotonic())))
+            if self._clock.monotonic() >= self._next_sample and not self._stopping.is_set():
                 self._next_sample = self._clock.monotonic() + HEALTH_SAMPLE_SECONDS
                 self._guarded(self.take_sample)
             self._guarded(self._drain, heard)
+        self._guarded(self._drain)  # what came while stopping
 
     def _guarded(self, step: Callable[..., None], *args: Any) -> None:
         try:
@@ -194,17 +194,13 @@ class History:
 
     def _drain(self, items: list[tuple[float, BusEvent]] | None = None) -> None:
         """Write ``items`` and every queued event in one transaction; then wake whoever waits in
-        :meth:`flush`. A stop request met here is put back for :meth:`_run`."""
+        :meth:`flush`."""
         items = list(items or [])
         while True:
             try:
-                item = self._queue.get_nowait()
+                items.append(self._queue.get_nowait())
             except queue.Empty:
                 break
-            if item is None:
-                self._queue.put_nowait(None)
-                break
-            items.append(item)
         rows: list[Row] = []
         flushes = []
         for ts, event in items:
