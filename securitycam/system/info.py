@@ -166,15 +166,6 @@ THROTTLE_FLAGS = {0: "under_voltage", 1: "frequency_capped", 2: "throttled", 3: 
 SD_DEVICE = "sys/block/mmcblk0/device"
 
 
-def cpu_load_percent() -> float:
-    """The one-minute load average as a share of the cores (100: every core busy), to a tenth."""
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        return 0.0
-    return round(100.0 * load / (psutil.cpu_count() or 1), 1)
-
-
 def throttle_state(host: HostReader) -> dict[str, Any] | None:
     """The firmware's throttle flags by name, active now and seen since boot; ``None`` off a Pi."""
     raw = host.throttled()
@@ -207,7 +198,8 @@ def host_figures(host: HostReader, data_dir: Path) -> dict[str, Any]:
     disk = host.disk_usage(data_dir)
     return {
         "cpu_temp_celsius": host.cpu_temperature(),
-        "cpu_load_percent": cpu_load_percent(),
+        # /system_stats' cpu.percent: busy share of every core since the previous reading (0-100).
+        "cpu_load_percent": psutil.cpu_percent(interval=None),
         "storage_info_gb": {"total_gb": round(disk.total / GIB, 2), "used_gb": round(disk.used / GIB, 2),
                             "free_gb": round(disk.free / GIB, 2), "percent": disk.percent},
         "ram_usage_mb": {"total_mb": round(memory.total / MIB),
