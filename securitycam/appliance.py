@@ -26,6 +26,7 @@ from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
 from securitycam.detection.service import Detection
+from securitycam.history import History
 from securitycam.mqtt import MqttService
 from securitycam.notifications import PushNotifier
 from securitycam.paths import DataPaths
@@ -43,9 +44,10 @@ from securitycam.system.captive import CaptivePortal
 from securitycam.system.firstboot import FirstBoot
 from securitycam.system.health import WARN, HealthMonitor
 from securitycam.system.host import HostReader
-from securitycam.system.info import GitInfo
+from securitycam.system.info import GitInfo, host_figures
 from securitycam.system.logs import CONSOLE
 from securitycam.system.runner import CommandRunner, RecordingRunner, SubprocessRunner
+from securitycam.wifi import WifiPresence
 
 if TYPE_CHECKING:
     from gpiozero.pins import Factory
@@ -117,6 +119,7 @@ class Appliance:
     notifier: PushNotifier
     exports: Exporter
     first_boot: FirstBoot
+    history: History
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
@@ -173,7 +176,8 @@ class Appliance:
         health = HealthMonitor(hw.host, paths.root, bus)
         for problem in settings.problems:
             health.set_alert("settings", WARN, problem)
-        presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health)  # type: ignore[arg-type]
+        wifi = WifiPresence(hw.runner, hw.host, lambda: settings.get().Wifi.interface)  # type: ignore[arg-type]
+        presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health, wifi)  # type: ignore[arg-type]
         recorder = Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
                             run_cameras=hw.run_cameras)
         janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health,
@@ -205,13 +209,15 @@ class Appliance:
             notifier=notifier,
             exports=Exporter(db, paths, recorder.recordings, on_file=janitor.file_written,
                              delete_file=lambda path: janitor.delete(path, "export"), room=janitor.room),
+            history=History(db, bus, hw.clock, lambda: host_figures(hw.host, paths.root)),  # type: ignore[arg-type]
         )
         # The recorder starts before the sensors and detection (anything that opens events): it ends
         # the events a crash left open, and a trigger at start-up then finds it listening.
         # The janitor starts before the recorder (room first), the timelapse and detection after it (frames
         # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [
-            health, appliance.captive_portal, appliance.first_boot, appliance.presence, janitor, appliance.recorder,
+            health, appliance.history, appliance.captive_portal, appliance.first_boot, appliance.presence, janitor,
+            appliance.recorder,
             appliance.timelapse,
             appliance.exports, appliance.detection, appliance.sensors, notifier, MqttService(appliance),
         ]

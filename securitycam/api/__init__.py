@@ -11,6 +11,7 @@ from securitycam.api import (
     dashboard,
     events,
     frigate,
+    history,
     logs,
     media,
     recording,
@@ -20,6 +21,7 @@ from securitycam.api import (
     storage,
     system,
     timelapse,
+    wifi,
 )
 
 # One per line, so that parts added in parallel merge without conflicts.
@@ -37,6 +39,8 @@ BLUEPRINTS = [
     storage.bp,
     timelapse.bp,
     setup.bp,
+    wifi.bp,
+    history.bp,
     dashboard.bp,
     *frigate.BLUEPRINTS,
 ]

@@ -32,6 +32,13 @@ class ClipPath(BaseModel):
     path: str
 
 
+class VideoPath(BaseModel):
+    """The seed's name for a clip's path (``/delete_video``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    video_path: str
+
+
 def recordings_dir() -> Path:
     return appliance().paths.recordings
 
@@ -116,12 +123,28 @@ def list_archive():  # type: ignore[no-untyped-def]
                    page=page, per_page=per_page)
 
 
-@bp.post("/archive/delete")
-def delete_clip():  # type: ignore[no-untyped-def]
-    body = parse_body(ClipPath)
-    video = existing(archive.jailed(recordings_dir(), body.path, archive.CLIP_PATTERN), "recording")
+def delete_clip_at(name: str):  # type: ignore[no-untyped-def]
+    """Delete the clip ``name`` names (jailed in recordings/) with its sidecars."""
+    video = existing(archive.jailed(recordings_dir(), name, archive.CLIP_PATTERN), "recording")
     appliance().janitor.delete(video, "recording")
     return jsonify(success=True)
+
+
+@bp.post("/archive/delete")
+def delete_clip():  # type: ignore[no-untyped-def]
+    return delete_clip_at(parse_body(ClipPath).path)
+
+
+@bp.post("/delete_video")
+def delete_video():  # type: ignore[no-untyped-def]
+    """The seed's name for ``/archive/delete``."""
+    return delete_clip_at(parse_body(VideoPath).video_path)
+
+
+@bp.get("/archive/count")
+def archive_count():  # type: ignore[no-untyped-def]
+    """How many clips the archive holds (``/archive``'s ``total``)."""
+    return jsonify(count=len(archive.scan(recordings_dir(), archive.CLIP_PATTERN)))
 
 
 @bp.get("/archive/new_count")
@@ -140,10 +163,20 @@ def new_count():  # type: ignore[no-untyped-def]
     return jsonify(count=archive.count_since(places, since.timestamp()))
 
 
+def video_at(parameter: str):  # type: ignore[no-untyped-def]
+    return send_video(existing(archive.jailed_any(query_path(parameter), video_places()), "video"))
+
+
 @bp.get("/video")
 def stream_video():  # type: ignore[no-untyped-def]
     """A clip or timelapse, with HTTP Range so a browser can seek."""
-    return send_video(existing(archive.jailed_any(query_path("path"), video_places()), "video"))
+    return video_at("path")
+
+
+@bp.get("/stream_video")
+def seed_stream_video():  # type: ignore[no-untyped-def]
+    """The seed's name for ``/video`` (``video_path=``)."""
+    return video_at("video_path")
 
 
 def send_video(path: Path):  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@ and each camera's latest frame."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
@@ -47,6 +48,32 @@ def stop_recording():  # type: ignore[no-untyped-def]
 @bp.get("/recording/status")
 def recording_status():  # type: ignore[no-untyped-def]
     return jsonify(recorder().status())
+
+
+@bp.get("/recording_status")
+def seed_recording_status():  # type: ignore[no-untyped-def]
+    """The seed's ``{recording, started_at}``: whether any camera keeps footage for an event, and since
+    when (the earliest such event's start, ISO 8601 UTC)."""
+    status = recorder().status()
+    answer: dict[str, object] = {"recording": status["recording"]}
+    events = appliance().events
+    starts = [event.start_time for camera in status["cameras"] for event_id in camera["events"]
+              if (event := events.get(event_id)) is not None]
+    if starts:
+        answer["started_at"] = datetime.fromtimestamp(min(starts), UTC).isoformat()
+    return jsonify(answer)
+
+
+@bp.post("/toggle_recording")
+def toggle_recording():  # type: ignore[no-untyped-def]
+    """Start a manual recording on the camera (the first by default), or stop the one under way."""
+    choice = parse_body(CameraChoice, optional=True)
+    camera = call(recorder().camera_settings, choice.camera)
+    if recorder().manual_event(camera.name):
+        event = call(recorder().stop_manual, camera.name)
+        return jsonify(success=True, message="Recording stopped", recording=False, event_id=event.id)
+    event = call(recorder().start_manual, camera.name)
+    return jsonify(success=True, message="Recording started", recording=True, event_id=event.id)
 
 
 @bp.get("/cameras")

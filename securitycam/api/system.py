@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel, StrictBool
 
 from securitycam.api.common import ApiError, admin_only, appliance, parse_body
-from securitycam.system.info import system_info, system_stats
+from securitycam.system.info import host_figures, system_info, system_stats
 
 log = logging.getLogger(__name__)
 bp = Blueprint("system", __name__)
@@ -45,7 +45,7 @@ def info():  # type: ignore[no-untyped-def]
     a = appliance()
     # What the cameras really record from (settings), not a guess from the board.
     sources = {camera.name: camera.source for camera in a.settings.get().Cameras}
-    return jsonify(system_info(a.host, a.git, camera_sources=sources))
+    return jsonify({**system_info(a.host, a.git, camera_sources=sources), **host_figures(a.host, a.paths.root)})
 
 
 @bp.get("/system_stats")

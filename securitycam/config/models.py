@@ -76,11 +76,11 @@ class CaptivePortalSettings(Section):
 class FirstBootSettings(Section):
     """The first-boot hotspot (``securitycam.system.firstboot``): with ``enabled``, an appliance with
     no network (none saved, or none reached for ``offline_grace_seconds``) opens its own Wi-Fi with
-    the setup page; with a saved network it tries that one again every ``retry_seconds``.
+    the setup page, on the Wi-Fi interface of ``Wifi.interface``; with a saved network it tries that
+    one again every ``retry_seconds``.
     ``hotspot_password`` is made on the first start and never shown by the API."""
 
     enabled: bool = True
-    interface: str = Field("wlan0", pattern=r"^[A-Za-z0-9_.-]{1,15}$")
     offline_grace_seconds: float = Field(120, ge=10, le=3600)
     retry_seconds: float = Field(600, ge=60, le=86400)
     hotspot_password: str | None = secret()
@@ -91,6 +91,12 @@ class TimelapseSettings(Section):
     interval_minutes: int = Field(5, ge=1, le=60)
     fps: int = Field(24, ge=1, le=60)
     resolution: Literal["original", "640:480", "320:240"] = "640:480"
+
+    @field_validator("resolution", mode="before")
+    @classmethod
+    def _either_separator(cls, value: Any) -> Any:
+        """The spec writes sizes both ways: ``640x480`` is ``640:480``."""
+        return value.replace("x", ":") if isinstance(value, str) and value != "original" else value
 
 
 class AuthSettings(Section):
@@ -119,6 +125,15 @@ class BluetoothSettings(Section):
     # BLE listening per presence check (0: classic l2ping only); POST /bt/scan's default duration.
     listen_seconds: float = Field(5, ge=0, le=30)
     scan_seconds: float = Field(20, gt=0, le=60)
+
+
+class WifiSettings(Section):
+    """Wi-Fi presence (``securitycam.wifi``): phones on the hotspot of ``interface`` count as home,
+    and with ``lan_presence`` also phones answering on the LAN. Checked with the Bluetooth devices,
+    on ``Bluetooth``'s period and away timeout, and off with ``Bluetooth.presence_enabled``."""
+
+    interface: str = Field("wlan0", pattern=r"^[A-Za-z0-9_.-]{1,15}$")
+    lan_presence: bool = True
 
 
 RetainMode = Literal["all", "motion", "active_objects"]
@@ -265,6 +280,7 @@ class Settings(Shareable):
     Auth: AuthSettings = Field(default_factory=AuthSettings)
     Server: ServerSettings = Field(default_factory=ServerSettings)
     Bluetooth: BluetoothSettings = Field(default_factory=BluetoothSettings)
+    Wifi: WifiSettings = Field(default_factory=WifiSettings)
     Cameras: list[CameraSettings] = Field(default_factory=_default_cameras, min_length=1)
     MediaMTX: MediaMTXSettings = Field(default_factory=MediaMTXSettings)
     Detectors: dict[str, DetectorSettings] = Field(default_factory=default_detectors, max_length=8)

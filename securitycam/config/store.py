@@ -63,12 +63,14 @@ class SettingsStore:
         return data
 
     # -- changing --------------------------------------------------------------------------------
-    def update(self, patch: dict[str, Any]) -> Settings:
+    def update(self, patch: dict[str, Any], before_commit: Callable[[], object] | None = None) -> Settings:
         """Deep-merge a client's ``patch`` into the settings, validate and save.
 
         Raises :class:`SecretField` if the patch names a secret, ``ValidationError`` if the result
         is invalid, :class:`~securitycam.config.credentials.HiddenCredentials` if masked
-        credentials cannot be restored; in each case nothing changes.
+        credentials cannot be restored; in each case nothing changes. ``before_commit`` runs once
+        the result is valid, before it is saved (a change elsewhere that goes with it; if it
+        raises, the settings stay as they were).
         """
         for path in secret_paths():
             if _has(patch, path):
@@ -77,7 +79,10 @@ class SettingsStore:
             current = self._settings.model_dump(mode="json")
             merged = _deep_merge(current, patch)
             _keep_credentials(merged, current)
-            return self._commit(Settings.model_validate(merged))
+            validated = Settings.model_validate(merged)
+            if before_commit is not None:
+                before_commit()
+            return self._commit(validated)
 
     def set_value(self, dotted_key: str, value: Any) -> Settings:
         """``PUT /settings/<key>``: replace one section (``StorageLimit``) or field (``StorageLimit.max_percent``).

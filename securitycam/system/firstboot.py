@@ -75,7 +75,7 @@ class FirstBoot:
         self._settings = settings
         self._captive = captive
         self._clock = clock or Clock()
-        self.network = NetworkManager(runner, settings.get().FirstBoot.interface)
+        self.network = NetworkManager(runner, settings.get().Wifi.interface)
         self.ssid = f"securitycam-{node_suffix(host)}"
         # Elsewhere (a laptop, CI) there is no Wi-Fi of the appliance's own to give away.
         self._on_pi = host.is_raspberry_pi()
