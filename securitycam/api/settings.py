@@ -1,5 +1,5 @@
-"""``/settings``: read (secrets removed, credentials in URLs masked), partial update, and one key
-at a time (VibeNVR style)."""
+"""``/settings``: read (admins only, as VibeNVR; secrets removed, credentials in URLs masked), partial
+update, and one key at a time (VibeNVR style)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from collections.abc import Callable
 
 from flask import Blueprint, jsonify
 
-from securitycam.api.common import ApiError, appliance, json_object
+from securitycam.api.common import ApiError, admin_only, appliance, json_object
 from securitycam.config.credentials import HiddenCredentials
-from securitycam.config.store import SecretField
+from securitycam.config.store import SecretField, SettingRefused
 
 bp = Blueprint("settings", __name__)
 
 
 @bp.get("/settings")
+@admin_only
 def get_settings():  # type: ignore[no-untyped-def]
     return jsonify(appliance().settings.public())
 
@@ -25,7 +26,7 @@ def _saved(change: Callable[[], object]):  # type: ignore[no-untyped-def]
         change()
     except SecretField as exc:
         raise ApiError(400, f"{exc} cannot be set through the settings API", field=str(exc)) from exc
-    except HiddenCredentials as exc:
+    except (HiddenCredentials, SettingRefused) as exc:
         raise ApiError(400, str(exc), field=exc.field) from exc
     return jsonify(success=True, settings=appliance().settings.public())
 

@@ -196,6 +196,15 @@ class MediaIndex:
             totals[row["kind"]] = {"bytes": int(row["bytes"] or 0), "files": int(row["files"])}
         return totals
 
+    def bytes_by_event(self, event_ids: list[str]) -> dict[str, int]:
+        """The bytes (with sidecars) of each event's indexed files, by the ``media_event`` index."""
+        if not event_ids:
+            return {}
+        rows = self._db.query(
+            f"SELECT event_id, sum(size) AS bytes FROM media WHERE event_id IN ({', '.join('?' for _ in event_ids)}) "
+            "GROUP BY event_id", tuple(event_ids))
+        return {row["event_id"]: int(row["bytes"]) for row in rows}
+
     def deletable(self, kind: str, before: float | None = None, batch: int = 1000, within: str | None = None,
                   outside: Sequence[str] = ()) -> Iterator[list[MediaFile]]:
         """Files of ``kind`` the janitor may delete, oldest first, in batches.

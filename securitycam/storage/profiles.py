@@ -41,6 +41,8 @@ from typing import Any
 
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
+from securitycam.config.models import Settings
+from securitycam.config.store import SettingRefused
 from securitycam.fileio import write_atomic
 from securitycam.paths import DataPaths
 from securitycam.store.db import Database, register_schema
@@ -187,12 +189,23 @@ class StorageProfiles:
         self._lock = threading.Lock()
         self._problems: dict[int, str] = {}  # profiles found unavailable, with why
         self._worker = PeriodicWorker("storage-profiles", self.check_all, interval, immediately=True)
+        settings.add_check(self._cameras_name_profiles)
 
     def start(self) -> None:
         self._worker.start()
 
     def stop(self) -> None:
         self._worker.stop()
+
+    def _cameras_name_profiles(self, settings: Settings) -> None:
+        chosen = [(index, c.storage_profile) for index, c in enumerate(settings.Cameras) if c.storage_profile]
+        if not chosen:
+            return
+        known = {profile.id for profile in self.list()}
+        for index, profile_id in chosen:
+            if profile_id not in known:
+                raise SettingRefused(f"Cameras.{index}.storage_profile",
+                                     f"no storage profile {profile_id} (see GET /storage/profiles)")
 
     # -- the table ----------------------------------------------------------------------------------
 
