@@ -14,13 +14,13 @@ the data directory or anything inside it (or above it), a system directory (:dat
 everything under them, :data:`SYSTEM_DIRS` themselves), overlapping another profile, or one the
 service cannot write (a probe file is written, synced and removed).
 
-**A disk that disappears.** At creation the profile notes the filesystem (``st_dev``) of its
-directory and writes a marker file holding a random token. The profile is *available* while the
-directory is still on that filesystem (an unmounted USB disk leaves its mount point behind on the
-SD card, with another ``st_dev``), the marker is there with its token (not another disk mounted in
-its place) and, at the periodic full check, a probe file can be written. :meth:`directory_for` (asked
-before every clip, snapshot and kept segment) does the quick part (a ``stat`` and a small read); a
-write that fails on a profile (:meth:`write_failed`) and the worker every ``interval`` seconds do
+**A disk that disappears.** At creation the profile writes a marker file holding a random token in
+its directory. The profile is *available* while that marker is there with its token (an unmounted
+USB disk leaves its empty mount point behind on the SD card, without it; another disk mounted in its
+place has none or another's) and, at the periodic full check, a probe file can be written. The
+marker, not the device number, says which disk it is: a disk plugged in again may get another one.
+:meth:`directory_for` (asked before every clip, snapshot and kept segment) does the quick part (one
+small read); a write that fails on a profile (:meth:`write_failed`) and the worker every ``interval`` seconds do
 the full check. An unavailable profile raises the health alert ``storage_profile_<id>`` (SSE
 ``system_alert``) and its cameras write to the data directory until it is back; the writers write
 to a hidden name in the target directory and rename, and write again in the data directory when
@@ -74,7 +74,6 @@ register_schema(
             path TEXT NOT NULL UNIQUE,
             description TEXT NOT NULL DEFAULT '',
             max_size_gb REAL NOT NULL DEFAULT 0,
-            device INTEGER NOT NULL,
             token TEXT NOT NULL,
             created REAL NOT NULL
         );
@@ -99,7 +98,6 @@ class Profile:
     path: Path
     description: str
     max_size_gb: float
-    device: int
     token: str
     created: float
 
@@ -119,7 +117,7 @@ class Profile:
 
 def _profile(row: Any) -> Profile:
     return Profile(row["id"], row["name"], Path(row["path"]), row["description"], row["max_size_gb"],
-                   row["device"], row["token"], row["created"])
+                   row["token"], row["created"])
 
 
 def under(path: Path, tree: Path) -> bool:
@@ -223,9 +221,9 @@ class StorageProfiles:
         self._prepare(real, token)
         with self._db.transaction() as tx:
             row = tx.execute(
-                "INSERT INTO storage_profiles (name, path, description, max_size_gb, device, token, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (name, str(real), description, max_size_gb, os.stat(real).st_dev, token, self._clock.time()),
+                "INSERT INTO storage_profiles (name, path, description, max_size_gb, token, created) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+                (name, str(real), description, max_size_gb, token, self._clock.time()),
             ).fetchone()
         profile = _profile(row)
         log.info("storage profile %r created in %s", name, real)
@@ -244,7 +242,7 @@ class StorageProfiles:
             real = check_path(changes["path"], self._paths.root, [p for p in self.list() if p.id != profile_id])
             token = secrets.token_hex(16)
             self._prepare(real, token)
-            values.update(path=str(real), device=os.stat(real).st_dev, token=token)
+            values.update(path=str(real), token=token)
         if values:
             assignments = ", ".join(f"{key} = ?" for key in values)
             with self._db.transaction() as tx:
@@ -323,12 +321,10 @@ class StorageProfiles:
     def problem(self, profile: Profile, full: bool = True) -> str | None:
         """Why ``profile`` cannot be written now, or ``None``; ``full`` also writes a probe file."""
         try:
-            if os.stat(profile.path).st_dev != profile.device:
-                return f"{profile.path} is not on its disk any more (unmounted?)"
             if (profile.path / MARKER).read_text().strip() != profile.token:
-                return f"{profile.path} holds another disk's marker"
+                return f"{profile.path} holds another disk's marker {MARKER}"
         except FileNotFoundError:
-            return f"{profile.path} or its marker file {MARKER} is gone (disk removed?)"
+            return f"{profile.path} or its marker {MARKER} is gone (disk unmounted or removed?)"
         except OSError as exc:
             return f"{profile.path} cannot be read: {exc.strerror or exc}"
         if full:
@@ -400,5 +396,12 @@ class StorageProfiles:
             "id": profile.id, "name": profile.name, "path": str(profile.path), "description": profile.description,
             "max_size_gb": profile.max_size_gb, "used_bytes": used, "used_gb": round(used / GIB, 3), "files": files,
             "available": problem is None, "problem": problem, "cameras": cameras,
-            "same_disk_as_data": os.stat(self._paths.root).st_dev == profile.device,
+            "same_disk_as_data": problem is None and _same_disk(self._paths.root, profile.path),
         }
+
+
+def _same_disk(one: Path, other: Path) -> bool:
+    try:
+        return os.stat(one).st_dev == os.stat(other).st_dev
+    except OSError:
+        return False
