@@ -193,8 +193,10 @@ class RecordingStore:
 
     def _move_below(self, segment: Segment, root: Path) -> Path:
         target = self.path_for(segment.camera, segment.start_time, root)
-        # Only below ``root``: a profile's directory that is gone is not made again on the SD card.
-        root.mkdir(exist_ok=True)
+        # Directories are made below ``root`` only: a profile's that is gone with its disk is not made
+        # again on the SD card, below the mount point it leaves behind.
+        if not root.is_dir():
+            raise FileNotFoundError(errno.ENOENT, "the recordings directory is gone", str(root))
         target.parent.mkdir(parents=True, exist_ok=True)
         _move(segment.path, target)
         return target
