@@ -39,7 +39,8 @@ def test_stats_has_the_documents_shape(client, appliance: Appliance):
     body = client.get("/stats").json
     assert body["active_cameras"] == 1
     assert set(body["storage"]) >= {"used_gb", "total_gb", "percent"}
-    assert body["storage"]["total_gb"] == 32.0 and body["storage"]["used_gb"] == 6.4 and body["storage"]["percent"] == 20
+    storage = body["storage"]
+    assert storage["total_gb"] == 32.0 and storage["used_gb"] == 6.4 and storage["percent"] == 20
     assert isinstance(body["resources"]["cpu_percent"], float) and body["resources"]["memory_mb"] > 0
     days, hours, minutes = body["uptime"].split()
     assert days.endswith("d") and hours.endswith("h") and minutes.endswith("m")

@@ -170,9 +170,9 @@ class RecordingStore:
         root = root or self.root_for(segment.camera)
         try:
             target = self._move_below(segment, root)
-        except OSError:
+        except OSError as exc:
             # A storage profile that failed under us: the segment stays whole in the ring, and is kept here.
-            if root == self.root or self.profiles is None or not self.profiles.write_failed(root):
+            if root == self.root or self.profiles is None or not self.profiles.write_failed(root, exc):
                 raise
             root = self.root
             target = self._move_below(segment, root)

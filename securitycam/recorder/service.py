@@ -321,7 +321,7 @@ class Recorder:
                      write: Callable[[Path], object]) -> Path:
         """Write a clip or snapshot of ``camera`` with ``write(path)`` (which writes a hidden name and
         renames) in the camera's place: its storage profile, or the data directory. When the profile
-        fails under the write (its disk pulled), it is written again in the data directory."""
+        fails under the write (its disk pulled, or full), it is written again in the data directory."""
         directory = self.recordings.root_for(camera)
         target = clips.free_name(directory, moment, prefix, suffix)
         try:
@@ -329,7 +329,7 @@ class Recorder:
             return target
         except (clips.ClipError, OSError) as exc:
             profiles = self.recordings.profiles
-            if directory == self._paths.recordings or profiles is None or not profiles.write_failed(directory):
+            if directory == self._paths.recordings or profiles is None or not profiles.write_failed(directory, exc):
                 raise
             log.warning("%s: writing %s on its storage profile failed (%s); writing it in the data directory",
                         camera, target.name, exc)

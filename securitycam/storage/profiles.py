@@ -39,10 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from securitycam import diskfull
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.models import Settings
 from securitycam.config.store import SettingRefused
+from securitycam.diskfull import NO_SPACE_ERRNOS
 from securitycam.fileio import write_atomic
 from securitycam.paths import DataPaths
 from securitycam.store.db import Database, register_schema
@@ -157,7 +159,8 @@ def check_path(raw: Any, data_root: Path, others: list[Profile]) -> Path:
 
 
 def probe(directory: Path) -> str | None:
-    """Write, sync and remove a small file in ``directory``; the reason it failed, or ``None``."""
+    """Write, sync and remove a small file in ``directory``; the reason it failed, or ``None``. A full
+    disk is no reason: it is there, and the janitor makes room on it."""
     target = directory / f"{PROBE_PREFIX}{secrets.token_hex(4)}"
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -170,7 +173,7 @@ def probe(directory: Path) -> str | None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             target.unlink()
-        return exc.strerror or str(exc)
+        return None if exc.errno in NO_SPACE_ERRNOS else (exc.strerror or str(exc))
     return None
 
 
@@ -308,14 +311,15 @@ class StorageProfiles:
         self._set_problem(profile, problem)
         return self._paths.recordings if problem else profile.recordings
 
-    def write_failed(self, directory: Path) -> bool:
-        """A write in ``directory`` failed: whether it is a profile's that is unavailable now (the
-        writer then writes in the data directory instead)."""
+    def write_failed(self, directory: Path, exc: BaseException) -> bool:
+        """A write in ``directory`` failed with ``exc``: whether the writer is to write in the data
+        directory instead, because ``directory`` is a profile's that is unavailable now or full (the
+        janitor is told, and makes room on it)."""
         for profile in self.list():
             if under(directory, profile.recordings):
                 problem = self.problem(profile, full=True)
                 self._set_problem(profile, problem)
-                return problem is not None
+                return problem is not None or diskfull.report(exc)
         return False
 
     def problem(self, profile: Profile, full: bool = True) -> str | None:

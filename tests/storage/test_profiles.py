@@ -216,6 +216,19 @@ def test_a_failed_write_on_the_profile_is_written_in_the_data_directory(client, 
     assert appliance.recorder.recordings.root_for("cam") == data_dir / "recordings"
 
 
+def test_a_full_profile_stays_available_and_the_clip_goes_to_the_data_directory(client, appliance: Appliance,
+                                                                                tmp_path: Path, data_dir: Path):
+    mountpoint = tmp_path / "small"
+    with tmpfs(mountpoint, MIB):
+        profile = make_profile(client, mountpoint)
+        use_profile(client, profile["id"])
+        target = appliance.recorder._write_media("cam", 1_700_000_000, "output", ".mp4",
+                                                 lambda path: write_atomic(path, b"v" * 2 * MIB))
+        assert target.parent == data_dir / "recordings" and target.stat().st_size == 2 * MIB
+        assert list((mountpoint / "recordings").iterdir()) == []  # the partial write was removed
+        assert client.get("/storage/profiles").json[0]["available"] is True
+
+
 def test_a_profile_away_keeps_its_index_and_comes_back(client, appliance: Appliance, disk_dir: Path,
                                                        data_dir: Path, tmp_path: Path):
     profile = make_profile(client, disk_dir)
