@@ -11,26 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from securitycam.appliance import Appliance
 from securitycam.storage.profiles import GIB
-from tests.conftest import PASSWORD, started_with_cameras
 from tests.filesystems import tmpfs
-from tests.recorder.conftest import CAMERA, Live, wait_for
+from tests.recorder.conftest import Live, start_live, wait_for
 
 MIB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    root = tmp_path_factory.mktemp("profile-recording")
-    app = started_with_cameras(root, [CAMERA])
-    appliance: Appliance = app.extensions["securitycam"]
-    client = app.test_client()
-    token = client.post("/auth/validate", json={"password": PASSWORD}).json["token"]
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    wait_for(lambda: appliance.recorder.index.count("cam") >= 3, timeout=20)
-    yield Live(app, appliance, client)
-    appliance.stop()
+    live = start_live(tmp_path_factory.mktemp("profile-recording"))
+    yield live
+    live.appliance.stop()
 
 
 @pytest.fixture
