@@ -37,6 +37,7 @@ from securitycam.sensors.manager import SensorManager, use_mock_sensor
 from securitycam.sensors.simulated import SimulatedPins
 from securitycam.storage.janitor import Janitor
 from securitycam.storage.media import MediaIndex
+from securitycam.storage.profiles import StorageProfiles
 from securitycam.storage.timelapse import Timelapse
 from securitycam.store import Database
 from securitycam.store.events import EventStore
@@ -115,6 +116,7 @@ class Appliance:
     recorder: Recorder
     detection: Detection
     janitor: Janitor
+    profiles: StorageProfiles
     timelapse: Timelapse
     notifier: PushNotifier
     exports: Exporter
@@ -178,10 +180,11 @@ class Appliance:
             health.set_alert("settings", WARN, problem)
         wifi = WifiPresence(hw.runner, hw.host, lambda: settings.get().Wifi.interface)  # type: ignore[arg-type]
         presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health, wifi)  # type: ignore[arg-type]
+        profiles = StorageProfiles(db, paths, settings, hw.clock, health)
         recorder = Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
-                            run_cameras=hw.run_cameras)
-        janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health,
-                          recordings=recorder.recordings)
+                            run_cameras=hw.run_cameras, profiles=profiles)
+        janitor = Janitor(MediaIndex(db, paths, events, profiles), settings, hw.host, paths, db, bus, hw.clock,
+                          health, recordings=recorder.recordings)
         recorder.on_media(janitor.file_written)
         captive_portal = CaptivePortal(hw.runner, settings)
         notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
@@ -204,6 +207,7 @@ class Appliance:
             recorder=recorder,
             detection=Detection(settings, recorder, events, db, bus, paths, hw.clock, presence),
             janitor=janitor,
+            profiles=profiles,
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
             password_from_env=password_from_env,
             notifier=notifier,
@@ -216,10 +220,9 @@ class Appliance:
         # The janitor starts before the recorder (room first), the timelapse and detection after it (frames
         # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [
-            health, appliance.history, appliance.captive_portal, appliance.first_boot, appliance.presence, janitor,
-            appliance.recorder,
-            appliance.timelapse,
-            appliance.exports, appliance.detection, appliance.sensors, notifier, MqttService(appliance),
+            health, appliance.history, appliance.captive_portal, appliance.first_boot, appliance.presence, profiles,
+            janitor, appliance.recorder, appliance.timelapse, appliance.exports, appliance.detection,
+            appliance.sensors, notifier, MqttService(appliance),
         ]
         return appliance
 

@@ -39,13 +39,27 @@ class VideoPath(BaseModel):
     video_path: str
 
 
-def recordings_dir() -> Path:
-    return appliance().paths.recordings
+def recording_dirs(listing: bool = False) -> list[Path]:
+    """``recordings/`` and each storage profile's: for a ``listing`` the profiles available now, for a
+    path a client names every profile (each is its own jail; a file on a disk that is away is a 404)."""
+    a = appliance()
+    profiles = a.profiles.available() if listing else a.profiles.list()
+    return [a.paths.recordings, *(profile.recordings for profile in profiles)]
+
+
+def places(pattern: str, listing: bool = False) -> list[tuple[Path, str]]:
+    return [(directory, pattern) for directory in recording_dirs(listing)]
+
+
+def scan_all(pattern: str) -> list[archive.Entry]:
+    """``pattern``'s files in every recordings directory, newest first."""
+    entries = [entry for directory in recording_dirs(listing=True) for entry in archive.scan(directory, pattern)]
+    entries.sort(key=lambda entry: (entry.mtime, entry.path.name), reverse=True)
+    return entries
 
 
 def video_places() -> list[tuple[Path, str]]:
-    paths = appliance().paths
-    return [(paths.recordings, archive.CLIP_PATTERN), (paths.timelapse, archive.TIMELAPSE_PATTERN)]
+    return [*places(archive.CLIP_PATTERN), (appliance().paths.timelapse, archive.TIMELAPSE_PATTERN)]
 
 
 def query_path(name: str) -> str:
@@ -76,20 +90,20 @@ def take_snapshot():  # type: ignore[no-untyped-def]
 
 @bp.get("/snapshots")
 def list_snapshots():  # type: ignore[no-untyped-def]
-    entries = archive.scan(recordings_dir(), archive.SNAPSHOT_PATTERN)
+    entries = scan_all(archive.SNAPSHOT_PATTERN)
     return jsonify([{"path": str(entry.path), "size": entry.size} for entry in entries])
 
 
 @bp.get("/snapshot_image")
 def snapshot_image():  # type: ignore[no-untyped-def]
-    path = archive.jailed(recordings_dir(), query_path("path"), archive.SNAPSHOT_PATTERN)
+    path = archive.jailed_any(query_path("path"), places(archive.SNAPSHOT_PATTERN))
     return cached_image(existing(path, "snapshot"))
 
 
 @bp.post("/delete_snapshot")
 def delete_snapshot():  # type: ignore[no-untyped-def]
     body = parse_body(SnapshotPath)
-    path = existing(archive.jailed(recordings_dir(), body.snapshot_path, archive.SNAPSHOT_PATTERN), "snapshot")
+    path = existing(archive.jailed_any(body.snapshot_path, places(archive.SNAPSHOT_PATTERN)), "snapshot")
     appliance().janitor.delete(path, "snapshot")
     return jsonify(success=True)
 
@@ -117,15 +131,15 @@ def list_archive():  # type: ignore[no-untyped-def]
     """Clips newest first, ``page`` (from 1) of ``per_page``, with meta, thumbnail and sprite."""
     page = query_int("page", 1, 1, 100_000)
     per_page = query_int("per_page", 20, 1, 200)
-    entries = archive.scan(recordings_dir(), archive.CLIP_PATTERN)
+    entries = scan_all(archive.CLIP_PATTERN)
     chosen = entries[(page - 1) * per_page: page * per_page]
     return jsonify(items=[archive.describe_clip(entry) for entry in chosen], total=len(entries),
                    page=page, per_page=per_page)
 
 
 def delete_clip_at(name: str):  # type: ignore[no-untyped-def]
-    """Delete the clip ``name`` names (jailed in recordings/) with its sidecars."""
-    video = existing(archive.jailed(recordings_dir(), name, archive.CLIP_PATTERN), "recording")
+    """Delete the clip ``name`` names (jailed in recordings/ or a storage profile's) with its sidecars."""
+    video = existing(archive.jailed_any(name, places(archive.CLIP_PATTERN)), "recording")
     appliance().janitor.delete(video, "recording")
     return jsonify(success=True)
 
@@ -144,7 +158,7 @@ def delete_video():  # type: ignore[no-untyped-def]
 @bp.get("/archive/count")
 def archive_count():  # type: ignore[no-untyped-def]
     """How many clips the archive holds (``/archive``'s ``total``)."""
-    return jsonify(count=len(archive.scan(recordings_dir(), archive.CLIP_PATTERN)))
+    return jsonify(count=len(scan_all(archive.CLIP_PATTERN)))
 
 
 @bp.get("/archive/new_count")
@@ -157,10 +171,9 @@ def new_count():  # type: ignore[no-untyped-def]
         return jsonify(count=0)
     if since.tzinfo is None:
         since = since.astimezone()
-    paths = appliance().paths
-    places = [(paths.recordings, archive.CLIP_PATTERN), (paths.recordings, archive.SNAPSHOT_PATTERN),
-              (paths.timelapse, archive.TIMELAPSE_PATTERN)]
-    return jsonify(count=archive.count_since(places, since.timestamp()))
+    counted = [*places(archive.CLIP_PATTERN, listing=True), *places(archive.SNAPSHOT_PATTERN, listing=True),
+               (appliance().paths.timelapse, archive.TIMELAPSE_PATTERN)]
+    return jsonify(count=archive.count_since(counted, since.timestamp()))
 
 
 def video_at(parameter: str):  # type: ignore[no-untyped-def]

@@ -1,5 +1,6 @@
-"""``/settings``: read (secrets removed, credentials in URLs masked), partial update, one key at a
-time (VibeNVR style), and a whole-settings export and import (a backup as a JSON file).
+"""``/settings``: read (admins only, as VibeNVR; secrets removed, credentials in URLs masked),
+partial update, one key at a time (VibeNVR style), and a whole-settings export and import (a backup
+as a JSON file).
 
 Reads carry the seed appliance's names beside ours, and updates accept them back
 (:mod:`securitycam.api.seed_names`).
@@ -14,10 +15,10 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from pydantic import ValidationError
 
-from securitycam.api.common import ApiError, appliance, json_object
+from securitycam.api.common import ApiError, admin_only, appliance, json_object
 from securitycam.api.seed_names import apply_devices, take_seed_names, with_seed_names
 from securitycam.config.credentials import HiddenCredentials
-from securitycam.config.store import SecretField
+from securitycam.config.store import SecretField, SettingRefused
 
 bp = Blueprint("settings", __name__)
 
@@ -31,6 +32,7 @@ def client_settings() -> dict[str, Any]:
 
 
 @bp.get("/settings")
+@admin_only
 def get_settings():  # type: ignore[no-untyped-def]
     return jsonify(client_settings())
 
@@ -41,7 +43,7 @@ def _saved(change: Callable[[], object], **extra: Any):  # type: ignore[no-untyp
         change()
     except SecretField as exc:
         raise ApiError(400, f"{exc} cannot be set through the settings API", field=str(exc)) from exc
-    except HiddenCredentials as exc:
+    except (HiddenCredentials, SettingRefused) as exc:
         raise ApiError(400, str(exc), field=exc.field) from exc
     except ValidationError as exc:
         unknown = next((e["loc"][0] for e in exc.errors() if e["type"] == "extra_forbidden" and len(e["loc"]) == 1),
@@ -77,6 +79,7 @@ def put_setting(key: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/settings/export")
+@admin_only
 def export_settings():  # type: ignore[no-untyped-def]
     """Every setting a client may read (no secrets, no write-only passwords), as a file to keep."""
     response = jsonify(client_settings())

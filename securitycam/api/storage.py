@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify
 from pydantic import BaseModel, ConfigDict, StrictBool
 
 from securitycam.api.common import ApiError, appliance, json_object, parse_body, validate
-from securitycam.api.media import existing
+from securitycam.api.media import existing, places
 from securitycam.bus import ARCHIVE_UPDATED
 from securitycam.config.models import StorageLimitSettings
 from securitycam.recorder import archive
@@ -79,7 +79,7 @@ def lock():  # type: ignore[no-untyped-def]
     body = parse_body(LockRequest)
     paths = appliance().paths
     path: Path = existing(archive.jailed_any(body.path, [
-        (paths.recordings, archive.CLIP_PATTERN), (paths.recordings, archive.SNAPSHOT_PATTERN),
+        *places(archive.CLIP_PATTERN), *places(archive.SNAPSHOT_PATTERN),
         (paths.timelapse, archive.TIMELAPSE_PATTERN), (paths.exports, "*.mp4"),
     ]), "file")
     media = janitor().media

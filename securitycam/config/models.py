@@ -200,6 +200,9 @@ class CameraSettings(CameraDetection):
     frame_rate: float = Field(2, gt=0, le=15)
     frame_width: int = Field(640, ge=64, le=3840)
     record: RecordSettings = Field(default_factory=RecordSettings)
+    # The storage profile (``/storage/profiles`` id) for clips, snapshots and kept recordings; None:
+    # the data directory (see securitycam/storage/profiles.py).
+    storage_profile: int | None = Field(None, ge=1)
 
     @field_validator("source")
     @classmethod
@@ -214,8 +217,8 @@ class CameraSettings(CameraDetection):
         """What the camera's ffmpeg command depends on: a change here restarts the recording; the
         other detection fields only restart the camera's detection pipeline."""
         detect = self.detect
-        # ``record`` is read live by retention: changing it needs no camera restart either.
-        return {**self.model_dump(exclude={*CameraDetection.model_fields, "record"}),
+        # ``record`` and ``storage_profile`` are read live by retention: changing them needs no camera restart either.
+        return {**self.model_dump(exclude={*CameraDetection.model_fields, "record", "storage_profile"}),
                 "frames": (detect.enabled, detect.width, detect.height, detect.fps)}
 
 

@@ -32,6 +32,14 @@ class SecretField(ValueError):
     """A client tried to read or set a field that only the appliance may touch."""
 
 
+class SettingRefused(ValueError):
+    """A change a :meth:`SettingsStore.add_check` refused; ``field`` is the dotted field it names."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
 class SettingsStore:
     """The current :class:`Settings`, guarded by a lock and persisted on every change."""
 
@@ -41,6 +49,7 @@ class SettingsStore:
         self.problems: list[str] = []
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Settings, Settings], None]] = []
+        self._checks: list[Callable[[Settings], None]] = []
         self._settings = self._load()
         set_shared(self._settings, True)
 
@@ -125,7 +134,14 @@ class SettingsStore:
         """Call ``listener(old, new)`` after every saved change."""
         self._listeners.append(listener)
 
+    def add_check(self, check: Callable[[Settings], None]) -> None:
+        """Call ``check(new)`` before every change is saved: what the model alone cannot know (a storage
+        profile id that must exist). A :class:`SettingRefused` it raises refuses the change."""
+        self._checks.append(check)
+
     def _commit(self, new: Settings) -> Settings:
+        for check in self._checks:
+            check(new)
         old = self._settings
         self._write(new)
         set_shared(new, True)

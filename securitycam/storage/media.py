@@ -18,14 +18,18 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from securitycam.paths import DataPaths
 from securitycam.recorder.clips import SIDECARS, read_meta
-from securitycam.store.db import Database, register_schema
+from securitycam.store.db import Database, prefix_filter, register_schema
 from securitycam.store.events import EventStore
+
+if TYPE_CHECKING:
+    from securitycam.storage.profiles import StorageProfiles
 
 log = logging.getLogger(__name__)
 
@@ -119,22 +123,29 @@ def _size_on_disk(path: Path) -> int:
 class MediaIndex:
     """The ``media`` table, and the one place archive files are deleted (with sidecars, events updated)."""
 
-    def __init__(self, db: Database, paths: DataPaths, events: EventStore) -> None:
+    def __init__(self, db: Database, paths: DataPaths, events: EventStore,
+                 profiles: StorageProfiles | None = None) -> None:
         self._db = db
         self._paths = paths
         self._events = events
+        self.profiles = profiles
 
-    def _places(self) -> list[tuple[Path, list[tuple[str, str, str]]]]:
-        """Each archive directory with its (name prefix, suffix, kind) rules."""
+    def _places(self, available_only: bool = True) -> list[tuple[Path, list[tuple[str, str, str]]]]:
+        """Each archive directory with its (name prefix, suffix, kind) rules: storage profiles' (the
+        available ones, unless ``available_only`` is off) hold clips and snapshots as ``recordings/`` does."""
+        profiles = [] if self.profiles is None else (
+            self.profiles.available() if available_only else self.profiles.list())
+        recordings = [("output_", ".mp4", CLIPS), ("snapshot_", ".jpg", SNAPSHOTS)]
         return [
-            (self._paths.recordings, [("output_", ".mp4", CLIPS), ("snapshot_", ".jpg", SNAPSHOTS)]),
+            (self._paths.recordings, recordings),
+            *((profile.recordings, recordings) for profile in profiles),
             (self._paths.timelapse, [("timelapse_", ".mp4", TIMELAPSE)]),
             (self._paths.exports, [("", ".mp4", EXPORTS)]),
         ]
 
     def kind_of(self, path: Path) -> str | None:
         """The kind a file is by its directory and name; ``None`` for anything else."""
-        for directory, rules in self._places():
+        for directory, rules in self._places(available_only=False):
             if path.parent == directory:
                 return _kind_by_name(rules, path.name)
         return None
@@ -185,21 +196,33 @@ class MediaIndex:
             totals[row["kind"]] = {"bytes": int(row["bytes"] or 0), "files": int(row["files"])}
         return totals
 
-    def deletable(self, kind: str, before: float | None = None, batch: int = 1000) -> Iterator[list[MediaFile]]:
+    def bytes_by_event(self, event_ids: list[str]) -> dict[str, int]:
+        """The bytes (with sidecars) of each event's indexed files, by the ``media_event`` index."""
+        if not event_ids:
+            return {}
+        rows = self._db.query(
+            f"SELECT event_id, sum(size) AS bytes FROM media WHERE event_id IN ({', '.join('?' for _ in event_ids)}) "
+            "GROUP BY event_id", tuple(event_ids))
+        return {row["event_id"]: int(row["bytes"]) for row in rows}
+
+    def deletable(self, kind: str, before: float | None = None, batch: int = 1000, within: str | None = None,
+                  outside: Sequence[str] = ()) -> Iterator[list[MediaFile]]:
         """Files of ``kind`` the janitor may delete, oldest first, in batches.
 
         Never a locked file, nor a clip of an event that is still in progress or that the owner
-        asked to keep (``retain_indefinitely``). ``before`` keeps only files older than it.
+        asked to keep (``retain_indefinitely``). ``before`` keeps only files older than it;
+        ``within`` only paths with that prefix, ``outside`` none with one of those (storage profiles).
         """
         after: tuple[float, int] = (float("-inf"), 0)
         limit = float("inf") if before is None else before
+        places, place_params = prefix_filter("m.path", within, outside)
         while True:
             rows = self._db.query(
                 "SELECT m.* FROM media m LEFT JOIN events e ON e.id = m.event_id "
                 "WHERE m.kind = ? AND (m.created, m.id) > (?, ?) AND m.created < ? AND m.locked = 0 "
-                "AND (e.id IS NULL OR (e.retain_indefinitely = 0 AND e.end_time IS NOT NULL)) "
+                f"AND (e.id IS NULL OR (e.retain_indefinitely = 0 AND e.end_time IS NOT NULL)) {places} "
                 "ORDER BY m.created, m.id LIMIT ?",
-                (kind, after[0], after[1], limit, batch),
+                (kind, after[0], after[1], limit, *place_params, batch),
             )
             if not rows:
                 return
@@ -284,8 +307,11 @@ class MediaIndex:
         if backfill:
             self.add_many(backfill)
         if indexed_files < self._count() - done.indexed:
-            # Some rows name files that are gone (deleted by hand): find and forget them.
-            gone = [row[0] for row in self._db.execute("SELECT path FROM media") if not os.path.exists(row[0])]
+            # Some rows name files that are gone (deleted by hand): find and forget them; not those of a
+            # storage profile whose disk is away (it may come back).
+            away = tuple(self.profiles.unavailable_prefixes()) if self.profiles else ()
+            gone = [row[0] for row in self._db.execute("SELECT path FROM media")
+                    if not row[0].startswith(away) and not os.path.exists(row[0])]
             with self._db.transaction() as tx:
                 tx.executemany("DELETE FROM media WHERE path = ?", [(path,) for path in gone])
             done.forgotten = [Path(path) for path in gone]

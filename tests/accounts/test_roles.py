@@ -51,7 +51,9 @@ PUBLIC = {
                                          "canonical_html", "success_txt")),
 }
 # Reads that show secrets, or (the update check's ``git fetch``) cost the appliance real work.
-ADMIN_ONLY_READS = {"accounts.list_api_keys", "frigate_auth.list_users", "system.update_check"}
+ADMIN_ONLY_READS = {"accounts.list_api_keys", "frigate_auth.list_users", "system.update_check",
+                    # VibeNVR: settings and storage profiles are for admins to read.
+                    "settings.get_settings", "profiles.list_profiles"}
 
 
 def _sample_url(rule: Rule) -> str:
@@ -103,7 +105,7 @@ def test_a_viewer_gets_403_on_every_state_changing_endpoint(app: Flask, viewer):
 def test_a_viewer_gets_403_on_admin_only_reads_and_can_read_the_rest(app: Flask, viewer):
     for rule, method in _routes(app, lambda m, v: getattr(v, "admin_only", False)):
         assert viewer.open(_sample_url(rule), method=method).status_code == 403, rule.rule
-    assert viewer.get("/settings").status_code == 200
+    assert viewer.get("/settings").status_code == 403
     assert viewer.get("/system_info").status_code == 200
     assert viewer.get("/auth/me").json["role"] == "viewer"
 

@@ -31,9 +31,9 @@ class Live:
     client: FlaskClient
 
 
-@pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    root = tmp_path_factory.mktemp("recorder")
+def start_live(root: Path) -> Live:
+    """The appliance recording :data:`CAMERA` on ``root``, with a client holding the token, once its
+    ring holds a full pre-capture; the caller stops it."""
     app = started_with_cameras(root, [CAMERA])
     appliance: Appliance = app.extensions["securitycam"]
     client = app.test_client()
@@ -42,7 +42,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     recorder = appliance.recorder
     # Enough ring for a full pre-capture before any test triggers.
     wait_for(lambda: recorder.index.count("cam") >= 3, timeout=20)
-    live = Live(app, appliance, client)
+    return Live(app, appliance, client)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    live = start_live(tmp_path_factory.mktemp("recorder"))
     yield live
     live.appliance.stop()
 

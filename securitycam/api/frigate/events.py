@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from securitycam.api.common import ApiError, appliance, parse_body
 from securitycam.api.frigate import params
 from securitycam.api.frigate.review import remove_thumbnails
+from securitycam.api.media import places
 from securitycam.bus import TRACKED_OBJECT_UPDATE
 from securitycam.fileio import write_atomic
 from securitycam.imaging import Box, ImageError, draw_boxes, draw_timestamp, encode, open_jpeg, resized, two_to_one
@@ -112,11 +113,12 @@ def now() -> float:
 
 
 def event_clips(event: Event) -> list[Path]:
-    """The event's clip files that exist (inside ``recordings/``, whatever the row says)."""
+    """The event's clip files that exist (inside ``recordings/`` or a storage profile's, whatever the row says)."""
     found = []
+    clip_places = places(archive.CLIP_PATTERN)
     for name in event.data.get("clips", []):
         try:
-            path = archive.jailed(appliance().paths.recordings, name, archive.CLIP_PATTERN)
+            path = archive.jailed_any(name, clip_places)
         except PathRefused:
             continue
         if path.is_file():
