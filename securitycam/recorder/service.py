@@ -310,7 +310,7 @@ class Recorder:
         frame = recorder.latest_frame()
         if frame is None:
             diskfull.require_room(recorder.directory)  # ffmpeg cannot write frames on a full disk
-            raise RecorderError(500, f"no recent frame from camera {recorder.name!r} ({recorder.state})")
+            raise RecorderError(503, f"no recent frame from camera {recorder.name!r} ({recorder.state})")
         target = self._write_media(recorder.name, self._clock.time(), "snapshot", ".jpg",
                                    lambda path: write_atomic(path, frame))
         self._media_written(target)
