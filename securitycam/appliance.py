@@ -32,6 +32,7 @@ from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
 from securitycam.recorder.exports import Exporter
 from securitycam.recorder.mediamtx import MediaMTX
+from securitycam.recorder.previews import Previews
 from securitycam.sensors.manager import SensorManager, use_mock_sensor
 from securitycam.sensors.simulated import SimulatedPins
 from securitycam.storage.janitor import Janitor
@@ -115,6 +116,7 @@ class Appliance:
     timelapse: Timelapse
     notifier: PushNotifier
     exports: Exporter
+    previews: Previews
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
@@ -173,8 +175,9 @@ class Appliance:
         presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health)  # type: ignore[arg-type]
         recorder = Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
                             run_cameras=hw.run_cameras)
+        previews = Previews(db, paths, recorder.recordings)
         janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health,
-                          recordings=recorder.recordings)
+                          recordings=recorder.recordings, previews=previews)
         recorder.on_media(janitor.file_written)
         notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
         events.on_open(notifier.event_opened)
@@ -200,6 +203,7 @@ class Appliance:
             notifier=notifier,
             exports=Exporter(db, paths, recorder.recordings, on_file=janitor.file_written,
                              delete_file=lambda path: janitor.delete(path, "export"), room=janitor.room),
+            previews=previews,
         )
         # The recorder starts before the sensors and detection (anything that opens events): it ends
         # the events a crash left open, and a trigger at start-up then finds it listening.
