@@ -176,11 +176,12 @@ class Appliance:
         recorder = Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
                             run_cameras=hw.run_cameras)
         previews = Previews(db, paths, recorder.recordings)
+        notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
+        detection = Detection(settings, recorder, events, db, bus, paths, hw.clock, presence)
+        detection.reviews.on_new_alert(notifier.review_alerted)
         janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health,
                           recordings=recorder.recordings, previews=previews)
         recorder.on_media(janitor.file_written)
-        notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
-        events.on_open(notifier.event_opened)
         appliance = cls(
             paths=paths,
             hardware=hw,
@@ -196,7 +197,7 @@ class Appliance:
             presence=presence,
             sensors=SensorManager(settings, events, bus, hw.clock, hw.pin_factory, presence=presence),
             recorder=recorder,
-            detection=Detection(settings, recorder, events, db, bus, paths, hw.clock, presence),
+            detection=detection,
             janitor=janitor,
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
             password_from_env=password_from_env,

@@ -8,6 +8,10 @@ Rows have Frigate's shape: ``id`` (``<epoch>.<fraction>-<6 random>``), ``camera`
 events that joined it). Detection writes them (:mod:`securitycam.detection.review`); ``/api/review``
 serves them.
 
+Each item is announced once to :meth:`ReviewStore.on_new_alert` listeners (Web Push) when a write
+makes it an alert or gives it its first sensor trigger; an ``announced`` column, set by a
+conditional ``UPDATE`` in the same transaction, makes that exactly once, across restarts too.
+
 Reviewed is per user, as in Frigate 0.16 (``UserReviewStatus``): a ``review_status`` row
 ``(review_id, username)`` says that user has seen the item; marking one's own items touches nobody
 else's. Deleting an item deletes its marks (a foreign key, ``ON DELETE CASCADE``).
@@ -37,14 +41,17 @@ Queries are one SQL statement each, on indexes, newest first:
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from securitycam.store.db import Database, register_schema
 from securitycam.store.events import new_event_id
+
+log = logging.getLogger(__name__)
 
 SEVERITIES = ("alert", "detection")
 # SQLite takes at most 32766 parameters; lists of ids are sent in slices well below it.
@@ -150,6 +157,11 @@ register_schema(
         SELECT '', CAST(start_time / 3600 AS INTEGER), camera, severity, count(*) FROM review_segments
         GROUP BY 2, 3, 4;
         """,
+        # Whether the item was announced as a new alert (items from before this step were not new).
+        """
+        ALTER TABLE review_segments ADD COLUMN announced INTEGER NOT NULL DEFAULT 0;
+        UPDATE review_segments SET announced = 1;
+        """,
     ],
 )
 
@@ -214,9 +226,32 @@ def _marks(count: int) -> str:
     return ", ".join("?" for _ in range(count))
 
 
+# An item the owner is told about: an alert, or one a sensor (the appliance's own alarm) joined.
+_NOTABLE = "(severity = 'alert' OR json_array_length(data, '$.sensors') > 0)"
+
+
 class ReviewStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._new_alert: list[Callable[[ReviewSegment], None]] = []
+
+    def on_new_alert(self, listener: Callable[[ReviewSegment], None]) -> None:
+        """Call ``listener`` once per item (also across restarts: the row remembers it), on the writer's
+        thread, when the item first becomes an alert or first holds a sensor trigger."""
+        self._new_alert.append(listener)
+
+    def _announce(self, tx: Any, segment_id: str) -> ReviewSegment | None:
+        """Mark the item announced if it just became notable (one statement: never twice)."""
+        row = tx.execute(f"UPDATE review_segments SET announced = 1 WHERE id = ? AND announced = 0 AND {_NOTABLE} "
+                         "RETURNING *", (segment_id,)).fetchone()
+        return _from_row(row) if row else None
+
+    def _tell(self, segment: ReviewSegment | None) -> None:
+        for listener in list(self._new_alert) if segment is not None else []:
+            try:
+                listener(segment)  # type: ignore[arg-type]
+            except Exception:
+                log.exception("new alert listener %r failed for %s", listener, segment.id)  # type: ignore[union-attr]
 
     # -- written by detection --------------------------------------------------------------------
 
@@ -232,6 +267,8 @@ class ReviewStore:
                 "VALUES (?, ?, ?, NULL, ?, ?, ?)",
                 (segment.id, camera, start_time, severity, thumb_path, json.dumps(segment.data)),
             )
+            announced = self._announce(tx, segment.id)
+        self._tell(announced)
         return segment
 
     def update(self, segment_id: str, *, severity: str | None = None, data: dict[str, Any] | None = None,
@@ -242,10 +279,13 @@ class ReviewStore:
             raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}")
         if data is not None:
             changes["data"] = json.dumps(data)
+        announced = None
         if changes:
             with self._db.transaction() as tx:
                 tx.execute(f"UPDATE review_segments SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
                            (*changes.values(), segment_id))
+                announced = self._announce(tx, segment_id)
+        self._tell(announced)
         return self.get(segment_id)
 
     def end_open(self, end_time: float) -> int:
