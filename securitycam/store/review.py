@@ -59,6 +59,33 @@ _ID_SLICE = 500
 # A label or zone on at most this many items of a window is looked up through review_tags.
 RARE_TAG = 5000
 
+# An item's labels (objects and audio, each once), from its data JSON.
+_LABELS = "SELECT value FROM json_each({data}, '$.objects') UNION SELECT value FROM json_each({data}, '$.audio')"
+# Each label of ``item`` (a table in FROM) as ``label.value``: its objects, then audio not among them.
+_LABEL_SOURCES = ("json_each({item}.data, '$.objects') AS label WHERE true",
+                  "json_each({item}.data, '$.audio') AS label "
+                  "WHERE label.value NOT IN (SELECT value FROM json_each({item}.data, '$.objects'))")
+# Who counts an item in the hourly counts: everyone ('') and each user who marked it (joined by ``where``).
+_EVERYONE = "(SELECT '' AS username) AS who"
+_MARKED_BY = "review_status AS who"
+_LABEL_HOURS = "INSERT INTO review_label_hours (label, username, hour, camera, severity, items) "
+
+
+def _label_hours_add(item: str, who: str, where: str = "") -> str:
+    """Count each label of ``item`` for ``who`` (a ``who.username`` source; ``where`` joins them)."""
+    return "".join(
+        f"{_LABEL_HOURS}SELECT label.value, who.username, CAST({item}.start_time / 3600 AS INTEGER), {item}.camera, "
+        f"{item}.severity, 1 FROM {who}, {source.format(item=item)} {where} "
+        "ON CONFLICT DO UPDATE SET items = items + 1;" for source in _LABEL_SOURCES)
+
+
+def _label_hours_remove(item: str) -> str:
+    return (f"UPDATE review_label_hours SET items = items - 1 WHERE hour = CAST({item}.start_time / 3600 AS INTEGER) "
+            f"AND camera = {item}.camera AND severity = {item}.severity "
+            f"AND label IN ({_LABELS.format(data=f'{item}.data')}) "
+            f"AND (username = '' OR username IN (SELECT username FROM review_status WHERE review_id = {item}.id));")
+
+
 register_schema(
     "review",
     [
@@ -161,6 +188,45 @@ register_schema(
         """
         ALTER TABLE review_segments ADD COLUMN announced INTEGER NOT NULL DEFAULT 0;
         UPDATE review_segments SET announced = 1;
+        """,
+        # review_hours per label too (each label of an item's objects and audio, once): the summary with
+        # one label reads it. Triggers on the items themselves (OLD and NEW data and severity in one
+        # place) and on the marks.
+        f"""
+        CREATE TABLE review_label_hours (
+            label TEXT NOT NULL,
+            username TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            camera TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            items INTEGER NOT NULL,
+            PRIMARY KEY (label, username, hour, camera, severity)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER review_label_hours_new AFTER INSERT ON review_segments BEGIN
+            {_label_hours_add("NEW", _EVERYONE)}
+        END;
+        CREATE TRIGGER review_label_hours_changed AFTER UPDATE OF data, severity ON review_segments
+        WHEN OLD.data IS NOT NEW.data OR OLD.severity != NEW.severity BEGIN
+            {_label_hours_remove("OLD")}
+            {_label_hours_add("NEW", _EVERYONE)}
+            {_label_hours_add("NEW", _MARKED_BY, "AND who.review_id = NEW.id")}
+        END;
+        CREATE TRIGGER review_label_hours_gone BEFORE DELETE ON review_segments BEGIN
+            {_label_hours_remove("OLD")}
+        END;
+        CREATE TRIGGER review_label_hours_marked AFTER INSERT ON review_status BEGIN
+            {_label_hours_add("item", "review_segments AS item, (SELECT NEW.username AS username) AS who",
+                              "AND item.id = NEW.review_id")}
+        END;
+        CREATE TRIGGER review_label_hours_unmarked AFTER DELETE ON review_status BEGIN
+            UPDATE review_label_hours SET items = items - 1
+            WHERE username = OLD.username AND (hour, camera, severity) = (
+                SELECT CAST(start_time / 3600 AS INTEGER), camera, severity FROM review_segments
+                WHERE id = OLD.review_id)
+            AND label IN ({_LABELS.format(data="(SELECT data FROM review_segments WHERE id = OLD.review_id)")});
+        END;
+        {_label_hours_add("item", "review_segments AS item, " + _EVERYONE)}
+        {_label_hours_add("item", "review_segments AS item, " + _MARKED_BY, "AND who.review_id = item.id")}
         """,
     ],
 )
@@ -350,21 +416,24 @@ class ReviewStore:
     def counts_per_day(self, query: ReviewQuery, utc_offset: float) -> dict[str, ReviewCounts]:
         """:meth:`counts` per local day (the start time at ``utc_offset`` seconds), newest day first.
 
-        Over ``review_hours`` (counts per hour, camera and severity, kept by triggers) when only
-        cameras are asked for and the offset is whole hours: a year of items is a few thousand rows
-        per camera. Otherwise, over the items themselves."""
-        if any((query.labels, query.zones, query.severity, query.after, query.before, query.reviewed,
-                query.in_progress is not None)) or utc_offset % 3600:
+        Over ``review_hours`` (counts per hour, camera and severity, kept by triggers), or
+        ``review_label_hours`` (the same per label) for one label, when only cameras (and that label)
+        are asked for and the offset is whole hours: a year of items is a few thousand rows per camera
+        (and label). Otherwise, over the items themselves."""
+        if any((query.zones, query.severity, query.after, query.before, query.reviewed,
+                query.in_progress is not None)) or utc_offset % 3600 or len(query.labels or ()) > 1:
             selected, params = self._counting(query)
             rows = self._db.query(
                 f"SELECT CAST((start_time + ?) / 86400 AS INTEGER) AS day, {_COUNTS} FROM ({selected}) "
                 "GROUP BY day ORDER BY day DESC", (utc_offset, *params))
         else:
+            table, label = ("review_label_hours", "label = ? AND ") if query.labels else ("review_hours", "")
             cameras = f"AND camera IN ({_marks(len(query.cameras))})" if query.cameras else ""
             rows = self._db.query(
-                f"SELECT CAST((hour * 3600 + ?) / 86400 AS INTEGER) AS day, {_HOURLY_COUNTS} FROM review_hours "
-                f"WHERE username IN ('', ?) {cameras} GROUP BY day HAVING total_alert + total_detection > 0 "
-                "ORDER BY day DESC", (utc_offset, query.user, query.user, query.user, *(query.cameras or ())))
+                f"SELECT CAST((hour * 3600 + ?) / 86400 AS INTEGER) AS day, {_HOURLY_COUNTS} FROM {table} "
+                f"WHERE {label}username IN ('', ?) {cameras} GROUP BY day HAVING total_alert + total_detection > 0 "
+                "ORDER BY day DESC",
+                (utc_offset, query.user, query.user, *(query.labels or ()), query.user, *(query.cameras or ())))
         return {time.strftime("%Y-%m-%d", time.gmtime(row["day"] * 86400)):
                 ReviewCounts(*(int(row[name]) for name in _COUNT_NAMES)) for row in rows}
 
