@@ -50,6 +50,7 @@ def test_the_list_of_an_ended_hour_and_its_file(footage: Footage, past_hour):
     assert entry["start"] == placed[0][0] and entry["end"] == placed[-1][1]
     assert entry["src"] == f"/clips/previews/cam/{placed[0][0]}-{placed[-1][1]}.mp4"
     assert footage.client.get(f"/api/preview/all/start/{hour + 105}/end/{hour + 106}").json == [entry]
+    assert footage.client.get(f"/api/preview/ts/cam/start/{hour}/end/{hour + 3600}").json == [entry]
     # The same hour asked for by its date in a time zone (Frigate's Area,City).
     moment = datetime.fromtimestamp(hour, tz=UTC)
     by_hour = footage.client.get(f"/api/preview/{moment:%Y-%m}/{moment:%d}/{moment:%H}/cam/Etc,UTC")

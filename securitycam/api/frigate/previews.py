@@ -3,7 +3,8 @@ on demand from the kept segments (:mod:`securitycam.recorder.previews`).
 
 - ``GET /api/preview/<camera>/start/<s>/end/<e>``: the hourly previews overlapping the range
   (``camera`` ``all``: every camera's), each ``{camera, src, type: "video/mp4", start, end}``;
-  404 ``No previews found.`` when there are none, as Frigate;
+  404 ``No previews found.`` when there are none, as Frigate (also at ``/api/preview/ts/…``, as
+  ``frigate-integration-guide-es.md`` spells it);
 - ``GET /api/preview/<YYYY-MM>/<DD>/<HH>/<camera>/<tz_name>``: the same for an hour of
   ``tz_name`` (``Area,City``);
 - ``GET /api/preview/<camera>/start/<s>/end/<e>/frames``: ``preview_<camera>-<time>.webp``
@@ -69,6 +70,8 @@ def listing(camera: str, start: float, end: float) -> Response:
 
 
 @bp.get("/preview/<camera>/start/<start>/end/<end>")
+# frigate-integration-guide-es.md's spelling ("preview TS"): the same list.
+@bp.get("/preview/ts/<camera>/start/<start>/end/<end>")
 def preview_range(camera: str, start: str, end: str):  # type: ignore[no-untyped-def]
     begin, finish = time_range(epoch("start", start), epoch("end", end), longest=MAX_LISTING_SECONDS)
     return listing(camera, begin, finish)
