@@ -23,8 +23,9 @@ preview is made from the kept segments only when a client first asks for it, the
 
 CPU is bounded: one ffmpeg at a time for all of these (a request waits up to
 :data:`SLOT_WAIT_SECONDS` for it, then gets :class:`PreviewBusy`), run under ``nice`` with one
-thread. Files are written to a hidden ``.partial`` name and renamed into place. The storage janitor
-counts them (:meth:`Previews.totals`), deletes what no longer matches the footage or is older than
+thread. Disk too: at most :data:`MAX_ANIMATIONS` animations are kept per camera. Files are
+written to a hidden ``.partial`` name and renamed into place. The storage janitor counts them
+(:meth:`Previews.totals`), deletes what no longer matches the footage or is older than
 :data:`ANIMATION_KEEP_SECONDS` (:meth:`Previews.expire`), and deletes all of them first when space
 runs short (:meth:`Previews.clear`): they are made again on demand.
 """
@@ -62,6 +63,10 @@ FORMATS = ("gif", "mp4")
 _HOUR_NAME = re.compile(r"^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)\.mp4$")
 _FRAME_NAME = re.compile(r"^preview_(.+)-(\d+(?:\.\d+)?)\.(webp|jpg)$")
 _SCALE = f"scale=-2:'min({PREVIEW_HEIGHT},ih)'"
+# Niced, one decoding thread and one filter thread: a preview never competes with the recording.
+_FFMPEG = [*niced(), *FFMPEG, "-threads", "1", "-filter_threads", "1"]
+# Animations kept per camera (a client asking for ever new ranges cannot fill the disk with them).
+MAX_ANIMATIONS = 200
 _ENCODE_MP4 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "30", "-pix_fmt", "yuv420p", "-threads", "1",
                "-movflags", "+faststart", "-f", "mp4"]
 
@@ -167,7 +172,7 @@ class Previews:
 
     @staticmethod
     def _hour_command(rows: list[Recording]) -> list[str]:
-        return [*niced(), *FFMPEG, "-skip_frame", "nokey", *concat_input("pipe:0"), "-map", "0:v", "-vf", _SCALE,
+        return [*_FFMPEG, "-skip_frame", "nokey", *concat_input("pipe:0"), "-map", "0:v", "-vf", _SCALE,
                 "-fps_mode", "vfr", "-g", "40", "-bf", "0", *_ENCODE_MP4]
 
     # -- animations ----------------------------------------------------------------------------------
@@ -180,14 +185,14 @@ class Previews:
         path = self._path(camera, f"range/{start}-{end}.{fmt}")
         whole = end - start <= FULL_DECODE_SECONDS
         filters = f"fps={ANIMATION_FPS},{_SCALE}" if whole else f"setpts={SPEEDUP}*PTS,{_SCALE}"
-        command = [*niced(), *FFMPEG, *([] if whole else ["-skip_frame", "nokey"]), *concat_input("pipe:0"),
+        command = [*_FFMPEG, *([] if whole else ["-skip_frame", "nokey"]), *concat_input("pipe:0"),
                    *_animation_output(filters, fmt, variable=not whole)]
         return self._cached(path, end < now - SETTLED_SECONDS, command, concat_script(rows, start, end))
 
     def clip_animation(self, camera: str, clip: Path, seconds: float, fmt: str) -> Path:
         """A GIF or MP4 of the first ``seconds`` of a clip (a clip never changes: made once)."""
         path = self._path(camera, f"clip/{clip.stem}-{seconds:g}.{fmt}")
-        command = [*niced(), *FFMPEG, "-t", f"{seconds:g}", "-i", os.fspath(clip),
+        command = [*_FFMPEG, "-t", f"{seconds:g}", "-i", os.fspath(clip),
                    *_animation_output(f"fps={ANIMATION_FPS},{_SCALE}", fmt, variable=False)]
         return self._cached(path, True, command, "")
 
@@ -197,6 +202,7 @@ class Previews:
         with self._turn():
             if not (settled and path.is_file()):
                 self._run(command, script, path)
+                _keep_newest(path.parent, MAX_ANIMATIONS, path)
         return path
 
     # -- frames --------------------------------------------------------------------------------------
@@ -311,6 +317,18 @@ def _animation_output(filters: str, fmt: str, variable: bool) -> list[str]:
         palette = f"{filters},split[a][b];[a]palettegen=max_colors=64:stats_mode=diff[p];[b][p]paletteuse"
         return ["-filter_complex", f"[0:v]{palette}", *timing, "-loop", "0", "-f", "gif"]
     return ["-map", "0:v", "-vf", filters, *timing, *_ENCODE_MP4]
+
+
+def _keep_newest(directory: Path, count: int, keep: Path) -> None:
+    """Delete all but the ``count`` most recently made files of ``directory`` (never ``keep``)."""
+    try:
+        with os.scandir(directory) as entries:
+            made = sorted(((entry.stat().st_mtime, entry.path) for entry in entries if entry.is_file()), reverse=True)
+    except OSError:
+        return
+    for _mtime, name in made[count:]:
+        if name != os.fspath(keep):
+            Path(name).unlink(missing_ok=True)
 
 
 def _placed(rows: list[Recording]) -> str:

@@ -187,3 +187,14 @@ def test_the_janitor_counts_previews_and_deletes_stale_ones(footage: Footage, pa
     (again,) = footage.client.get(f"/api/preview/cam/start/{hour}/end/{hour + 3600}").json
     assert again["end"] == placed[-2][1]
     assert footage.client.get(again["src"]).status_code == 200
+
+
+def test_animations_kept_are_bounded(footage: Footage, past_hour, monkeypatch):
+    """A client asking for ever new ranges cannot fill the disk: the oldest animations go."""
+    _hour, placed = past_hour
+    monkeypatch.setattr(previews_module, "MAX_ANIMATIONS", 2)
+    start = placed[0][0]
+    for seconds in (1, 2, 3):
+        assert footage.client.get(f"/api/cam/start/{start}/end/{start + seconds}/preview.gif").status_code == 200
+    kept = sorted(path.name for path in (footage.appliance.previews.root / "cam" / "range").iterdir())
+    assert kept == [f"{start}-{start + 2}.gif", f"{start}-{start + 3}.gif"]
