@@ -190,9 +190,9 @@ def main() -> None:
             cells += f"{p50:>16.2f} / {p95:>7.2f}"
         print(f"{name:34}{cells}")
     print(f"{'worst p95':34}" + "".join(f"{worst[size]:>26.2f}" for size in sizes))
-    print(f"{'/api/events/summary':34}" + "".join(f"{f'{size:,}: ms, CPU ms, rows':>26}" for size in sizes))
+    print(f"{'/api/events/summary':34}" + "".join(f"{f'{size:,}: ms, CPU ms, rows':>32}" for size in sizes))
     for name, by_size in summaries.items():
-        print(f"{name:34}" + "".join(f"{by_size[size][0]:>10.0f} {by_size[size][1]:>7.0f} {by_size[size][2]:>7}"
+        print(f"{name:34}" + "".join(f"{by_size[size][0]:>14.0f} {by_size[size][1]:>8.0f} {by_size[size][2]:>8}"
                                      for size in sizes))
 
 
