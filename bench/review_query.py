@@ -180,6 +180,10 @@ def run(size: int, runs: int) -> dict[str, tuple[float, float, float]]:
             lambda: store.counts_per_day(ReviewQuery(user=USER, cameras=[rng.choice(CAMERAS)],
                                                      labels=[rng.choice(LABELS)], limit=None), 3600.0),
             max(5, runs // 4))
+        figures["summary: per day, camera+2 labels (counts)"] = measure(
+            lambda: store.counts_per_day(ReviewQuery(user=USER, cameras=[rng.choice(CAMERAS)],
+                                                     labels=rng.sample(LABELS, 2), limit=None), 3600.0),
+            max(5, runs // 4))
         figures["review/event/<id>"] = measure(lambda: [store.for_event(rng.choice(event_ids))], runs)
         db.close()
     return figures

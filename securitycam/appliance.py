@@ -33,6 +33,7 @@ from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
 from securitycam.recorder.exports import Exporter
 from securitycam.recorder.mediamtx import MediaMTX
+from securitycam.recorder.previews import Previews
 from securitycam.sensors.manager import SensorManager, use_mock_sensor
 from securitycam.sensors.simulated import SimulatedPins
 from securitycam.storage.janitor import Janitor
@@ -122,6 +123,7 @@ class Appliance:
     exports: Exporter
     first_boot: FirstBoot
     history: History
+    previews: Previews
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
@@ -183,12 +185,14 @@ class Appliance:
         profiles = StorageProfiles(db, paths, settings, hw.clock, health)
         recorder = Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
                             run_cameras=hw.run_cameras, profiles=profiles)
+        previews = Previews(db, paths, recorder.recordings)
         janitor = Janitor(MediaIndex(db, paths, events, profiles), settings, hw.host, paths, db, bus, hw.clock,
-                          health, recordings=recorder.recordings)
+                          health, recordings=recorder.recordings, previews=previews)
         recorder.on_media(janitor.file_written)
         captive_portal = CaptivePortal(hw.runner, settings)
         notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
-        events.on_open(notifier.event_opened)
+        detection = Detection(settings, recorder, events, db, bus, paths, hw.clock, presence)
+        detection.reviews.on_new_alert(notifier.review_alerted)
         appliance = cls(
             paths=paths,
             hardware=hw,
@@ -205,7 +209,7 @@ class Appliance:
             presence=presence,
             sensors=SensorManager(settings, events, bus, hw.clock, hw.pin_factory, presence=presence),
             recorder=recorder,
-            detection=Detection(settings, recorder, events, db, bus, paths, hw.clock, presence),
+            detection=detection,
             janitor=janitor,
             profiles=profiles,
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
@@ -214,6 +218,7 @@ class Appliance:
             exports=Exporter(db, paths, recorder.recordings, on_file=janitor.file_written,
                              delete_file=lambda path: janitor.delete(path, "export"), room=janitor.room),
             history=History(db, bus, hw.clock, lambda: host_figures(hw.host, paths.root)),  # type: ignore[arg-type]
+            previews=previews,
         )
         # The recorder starts before the sensors and detection (anything that opens events): it ends
         # the events a crash left open, and a trigger at start-up then finds it listening.

@@ -2,7 +2,10 @@
 
 A browser subscribes with the appliance's VAPID public key (``GET /api/notifications/pubkey``) and
 hands its subscription (endpoint URL plus the ``p256dh`` and ``auth`` keys) to ``POST
-/api/notifications/register``; subscriptions are stored per user. Each alert is encrypted for
+/api/notifications/register``; subscriptions are stored per user. What is pushed, as in Frigate, is
+each new alert review item (the review store's :meth:`~ReviewStore.on_new_alert`: an item that
+becomes an alert, an object in ``review.alerts.labels`` or an API client's event, or that a sensor
+trigger joins, once per item), never the owner's own recordings. Each alert is encrypted for
 each subscription (RFC 8291, ``aes128gcm``) and POSTed to its endpoint with a VAPID signature
 (RFC 8292); pywebpush does both. It is imported on the first push, on the sending thread: it
 brings aiohttp, over a second of imports on a Pi, which a start-up need not wait for.
@@ -33,7 +36,7 @@ from py_vapid import Vapid
 from securitycam.clock import Clock
 from securitycam.fileio import write_atomic
 from securitycam.store.db import Database, register_schema
-from securitycam.store.events import Event
+from securitycam.store.review import ReviewSegment
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +58,6 @@ register_schema(
     ],
 )
 
-# Events that alert the owner: a sensor, a detected object, an API client; not the owner's own recording.
-ALERT_SOURCES = ("sensor", "object", "api")
 # A push service answering these has forgotten the subscription for good.
 GONE = (404, 410)
 VAPID_SUBJECT = "mailto:securitycam@localhost"
@@ -90,12 +91,26 @@ def check_subscription(endpoint: str, p256dh: str, auth: str) -> None:
         raise SubscriptionRefused("sub.keys.auth: must be 16 bytes")
 
 
-def event_alert(event: Event) -> dict[str, Any]:
-    """Frigate's notification payload for a new event."""
-    what = event.label.replace("_", " ")
-    return {"title": f"{what.capitalize()} on {event.camera}",
-            "message": f"{what} ({event.source}) on camera {event.camera}", "id": event.id, "type": "alert",
-            "direct_url": f"/api/events/{event.id}/clip.mp4", "image": f"/api/events/{event.id}/thumbnail.jpg"}
+def _titled(name: str) -> str:
+    return " ".join(word.capitalize() for word in name.replace("_", " ").split())
+
+
+def review_alert(segment: ReviewSegment) -> dict[str, Any]:
+    """Frigate's notification payload for a new alert review item (``title`` "<Objects> detected in
+    <zones>", ``message`` "Detected on <Camera>", ``direct_url`` the camera's live view, ``image`` the
+    item's thumbnail), plus its ``camera``. Sensor items name their sensors; an item with no thumbnail
+    shows its first event's."""
+    data = segment.data
+    names = [label for label in data.get("objects", []) if "-verified" not in label] + data.get("sub_labels", [])
+    what = ", ".join(_titled(name) for name in dict.fromkeys(names or data.get("sensors", []))) or "Activity"
+    zones = ", ".join(_titled(zone) for zone in data.get("zones", []))
+    thumb = segment.thumb_path.rsplit("/", 1)[-1]
+    first = (data.get("detections") or [None])[0]
+    image = (f"/clips/review/{thumb}" if thumb else
+             f"/api/events/{first}/thumbnail.jpg" if first else f"/api/{segment.camera}/latest.jpg")
+    return {"title": f"{what} detected" + (f" in {zones}" if zones else ""),
+            "message": f"Detected on {_titled(segment.camera)}", "id": segment.id, "type": "alert",
+            "camera": segment.camera, "direct_url": f"/#{segment.camera}", "image": image}
 
 
 class PushNotifier:
@@ -143,10 +158,9 @@ class PushNotifier:
         where, params = ("WHERE username = ?", (username,)) if username else ("", ())
         return [dict(row) for row in self._db.query(f"SELECT * FROM push_subscriptions {where} ORDER BY id", params)]
 
-    def event_opened(self, event: Event) -> None:
-        """The events listener: alert on an event of :data:`ALERT_SOURCES`."""
-        if event.source in ALERT_SOURCES:
-            self.alert(event_alert(event))
+    def review_alerted(self, segment: ReviewSegment) -> None:
+        """The review store's new-alert listener: push the item."""
+        self.alert(review_alert(segment))
 
     def alert(self, payload: dict[str, Any]) -> None:
         """Queue ``payload`` (Frigate's ``title``, ``message``, ``direct_url``, ``image``, ``id``, ``type``)

@@ -184,3 +184,37 @@ def test_zones_and_sub_labels_are_tagged_and_found_either_way(tmp_path, monkeypa
     assert db.query_one("SELECT count(*) FROM event_tags WHERE event_id = ?", (second.id,))[0] == 3
     store.delete(second.id)
     assert db.query_one("SELECT count(*) FROM event_tags WHERE event_id = ?", (second.id,))[0] == 0
+
+
+def test_the_events_summary_table_follows_every_write(tmp_path):
+    """/api/events/summary reads event_summary (kept by triggers) for whole-hour offsets: after opens,
+    updates of every counted column, ends and deletes it says what counting the events says, for
+    offsets either side of UTC and with the clip/snapshot filters."""
+    import random
+
+    from securitycam.clock import ManualClock
+
+    db = Database(tmp_path / "summary.db")
+    db.migrate()
+    store = EventStore(db, ManualClock(1_780_000_000.0))
+    rng = random.Random(7)
+    events = [store.open(rng.choice(["front", "back"]), "sensor", rng.choice(["pir", "reed"]),
+                         start_time=1_779_000_000.0 + rng.uniform(0, 5 * 86400)) for _ in range(300)]
+    for event in rng.sample(events, 120):
+        store.update(event.id, label="person", sub_label=rng.choice([None, "alice"]),
+                     zones=rng.choice([[], ["yard"], ["yard", "door"]]), has_clip=rng.random() < 0.5,
+                     has_snapshot=rng.random() < 0.5)
+    for event in rng.sample(events, 100):
+        store.end(event.id, event.start_time + 30)
+    for event in rng.sample(events, 60):
+        store.delete(event.id)
+    store.update(events[0].id, sub_label="")  # no sub label either way
+    for offset in (0.0, 3600.0, -5 * 3600.0, 14 * 3600.0, -11 * 3600.0):
+        for has_clip, has_snapshot in ((None, None), (True, None), (False, True)):
+            kept = store.summary(offset, has_clip, has_snapshot)
+            assert kept == store._summary_by_scan(offset, has_clip, has_snapshot), (offset, has_clip, has_snapshot)
+    assert sum(row["count"] for row in store.summary(3600.0)) == 240
+    # No row is left at zero, and an offset with minutes (India) counts the events themselves.
+    assert db.query_one("SELECT count(*) FROM event_summary WHERE " + " + ".join(f"h{n}" for n in range(24))
+                        + " <= 0")[0] == 0
+    assert sum(row["count"] for row in store.summary(5.5 * 3600)) == 240

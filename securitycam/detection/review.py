@@ -1,7 +1,7 @@
 """Review items for one camera: spans of activity that gather the events overlapping them.
 
-The first event of a quiet camera (a real object, motion with the detector ``none``, or a sensor
-trigger) opens an item; every event on the camera while it is open joins it (its id in
+The first event of a quiet camera (a real object, motion with the detector ``none``, a sensor
+trigger or an event an API client created) opens an item; every event on the camera while it is open joins it (its id in
 ``data.detections``, its label in ``objects``, zones, sub labels; a sensor's name in ``sensors``).
 The item ends ``review.quiet_seconds`` after its last event ended, at the time that event ended.
 
@@ -9,12 +9,16 @@ Severity only ever rises, from ``detection`` to ``alert``:
 
 - an object whose label is in ``review.alerts.labels`` (and, when set, inside one of
   ``review.alerts.required_zones``) makes it an alert, as in Frigate;
+- so does an event an API client created (``POST /api/events/<camera>/<label>/create``, Frigate's
+  manual event), unless its label is in ``review.detections.labels``, as in Frigate;
 - with a sensor among its events, the sensor rule (``review.sensors``) decides too: a trigger while
   an ``alert_with_labels`` object is seen (or, with ``alert_on_motion``, while the camera sees
   motion) is an alert, if nobody is home or ``only_when_away`` is off. A sensor on its own stays a
   detection.
 
-Items are announced on the bus as ``reviews`` messages (``type`` new, update, end, with ``before``
+The store announces each item once when it becomes an alert or first holds a sensor trigger
+(:meth:`ReviewStore.on_new_alert`: the Web Push notifications). Items are announced on the bus as
+``reviews`` messages (``type`` new, update, end, with ``before``
 and ``after`` rows), like Frigate's ``frigate/reviews`` MQTT topic. The thumbnail
 (``clips/review/thumb-<camera>-<id>.webp``) is the picture of the most important object so far.
 """
@@ -51,6 +55,7 @@ class _Open:
     motion_seen: bool = False
     labels_seen: set[str] = field(default_factory=set)
     thumb_rank: int = -1
+    manual_alert: bool = False
 
 
 class ReviewKeeper:
@@ -74,8 +79,10 @@ class ReviewKeeper:
 
     def event_started(self, event_id: str, label: str, now: float, *, zones: Iterable[str] = (),
                       sub_label: str | None = None, sensor: str | None = None,
-                      picture: np.ndarray | None = None) -> None:
-        """An event on this camera began (or changed zones): it joins the open item, or opens one."""
+                      picture: np.ndarray | None = None, manual: bool = False) -> None:
+        """An event on this camera began (or changed zones): it joins the open item, or opens one.
+
+        ``manual``: an API client created it (Frigate's manual event)."""
         with self._lock:
             item = self._open
             if item is None:
@@ -93,6 +100,8 @@ class ReviewKeeper:
             else:
                 item.labels_seen.add(label)
                 _add(data["objects"], label)
+            if manual and label not in self.settings.detections.labels:
+                item.manual_alert = True
             for zone in zones:
                 _add(data["zones"], zone)
             if sub_label and sensor is None:
@@ -139,7 +148,7 @@ class ReviewKeeper:
         self.tick(now + self.settings.quiet_seconds)
 
     def _severity(self, item: _Open) -> str:
-        if item.segment.severity == ALERT:
+        if item.segment.severity == ALERT or item.manual_alert:
             return ALERT
         data = item.segment.data
         alerts = self.settings.alerts

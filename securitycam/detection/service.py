@@ -5,8 +5,8 @@ Detectors are built once per entry of ``Detectors`` that some camera uses, and s
 in memory; a lock lets one camera use it at a time). A settings change restarts only the
 pipelines whose camera (or detector, or ``Model``) changed; review settings apply at once.
 
-Review items for every camera, detection on or off: a sensor event opens or joins its camera's
-item (see :mod:`.review`). A worker ticks them once a second, so an item with no pipeline behind it
+Review items for every camera, detection on or off: a sensor or API event opens or joins its
+camera's item (see :mod:`.review`). A worker ticks them once a second, so an item with no pipeline behind it
 ends too.
 
 Only a camera with detection on loads OpenCV, the tracker and a model (imported on first use).
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SENSOR = "sensor"
+SENSOR, API = "sensor", "api"
 
 
 class Detection:
@@ -195,14 +195,16 @@ class Detection:
         for keeper in keepers:
             keeper.tick(now)
 
-    # -- sensor events join review items -------------------------------------------------------
+    # -- sensor and API events join review items -----------------------------------------------
 
     def _event_opened(self, event: Event) -> None:
-        if event.source != SENSOR:
-            return
         keeper = self.keepers.get(event.camera)
-        if keeper is not None:
+        if keeper is None:
+            return
+        if event.source == SENSOR:
             keeper.event_started(event.id, event.label, event.start_time, sensor=event.sub_label or event.label)
+        elif event.source == API:
+            keeper.event_started(event.id, event.label, event.start_time, sub_label=event.sub_label, manual=True)
 
     def _event_ended(self, event: Event) -> None:
         keeper = self.keepers.get(event.camera)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Sequence
@@ -33,6 +34,12 @@ class ClipError(RuntimeError):
     def __init__(self, message: str, errno: int | None = None) -> None:
         super().__init__(message)
         self.errno = errno
+
+
+def niced() -> list[str]:
+    """``nice -n 10`` where the command exists: work done on request (exports, previews) never
+    slows the recording down."""
+    return ["nice", "-n", "10"] if shutil.which("nice") else []
 
 
 def sidecar(video: Path, suffix: str) -> Path:

@@ -264,8 +264,9 @@ class Exporter:
         else:
             encode = ["-c", "copy"]
         title = f"{export.camera}, {_readable(export.start_time)} - {_readable(export.end_time)}"
-        command = [*_nice(), *FFMPEG, *concat_input(str(script)), "-map", "0:v", *encode, "-movflags", "+faststart",
-                   "-metadata", f"title={title}", "-progress", "pipe:1", "-nostats", "-f", "mp4", str(partial)]
+        command = [*clips.niced(), *FFMPEG, *concat_input(str(script)), "-map", "0:v", *encode,
+                   "-movflags", "+faststart", "-metadata", f"title={title}", "-progress", "pipe:1", "-nostats",
+                   "-f", "mp4", str(partial)]
         try:
             error = self._ffmpeg(export.id, command, max(seconds, 0.001))
             if export.id in self._cancelled or self._stopping.is_set():
@@ -314,11 +315,6 @@ class Exporter:
             process = self._process
         if process is not None and process.poll() is None:
             process.kill()
-
-
-def _nice() -> list[str]:
-    """``nice -n 10`` where the command exists: an export never slows the recording down."""
-    return ["nice", "-n", "10"] if shutil.which("nice") else []
 
 
 def _stamp(epoch: float) -> str:

@@ -11,7 +11,10 @@ Each pass (every ``interval`` seconds, at once when a new file is written, and o
    ``record`` settings instead, whether or not ``enabled`` is on (they are the recorder's own
    rules, like its ring): older than ``retain.days`` and outside the footage of every event still
    within its ``alerts``/``detections`` ``retain.days``.
-3. **Space**: one ``statvfs`` of the data directory; when more than ``max_percent`` is used, files
+   Previews (:mod:`securitycam.recorder.previews`) that no longer match their footage or have aged
+   out go in the same step.
+3. **Space**: one ``statvfs`` of the data directory; when more than ``max_percent`` is used, the
+   previews go first (a cache, made again on demand), then files
    are deleted until it is not, kind by kind in :data:`SPACE_ORDER` (recordings first: they are the
    bulk and the clips hold the events' footage again; then clips; exports last: the owner made
    them on purpose), oldest first within a kind. A clip goes with all of its sidecars.
@@ -44,6 +47,7 @@ from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.models import CameraSettings, RecordSettings, Settings, StorageLimitSettings
 from securitycam.paths import DataPaths
+from securitycam.recorder.previews import Previews
 from securitycam.recorder.recordings import KIND as RECORDINGS
 from securitycam.recorder.recordings import Recording, RecordingStore, overlaps_any
 from securitycam.storage.media import CLIPS, EXPORTS, KINDS, SNAPSHOTS, TIMELAPSE, MediaFile, MediaIndex
@@ -118,9 +122,11 @@ class Janitor:
         health: HealthMonitor | None = None,
         interval: float = 60.0,
         recordings: RecordingStore | None = None,
+        previews: Previews | None = None,
     ) -> None:
         self.media = media
         self.recordings = recordings or RecordingStore(db, paths)
+        self.previews = previews or Previews(db, paths, self.recordings)
         self._settings = settings
         self._host = host
         self._paths = paths
@@ -197,6 +203,7 @@ class Janitor:
                 self._last_reconcile = now
             if force or self._last_recording_expiry is None or now - self._last_recording_expiry >= HOUR:
                 self._expire_recordings(now, report)
+                report.freed += self.previews.expire(now)
                 self._last_recording_expiry = now
             if limits.enabled or force:
                 if not postpone and (force or self._last_age_check is None or now - self._last_age_check >= HOUR):
@@ -292,6 +299,12 @@ class Janitor:
 
     def _free_space(self, limits: StorageLimitSettings, usage: DiskUsage, report: CleanupReport) -> DiskUsage:
         """Delete oldest first, kind by kind, until at most ``max_percent`` is used; the usage after."""
+        if usage.bytes_over(limits.max_percent) > 0:
+            # Previews first: a cache, made again on demand.
+            freed = self.previews.clear()
+            if freed:
+                report.freed += freed
+                usage = self.usage()
         # Files on storage profiles free nothing here: each profile has its own pass (_limit_profiles).
         profiles = self._profile_prefixes()
         for _attempt in range(3):
@@ -363,6 +376,7 @@ class Janitor:
         by_kind = self.media.bytes_by_kind()
         cache = self._db.query_one("SELECT coalesce(sum(size), 0) AS bytes, count(*) AS files FROM recorder_segments")
         by_kind[RECORDINGS] = self.recordings.totals()
+        by_kind["previews"] = self.previews.totals()
         by_kind["cache"] = {"bytes": int(cache["bytes"]), "files": int(cache["files"])} if cache else {
             "bytes": 0, "files": 0}
         return {

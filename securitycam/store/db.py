@@ -103,6 +103,12 @@ class Database:
     def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
         return self.connection().execute(sql, params)
 
+    def tuples(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        """Rows as plain tuples (no :class:`sqlite3.Row` per row: cheaper when there are many)."""
+        cursor = self.connection().cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, params)
+
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         return self.connection().execute(sql, params).fetchall()
 

@@ -24,7 +24,7 @@ import random
 import string
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -71,6 +71,7 @@ register_schema(
         CREATE INDEX events_score ON events (top_score);
         """,
         lambda tx: _create_tags(tx),
+        lambda tx: _create_summary(tx),
     ],
 )
 
@@ -110,6 +111,61 @@ def _create_tags(tx: Any) -> None:
                       "WHERE zones != '[]' OR sub_label IS NOT NULL").fetchall()
     for event_id, start_time, zones, sub_label in rows:
         _write_tags(tx, event_id, start_time, json.loads(zones), sub_label)
+
+
+# event_summary: events counted per UTC day, camera, label, sub label ('' for none), zones and
+# clip/snapshot flags, one column per UTC hour of the day (h0..h23), kept by triggers (so every writer
+# is covered). Its key's order is the summary's, so /api/events/summary reads it in one pass without a
+# sort, and the hour columns say which local day each count falls in.
+_SUMMARY_KEY = ("day", "camera", "label", "sub_label", "zones", "has_clip", "has_snapshot")
+_HOURS = [f"h{hour}" for hour in range(24)]
+
+
+def _summary_key(row: str) -> str:
+    """The key of ``row`` (``NEW``, ``OLD`` or a table alias) in event_summary."""
+    return (f"{_utc_hours(row)} / 24, {row}.camera, {row}.label, coalesce({row}.sub_label, ''), {row}.zones, "
+            f"{row}.has_clip, {row}.has_snapshot")
+
+
+def _utc_hours(row: str) -> str:
+    return f"CAST({row}.start_time / 3600 AS INTEGER)"
+
+
+def _hour_flags(row: str) -> list[str]:
+    """24 expressions, 1 for ``row``'s UTC hour of the day and 0 for the others."""
+    return [f"{_utc_hours(row)} % 24 = {hour}" for hour in range(24)]
+
+
+def _summary_count(row: str, change: int) -> str:
+    """SQL that counts ``row`` in (``change`` 1) or out of (-1) event_summary; a row left empty goes."""
+    if change > 0:
+        return (f"INSERT INTO event_summary ({', '.join((*_SUMMARY_KEY, *_HOURS))}) "
+                f"VALUES ({_summary_key(row)}, {', '.join(_hour_flags(row))}) ON CONFLICT DO UPDATE SET "
+                + ", ".join(f"{hour} = {hour} + excluded.{hour}" for hour in _HOURS) + ";")
+    key = f"({', '.join(_SUMMARY_KEY)}) = ({_summary_key(row)})"
+    return ("UPDATE event_summary SET " + ", ".join(f"{hour} = {hour} - ({flag})" for hour, flag in
+                                                    zip(_HOURS, _hour_flags(row), strict=True))
+            + f" WHERE {key}; DELETE FROM event_summary WHERE {key} AND {' + '.join(_HOURS)} <= 0;")
+
+
+def _create_summary(tx: Any) -> None:
+    counted = ("start_time", "camera", "label", "sub_label", "zones", "has_clip", "has_snapshot")
+    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in counted)
+    hour_columns = ", ".join(f"{hour} INTEGER NOT NULL DEFAULT 0" for hour in _HOURS)
+    for statement in (
+        f"""CREATE TABLE event_summary (
+            day INTEGER NOT NULL, camera TEXT NOT NULL, label TEXT NOT NULL, sub_label TEXT NOT NULL,
+            zones TEXT NOT NULL, has_clip INTEGER NOT NULL, has_snapshot INTEGER NOT NULL, {hour_columns},
+            PRIMARY KEY ({', '.join(_SUMMARY_KEY)})) WITHOUT ROWID""",
+        f"CREATE TRIGGER event_summary_new AFTER INSERT ON events BEGIN {_summary_count('NEW', 1)} END",
+        f"CREATE TRIGGER event_summary_gone AFTER DELETE ON events BEGIN {_summary_count('OLD', -1)} END",
+        f"CREATE TRIGGER event_summary_changed AFTER UPDATE OF {', '.join(counted)} ON events WHEN {changed} "
+        f"BEGIN {_summary_count('OLD', -1)} {_summary_count('NEW', 1)} END",
+        f"INSERT INTO event_summary ({', '.join((*_SUMMARY_KEY, *_HOURS))}) "
+        f"SELECT {_summary_key('e')}, {', '.join(f'total({flag})' for flag in _hour_flags('e'))} "
+        f"FROM events AS e GROUP BY 1, 2, 3, 4, 5, 6, 7",
+    ):
+        tx.execute(statement)
 
 
 @dataclass(frozen=True)
@@ -415,24 +471,55 @@ class EventStore:
 
     def summary(self, utc_offset: float = 0.0, has_clip: bool | None = None,
                 has_snapshot: bool | None = None) -> list[dict[str, Any]]:
-        """How many events per camera, label, sub label, zones and local day (at ``utc_offset``), oldest day first."""
+        """How many events per camera, label, sub label, zones and local day (at ``utc_offset``), oldest
+        day first.
+
+        From ``event_summary`` (a row per UTC day and combination, a count per hour) when the offset is
+        whole hours: the hour columns say which local day each count falls in. An offset
+        with minutes (India, Nepal) counts the events themselves, a sort of the whole table."""
+        if utc_offset % 3600:
+            return self._summary_by_scan(utc_offset, has_clip, has_snapshot)
+        shift = int(utc_offset // 3600)
+        flags = [(column, int(value)) for column, value in (("has_clip", has_clip), ("has_snapshot", has_snapshot))
+                 if value is not None]
+        where = f"WHERE {' AND '.join(f'{column} = ?' for column, _value in flags)}" if flags else ""
+        # The UTC hours whose events fall on the local day before, the same day, and the day after.
+        sides = [(step, [hour for n, hour in enumerate(_HOURS) if side(n + shift)]) for step, side in
+                 ((-1, lambda h: h < 0), (0, lambda h: 0 <= h <= 23), (1, lambda h: h > 23))]
+        counted = " UNION ALL ".join(
+            f"SELECT day + {step} AS day, camera, label, sub_label, zones, {' + '.join(hours)} AS events "
+            f"FROM event_summary {where}" for step, hours in sides if hours)
+        rows = self._db.tuples(
+            f"SELECT day, camera, label, sub_label, zones, sum(events) AS events FROM ({counted}) WHERE events > 0 "
+            "GROUP BY day, camera, label, sub_label, zones ORDER BY day, camera, label, sub_label, zones",
+            tuple(value for side in sides if side[1] for _column, value in flags),
+        )
+        return self._summary_rows(rows)
+
+    def _summary_by_scan(self, utc_offset: float, has_clip: bool | None,
+                         has_snapshot: bool | None) -> list[dict[str, Any]]:
         where, params = EventQuery(has_clip=has_clip, has_snapshot=has_snapshot).where(self._clock.time())
         # Whole days since the epoch in SQL (cheaper than formatting a date per row), named once per day after.
-        rows = self._db.query(
-            "SELECT camera, label, sub_label, zones, CAST((start_time + ?) / 86400 AS INTEGER) AS day, count(*) "
-            f"FROM events {where} GROUP BY day, camera, label, sub_label, zones ORDER BY day, camera, label",
+        rows = self._db.tuples(
+            "SELECT CAST((start_time + ?) / 86400 AS INTEGER) AS day, camera, label, coalesce(sub_label, '') AS named, "
+            f"zones, count(*) FROM events {where} GROUP BY day, camera, label, named, zones "
+            "ORDER BY day, camera, label, named, zones",
             (utc_offset, *params),
         )
+        return self._summary_rows(rows)
+
+    @staticmethod
+    def _summary_rows(rows: Iterable[tuple[int, str, str, str, str, int]]) -> list[dict[str, Any]]:
         days: dict[int, str] = {}
         zones: dict[str, list[str]] = {}
         summary = []
-        for camera, label, sub_label, zone_list, day, count in rows:
+        for day, camera, label, sub_label, zone_list, count in rows:
             if day not in days:
                 days[day] = time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
             if zone_list not in zones:
                 zones[zone_list] = json.loads(zone_list)
-            summary.append({"camera": camera, "label": label, "sub_label": sub_label, "zones": zones[zone_list],
-                            "day": days[day], "count": count})
+            summary.append({"camera": camera, "label": label, "sub_label": sub_label or None,
+                            "zones": zones[zone_list], "day": days[day], "count": count})
         return summary
 
     def remove_clips(self, removed: dict[str, set[str]]) -> list[tuple[str, str]]:

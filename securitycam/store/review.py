@@ -8,6 +8,10 @@ Rows have Frigate's shape: ``id`` (``<epoch>.<fraction>-<6 random>``), ``camera`
 events that joined it). Detection writes them (:mod:`securitycam.detection.review`); ``/api/review``
 serves them.
 
+Each item is announced once to :meth:`ReviewStore.on_new_alert` listeners (Web Push) when a write
+makes it an alert or gives it its first sensor trigger; an ``announced`` column, set by a
+conditional ``UPDATE`` in the same transaction, makes that exactly once, across restarts too.
+
 Reviewed is per user, as in Frigate 0.16 (``UserReviewStatus``): a ``review_status`` row
 ``(review_id, username)`` says that user has seen the item; marking one's own items touches nobody
 else's. Deleting an item deletes its marks (a foreign key, ``ON DELETE CASCADE``).
@@ -37,20 +41,50 @@ Queries are one SQL statement each, on indexes, newest first:
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from securitycam.store.db import Database, register_schema
 from securitycam.store.events import new_event_id
 
+log = logging.getLogger(__name__)
+
 SEVERITIES = ("alert", "detection")
 # SQLite takes at most 32766 parameters; lists of ids are sent in slices well below it.
 _ID_SLICE = 500
 # A label or zone on at most this many items of a window is looked up through review_tags.
 RARE_TAG = 5000
+
+# An item's labels (objects and audio, each once), from its data JSON.
+_LABELS = "SELECT value FROM json_each({data}, '$.objects') UNION SELECT value FROM json_each({data}, '$.audio')"
+# Each label of ``item`` (a table in FROM) as ``label.value``: its objects, then audio not among them.
+_LABEL_SOURCES = ("json_each({item}.data, '$.objects') AS label WHERE true",
+                  "json_each({item}.data, '$.audio') AS label "
+                  "WHERE label.value NOT IN (SELECT value FROM json_each({item}.data, '$.objects'))")
+# Who counts an item in the hourly counts: everyone ('') and each user who marked it (joined by ``where``).
+_EVERYONE = "(SELECT '' AS username) AS who"
+_MARKED_BY = "review_status AS who"
+_LABEL_HOURS = "INSERT INTO review_label_hours (label, username, hour, camera, severity, items) "
+
+
+def _label_hours_add(item: str, who: str, where: str = "") -> str:
+    """Count each label of ``item`` for ``who`` (a ``who.username`` source; ``where`` joins them)."""
+    return "".join(
+        f"{_LABEL_HOURS}SELECT label.value, who.username, CAST({item}.start_time / 3600 AS INTEGER), {item}.camera, "
+        f"{item}.severity, 1 FROM {who}, {source.format(item=item)} {where} "
+        "ON CONFLICT DO UPDATE SET items = items + 1;" for source in _LABEL_SOURCES)
+
+
+def _label_hours_remove(item: str) -> str:
+    return (f"UPDATE review_label_hours SET items = items - 1 WHERE hour = CAST({item}.start_time / 3600 AS INTEGER) "
+            f"AND camera = {item}.camera AND severity = {item}.severity "
+            f"AND label IN ({_LABELS.format(data=f'{item}.data')}) "
+            f"AND (username = '' OR username IN (SELECT username FROM review_status WHERE review_id = {item}.id));")
+
 
 register_schema(
     "review",
@@ -150,6 +184,50 @@ register_schema(
         SELECT '', CAST(start_time / 3600 AS INTEGER), camera, severity, count(*) FROM review_segments
         GROUP BY 2, 3, 4;
         """,
+        # Whether the item was announced as a new alert (items from before this step were not new).
+        """
+        ALTER TABLE review_segments ADD COLUMN announced INTEGER NOT NULL DEFAULT 0;
+        UPDATE review_segments SET announced = 1;
+        """,
+        # review_hours per label too (each label of an item's objects and audio, once): the summary with
+        # one label reads it. Triggers on the items themselves (OLD and NEW data and severity in one
+        # place) and on the marks.
+        f"""
+        CREATE TABLE review_label_hours (
+            label TEXT NOT NULL,
+            username TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            camera TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            items INTEGER NOT NULL,
+            PRIMARY KEY (label, username, hour, camera, severity)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER review_label_hours_new AFTER INSERT ON review_segments BEGIN
+            {_label_hours_add("NEW", _EVERYONE)}
+        END;
+        CREATE TRIGGER review_label_hours_changed AFTER UPDATE OF data, severity ON review_segments
+        WHEN OLD.data IS NOT NEW.data OR OLD.severity != NEW.severity BEGIN
+            {_label_hours_remove("OLD")}
+            {_label_hours_add("NEW", _EVERYONE)}
+            {_label_hours_add("NEW", _MARKED_BY, "AND who.review_id = NEW.id")}
+        END;
+        CREATE TRIGGER review_label_hours_gone BEFORE DELETE ON review_segments BEGIN
+            {_label_hours_remove("OLD")}
+        END;
+        CREATE TRIGGER review_label_hours_marked AFTER INSERT ON review_status BEGIN
+            {_label_hours_add("item", "review_segments AS item, (SELECT NEW.username AS username) AS who",
+                              "AND item.id = NEW.review_id")}
+        END;
+        CREATE TRIGGER review_label_hours_unmarked AFTER DELETE ON review_status BEGIN
+            UPDATE review_label_hours SET items = items - 1
+            WHERE username = OLD.username AND (hour, camera, severity) = (
+                SELECT CAST(start_time / 3600 AS INTEGER), camera, severity FROM review_segments
+                WHERE id = OLD.review_id)
+            AND label IN ({_LABELS.format(data="(SELECT data FROM review_segments WHERE id = OLD.review_id)")});
+        END;
+        {_label_hours_add("item", "review_segments AS item, " + _EVERYONE)}
+        {_label_hours_add("item", "review_segments AS item, " + _MARKED_BY, "AND who.review_id = item.id")}
+        """,
     ],
 )
 
@@ -223,9 +301,32 @@ def _delete(tx: Any, ids: Sequence[str]) -> list[ReviewSegment]:
     return deleted
 
 
+# An item the owner is told about: an alert, or one a sensor (the appliance's own alarm) joined.
+_NOTABLE = "(severity = 'alert' OR json_array_length(data, '$.sensors') > 0)"
+
+
 class ReviewStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._new_alert: list[Callable[[ReviewSegment], None]] = []
+
+    def on_new_alert(self, listener: Callable[[ReviewSegment], None]) -> None:
+        """Call ``listener`` once per item (also across restarts: the row remembers it), on the writer's
+        thread, when the item first becomes an alert or first holds a sensor trigger."""
+        self._new_alert.append(listener)
+
+    def _announce(self, tx: Any, segment_id: str) -> ReviewSegment | None:
+        """Mark the item announced if it just became notable (one statement: never twice)."""
+        row = tx.execute(f"UPDATE review_segments SET announced = 1 WHERE id = ? AND announced = 0 AND {_NOTABLE} "
+                         "RETURNING *", (segment_id,)).fetchone()
+        return _from_row(row) if row else None
+
+    def _tell(self, segment: ReviewSegment | None) -> None:
+        for listener in list(self._new_alert) if segment is not None else []:
+            try:
+                listener(segment)  # type: ignore[arg-type]
+            except Exception:
+                log.exception("new alert listener %r failed for %s", listener, segment.id)  # type: ignore[union-attr]
 
     # -- written by detection --------------------------------------------------------------------
 
@@ -241,6 +342,8 @@ class ReviewStore:
                 "VALUES (?, ?, ?, NULL, ?, ?, ?)",
                 (segment.id, camera, start_time, severity, thumb_path, json.dumps(segment.data)),
             )
+            announced = self._announce(tx, segment.id)
+        self._tell(announced)
         return segment
 
     def update(self, segment_id: str, *, severity: str | None = None, data: dict[str, Any] | None = None,
@@ -251,10 +354,13 @@ class ReviewStore:
             raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}")
         if data is not None:
             changes["data"] = json.dumps(data)
+        announced = None
         if changes:
             with self._db.transaction() as tx:
                 tx.execute(f"UPDATE review_segments SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
                            (*changes.values(), segment_id))
+                announced = self._announce(tx, segment_id)
+        self._tell(announced)
         return self.get(segment_id)
 
     def end_open(self, end_time: float) -> int:
@@ -319,21 +425,24 @@ class ReviewStore:
     def counts_per_day(self, query: ReviewQuery, utc_offset: float) -> dict[str, ReviewCounts]:
         """:meth:`counts` per local day (the start time at ``utc_offset`` seconds), newest day first.
 
-        Over ``review_hours`` (counts per hour, camera and severity, kept by triggers) when only
-        cameras are asked for and the offset is whole hours: a year of items is a few thousand rows
-        per camera. Otherwise, over the items themselves."""
-        if any((query.labels, query.zones, query.severity, query.after, query.before, query.reviewed,
-                query.in_progress is not None)) or utc_offset % 3600:
+        Over ``review_hours`` (counts per hour, camera and severity, kept by triggers), or
+        ``review_label_hours`` (the same per label) for one label, when only cameras (and that label)
+        are asked for and the offset is whole hours: a year of items is a few thousand rows per camera
+        (and label). Otherwise, over the items themselves."""
+        if any((query.zones, query.severity, query.after, query.before, query.reviewed,
+                query.in_progress is not None)) or utc_offset % 3600 or len(query.labels or ()) > 1:
             selected, params = self._counting(query)
             rows = self._db.query(
                 f"SELECT CAST((start_time + ?) / 86400 AS INTEGER) AS day, {_COUNTS} FROM ({selected}) "
                 "GROUP BY day ORDER BY day DESC", (utc_offset, *params))
         else:
+            table, label = ("review_label_hours", "label = ? AND ") if query.labels else ("review_hours", "")
             cameras = f"AND camera IN ({_marks(len(query.cameras))})" if query.cameras else ""
             rows = self._db.query(
-                f"SELECT CAST((hour * 3600 + ?) / 86400 AS INTEGER) AS day, {_HOURLY_COUNTS} FROM review_hours "
-                f"WHERE username IN ('', ?) {cameras} GROUP BY day HAVING total_alert + total_detection > 0 "
-                "ORDER BY day DESC", (utc_offset, query.user, query.user, query.user, *(query.cameras or ())))
+                f"SELECT CAST((hour * 3600 + ?) / 86400 AS INTEGER) AS day, {_HOURLY_COUNTS} FROM {table} "
+                f"WHERE {label}username IN ('', ?) {cameras} GROUP BY day HAVING total_alert + total_detection > 0 "
+                "ORDER BY day DESC",
+                (utc_offset, query.user, query.user, *(query.labels or ()), query.user, *(query.cameras or ())))
         return {time.strftime("%Y-%m-%d", time.gmtime(row["day"] * 86400)):
                 ReviewCounts(*(int(row[name]) for name in _COUNT_NAMES)) for row in rows}
 

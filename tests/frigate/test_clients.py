@@ -18,7 +18,10 @@ QUERIES = {"/api/ffprobe": "?paths=cam", "/api/review_ids": "?ids=x"}
 NEED_FOOTAGE = {"frigate_recordings.recording_snapshot", "frigate_recordings.range_clip", "frigate_vod.vod_range",
                 "frigate_vod.vod_event", "frigate_vod.vod_hour", "frigate_vod.vod_segment",
                 "frigate_exports.get_export", "frigate_export_files.export_file", "frigate_review.review_item",
-                "frigate_review_files.review_thumbnail"}
+                "frigate_review_files.review_thumbnail", "frigate_previews.preview_range",
+                "frigate_previews.preview_hour", "frigate_previews.preview_thumbnail",
+                "frigate_previews.review_preview", "frigate_previews.range_preview",
+                "frigate_preview_files.preview_file"}
 
 
 def url_for_rule(rule: str, event_id: str) -> str:
@@ -28,7 +31,7 @@ def url_for_rule(rule: str, event_id: str) -> str:
               "name": f"cam-{event_id}.jpg", "username": "admin", "start": "1700000000", "end": "1700000060",
               "frame_time": "1700000030", "image_format": "png", "playlist": "index.m3u8", "year_month": "2023-11",
               "day": "14", "hour": "22", "tz_name": "Europe,Berlin", "int:recording_id": "1", "export_id": "cam_x",
-              "review_id": "x"}
+              "review_id": "x", "file_name": "preview_cam-1700000030.webp"}
     path = rule
     for key, value in values.items():
         path = path.replace(f"<{key}>", value)

@@ -105,8 +105,12 @@ def test_an_alert_reaches_the_subscription_encrypted_and_signed(client, viewer, 
     assert body[20] == 65 and sender_key[0] == 4
     assert sender_key != b64url_decode(browser.subscription()["keys"]["p256dh"])
     payload = browser.decrypt(body)
-    assert payload["id"] == event_id and payload["type"] == "alert" and "doorbell" in payload["message"].lower()
-    assert payload["image"] == f"/api/events/{event_id}/thumbnail.jpg"
+    # What is pushed is the review item the event opened (an API client's event is an alert, as in Frigate).
+    item = appliance.detection.reviews.for_event(event_id)
+    assert item is not None and item.severity == "alert"
+    assert payload == {"id": item.id, "camera": "cam", "type": "alert", "title": "Doorbell detected",
+                       "message": "Detected on Cam", "direct_url": "/#cam",
+                       "image": f"/api/events/{event_id}/thumbnail.jpg"}
     # VAPID (RFC 8292): a JWT for the push service's origin, signed by the key the API gives out.
     scheme, _, params = headers["authorization"].partition(" ")
     values = dict(part.strip().split("=", 1) for part in params.split(","))
@@ -134,7 +138,45 @@ def test_the_owners_own_recording_is_not_an_alert(client, appliance, push_servic
     appliance.events.open("cam", "manual", "manual")
     client.post("/api/events/cam/doorbell/create", json={})
     wait_for(lambda: push_service.received)
-    assert [browser.decrypt(body)["title"] for _path, _headers, body in push_service.received] == ["Doorbell on cam"]
+    assert [browser.decrypt(body)["title"] for _path, _headers, body in push_service.received] == [
+        "Doorbell detected"]
+
+
+def test_each_review_item_is_pushed_once_when_it_becomes_an_alert(client, appliance, push_service):
+    """A detection is not pushed; the item is when a person joins it, and not again after; a sensor's item
+    is pushed even as a detection (the appliance's own alarm)."""
+    browser = Browser(f"{push_service.url}/push/owner")
+    client.post("/api/notifications/register", json={"sub": browser.subscription()})
+    keeper = appliance.detection.keepers["cam"]
+    now = appliance.clock.time()
+    keeper.event_started("e1", "cat", now)
+    item = keeper.current
+    assert item is not None and item.severity == "detection"
+    keeper.event_started("e2", "person", now + 1, zones=["front_yard"])
+    keeper.event_started("e3", "car", now + 2)
+    wait_for(lambda: push_service.received)
+    for event_id in ("e1", "e2", "e3"):
+        keeper.event_ended(event_id, now + 3)
+    keeper.tick(now + 3 + keeper.settings.quiet_seconds)
+    assert appliance.detection.reviews.get(item.id).end_time is not None  # type: ignore[union-attr]
+    sensor_event = appliance.events.open("cam", "sensor", "door", sub_label="front_door")
+    sensor_item = appliance.detection.reviews.for_event(sensor_event.id)
+    assert sensor_item is not None and sensor_item.severity == "detection"
+    # An API client's event joins the sensor's item and makes it an alert: announced already, not again.
+    joined = client.post("/api/events/cam/doorbell/create", json={"duration": None}).json["event_id"]
+    assert appliance.detection.reviews.get(sensor_item.id).severity == "alert"  # type: ignore[union-attr]
+    for event_id in (sensor_event.id, joined):
+        appliance.events.end(event_id)
+    keeper.tick(appliance.clock.time() + 60)
+    # A new item after that one ended: pushed, after exactly the two before it (one worker, in order).
+    marker = client.post("/api/events/cam/parcel/create", json={}).json["event_id"]
+    wait_for(lambda: len(push_service.received) >= 3)
+    pushed = [browser.decrypt(body) for _path, _headers, body in push_service.received]
+    assert [payload["id"] for payload in pushed] == [
+        item.id, sensor_item.id, appliance.detection.reviews.for_event(marker).id]  # type: ignore[union-attr]
+    assert pushed[0]["title"] == "Cat, Person detected in Front Yard"
+    assert pushed[1]["title"] == "Front Door detected" and pushed[1]["image"].endswith(
+        f"/api/events/{sensor_event.id}/thumbnail.jpg")
 
 
 @pytest.mark.parametrize(("sub", "field"), [

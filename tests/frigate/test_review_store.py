@@ -38,3 +38,21 @@ def test_items_written_before_the_migration_are_tagged_and_counted(tmp_path: Pat
     (day,) = store.counts_per_day(ReviewQuery(user="admin", limit=None), 0).values()
     assert day.reviewed_alert == 1
     db.close()
+
+
+def test_label_counts_cover_items_and_marks_made_before_them(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = database._SCHEMAS["review"]
+    monkeypatch.setitem(database._SCHEMAS, "review", steps[:-1])
+    db = Database(tmp_path / "db.sqlite")
+    db.migrate()
+    store = ReviewStore(db)
+    item = store.open("front", T0, "alert", data={"objects": ["person", "dog"], "audio": ["dog", "speech"]})
+    store.open("back", T0 + 60, "detection", data={"objects": ["car"]})
+    store.set_reviewed("admin", [item.id])
+    monkeypatch.setitem(database._SCHEMAS, "review", steps)
+    db.migrate()
+    for label, alerts, reviewed in (("person", 1, 1), ("dog", 1, 1), ("speech", 1, 1), ("car", 0, 0)):
+        (day,) = store.counts_per_day(ReviewQuery(user="admin", labels=[label], limit=None), 0).values()
+        assert (day.total_alert, day.reviewed_alert, day.total_detection) == (alerts, reviewed, 1 - alerts), label
+    db.close()

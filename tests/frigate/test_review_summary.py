@@ -1,6 +1,6 @@
-"""The review summary's per-day counts come from hourly counts kept by triggers: after items are
-opened, raised to alerts, marked, unmarked and deleted in any order, they must equal counts made
-from the items themselves, for every user and time zone offset."""
+"""The review summary's per-day counts come from hourly counts (per label too) kept by triggers:
+after items are opened, relabelled, raised to alerts, marked, unmarked and deleted in any order,
+they must equal counts made from the items themselves, for every user, label and time zone offset."""
 
 from __future__ import annotations
 
@@ -18,10 +18,14 @@ T0 = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 USERS = ("admin", "bob", "carol")
 
 
-def counted_from_items(store: ReviewStore, user: str, offset: float, cameras: list[str] | None) -> dict:
+LABELS = ("person", "car", "dog")
+
+
+def counted_from_items(store: ReviewStore, user: str, offset: float, cameras: list[str] | None,
+                       labels: list[str] | None = None) -> dict:
     counts: Counter = Counter()
     days = set()
-    for segment, reviewed in store.query(ReviewQuery(user=user, cameras=cameras, limit=None)):
+    for segment, reviewed in store.query(ReviewQuery(user=user, cameras=cameras, labels=labels, limit=None)):
         day = time.strftime("%Y-%m-%d", time.gmtime(segment.start_time + offset))
         days.add(day)
         counts[(day, f"total_{segment.severity}")] += 1
@@ -37,11 +41,19 @@ def test_hourly_counts_follow_every_change(appliance: Appliance, seed: int) -> N
     ids: list[str] = []
     for _ in range(300):
         roll = rng.random()
-        if roll < 0.45 or not ids:
-            segment = store.open(rng.choice(["front", "back"]), T0 + rng.uniform(0, 10 * 86400), "detection")
+        if roll < 0.4 or not ids:
+            segment = store.open(rng.choice(["front", "back"]), T0 + rng.uniform(0, 10 * 86400), "detection",
+                                 data={"objects": rng.sample(LABELS, rng.randint(0, 2)),
+                                       "audio": rng.sample(["dog", "speech"], rng.randint(0, 1))})
             ids.append(segment.id)
-        elif roll < 0.6:
+        elif roll < 0.5:
             store.update(rng.choice(ids), severity="alert")
+        elif roll < 0.6:
+            # What detection's saves do: new labels and, at times, a higher severity in one write.
+            changed = store.get(rng.choice(ids))
+            assert changed is not None
+            changed.data["objects"] = rng.sample(LABELS, rng.randint(0, 3))
+            store.update(changed.id, data=changed.data, severity=rng.choice(["alert", None]))
         elif roll < 0.8:
             store.set_reviewed(rng.choice(USERS), rng.sample(ids, min(len(ids), 3)))
         elif roll < 0.9:
@@ -51,8 +63,10 @@ def test_hourly_counts_follow_every_change(appliance: Appliance, seed: int) -> N
     for user in USERS:
         for offset in (0, 9 * 3600, -5 * 3600, 5.5 * 3600):
             for cameras in (None, ["front"]):
-                expected = counted_from_items(store, user, offset, cameras)
-                assert store.counts_per_day(ReviewQuery(user=user, cameras=cameras, limit=None), offset) == expected
+                for labels in (None, ["person"], ["dog"], ["person", "car"]):
+                    expected = counted_from_items(store, user, offset, cameras, labels)
+                    query = ReviewQuery(user=user, cameras=cameras, labels=labels, limit=None)
+                    assert store.counts_per_day(query, offset) == expected, (user, offset, cameras, labels)
 
 
 def test_the_summary_is_the_same_in_a_half_hour_zone_and_with_a_label_filter(

@@ -90,7 +90,7 @@ def test_a_full_queue_drops_the_oldest_and_says_so(client: FlaskClient, applianc
     wait_for(lambda: not mqtt_service(appliance).connected)
     ids = []
     for _ in range(60):  # 120 messages for a queue of 100
-        event = appliance.events.open("cam", "api", "api")
+        event = appliance.events.open("cam", "manual", "manual")  # no review item: only events queued
         appliance.events.end(event.id)
         ids.append(event.id)
     alert = wait_for(lambda: (s := client.get("/system_alert_state").json)["alerts"].get("mqtt_queue") == "warn" and s)
@@ -110,7 +110,7 @@ def test_events_during_a_reconnection_for_new_settings_are_kept(client: FlaskCli
     for n in range(20):
         if n == 5:
             client.post("/settings", json={"MQTT": {"stats_interval": 120}})  # a new session starts meanwhile
-        event = appliance.events.open("cam", "api", "api")
+        event = appliance.events.open("cam", "manual", "manual")  # no review item: only events queued
         appliance.events.end(event.id)
         ids.append(event.id)
     wait_for(lambda: len(durable_listener.on("securitycam/events")) >= 40, timeout=30)

@@ -13,6 +13,7 @@ from securitycam.api.frigate import (
     management,
     media,
     notifications,
+    previews,
     recordings,
     review,
     timeline,
@@ -34,4 +35,6 @@ BLUEPRINTS = [
     review.bp,
     review.files_bp,
     timeline.bp,
+    previews.bp,
+    previews.files_bp,
 ]

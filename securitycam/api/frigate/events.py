@@ -26,7 +26,6 @@ never come.
 from __future__ import annotations
 
 import base64
-import subprocess
 import tempfile
 import threading
 from pathlib import Path
@@ -36,7 +35,7 @@ from flask import Blueprint, Response, jsonify, request, send_file
 from pydantic import BaseModel, ConfigDict, Field
 
 from securitycam.api.common import ApiError, appliance, parse_body
-from securitycam.api.frigate import params
+from securitycam.api.frigate import params, previews
 from securitycam.api.frigate.review import remove_thumbnails
 from securitycam.api.media import places
 from securitycam.bus import TRACKED_OBJECT_UPDATE
@@ -44,7 +43,6 @@ from securitycam.fileio import write_atomic
 from securitycam.imaging import Box, ImageError, draw_boxes, draw_timestamp, encode, open_jpeg, resized, two_to_one
 from securitycam.paths import PathRefused
 from securitycam.recorder import archive, clips
-from securitycam.recorder.process import run_job
 from securitycam.store.events import SORTS, Event, EventQuery
 
 bp = Blueprint("frigate_events", __name__, url_prefix="/api")
@@ -54,7 +52,7 @@ files_bp = Blueprint("frigate_clip_files", __name__)
 PLUS_NOT_CONFIGURED = "PLUS_API_KEY environment variable is not set"
 THUMBNAIL_HEIGHT = 175
 PREVIEW_SECONDS = 20
-# ffmpeg work a client can ask for (GIFs, joined clips) runs at most this many at once.
+# Joined clips a client can ask for: at most this many ffmpeg runs at once.
 _FFMPEG_SLOTS = threading.BoundedSemaphore(2)
 # data keys that are the appliance's bookkeeping (server paths), not the event's.
 _PRIVATE_DATA = ("clips",)
@@ -285,27 +283,21 @@ def event_clip(event: Event) -> Response:
 
 
 def preview_gif(event: Event) -> Response:
-    """The first 20 seconds of the clip at 5 frames a second, 320 pixels wide, looping."""
-    found = event_clips(event)
-    if not found:
-        raise ApiError(404, f"No clip available for event {event.id}")
-    output = temporary(".gif")
-    slot = ffmpeg_slot()
-    try:
-        done = run_job(
-            [*clips.FFMPEG, "-t", str(PREVIEW_SECONDS), "-i", str(found[0]), "-vf",
-             "fps=5,scale=320:-2:flags=lanczos,split[a][b];[a]palettegen=max_colors=64[p];[b][p]paletteuse",
-             "-loop", "0", "-f", "gif", str(output)],
-            capture_output=True, timeout=120, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        output.unlink(missing_ok=True)
-        raise ApiError(500, f"making the preview failed: {exc}") from exc
-    finally:
-        slot.release()
-    if done.returncode != 0:
-        output.unlink(missing_ok=True)
-        raise ApiError(500, "making the preview failed: " + done.stderr.decode(errors="replace")[-300:])
-    return send_temporary(output, "image/gif", f"{event.camera}-{event.id}.gif")
+    """Frigate's: the event's first 20 seconds (at most its length), from the kept recordings, else
+    from its first clip; made by the preview cache (one ffmpeg at a time, cached)."""
+    seconds = max(1.0, min(event.end_time - event.start_time, PREVIEW_SECONDS) if event.end_time else PREVIEW_SECONDS)
+    a = appliance()
+    if a.recorder.recordings.overlapping(event.camera, event.start_time, event.start_time + seconds):
+        path = previews.served(a.previews.range_animation, event.camera, event.start_time,
+                               event.start_time + seconds, "gif", now())
+    else:
+        found = event_clips(event)
+        if not found:
+            raise ApiError(404, f"No clip available for event {event.id}")
+        path = previews.served(a.previews.clip_animation, event.camera, found[0], PREVIEW_SECONDS, "gif")
+    response = send_file(path, mimetype="image/gif", conditional=True, download_name=f"{event.camera}-{event.id}.gif")
+    response.headers["Cache-Control"] = "no-store" if in_progress(event, now()) else "private, max-age=2592000"
+    return response
 
 
 # -- listing --------------------------------------------------------------------------------------------
@@ -356,7 +348,9 @@ def list_events():  # type: ignore[no-untyped-def]
 def events_summary():  # type: ignore[no-untyped-def]
     offset = params.utc_offset(params.zone())
     rows = appliance().events.summary(offset, params.flag("has_clip"), params.flag("has_snapshot"))
-    return jsonify([{**row, "data": {}} for row in rows])
+    for row in rows:  # in place: there may be hundreds of thousands
+        row["data"] = {}
+    return jsonify(rows)
 
 
 @bp.get("/events/<event_id>")

@@ -95,7 +95,7 @@ def vod_event(event_id: str, playlist: str):  # type: ignore[no-untyped-def]
 def vod_hour(year_month: str, day: str, hour: str, camera_name: str, playlist: str,
              tz_name: str | None = None):  # type: ignore[no-untyped-def]
     _which(playlist)
-    start = _hour_start(year_month, day, hour, tz_name)
+    start = hour_start(year_month, day, hour, tz_name)
     known_camera(camera_name)
     return _playlist(playlist, camera_name, start, start + 3600)
 
@@ -114,7 +114,7 @@ def vod_segment(recording_id: int):  # type: ignore[no-untyped-def]
     return send_file(path, mimetype="video/mp2t", conditional=True, max_age=86400)
 
 
-def _hour_start(year_month: str, day: str, hour: str, tz_name: str | None) -> float:
+def hour_start(year_month: str, day: str, hour: str, tz_name: str | None) -> float:
     """The epoch of ``YYYY-MM``/``DD``/``HH`` in ``tz_name`` (``Area,City``) or the local zone."""
     match = _YEAR_MONTH.match(year_month)
     if match is None or not 1 <= int(match.group(2)) <= 12:
