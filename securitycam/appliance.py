@@ -27,6 +27,7 @@ from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
 from securitycam.detection.service import Detection
 from securitycam.mqtt import MqttService
+from securitycam.nightmode import NightMode
 from securitycam.notifications import PushNotifier
 from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
@@ -115,6 +116,7 @@ class Appliance:
     timelapse: Timelapse
     notifier: PushNotifier
     exports: Exporter
+    night: NightMode
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
@@ -200,13 +202,15 @@ class Appliance:
             notifier=notifier,
             exports=Exporter(db, paths, recorder.recordings, on_file=janitor.file_written,
                              delete_file=lambda path: janitor.delete(path, "export"), room=janitor.room),
+            night=NightMode(settings, recorder, bus, hw.clock, hw.pin_factory),
         )
         # The recorder starts before the sensors and detection (anything that opens events): it ends
         # the events a crash left open, and a trigger at start-up then finds it listening.
         # The janitor starts before the recorder (room first), the timelapse and detection after it (frames
         # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [
-            health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
+            health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.night,
+            appliance.timelapse,
             appliance.exports, appliance.detection, appliance.sensors, notifier, MqttService(appliance),
         ]
         return appliance

@@ -42,7 +42,7 @@ def info():  # type: ignore[no-untyped-def]
     a = appliance()
     # What the cameras really record from (settings), not a guess from the board.
     sources = {camera.name: camera.source for camera in a.settings.get().Cameras}
-    return jsonify(system_info(a.host, a.git, camera_sources=sources))
+    return jsonify({**system_info(a.host, a.git, camera_sources=sources), "night_mode": a.night.status()})
 
 
 @bp.get("/system_stats")

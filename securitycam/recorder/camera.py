@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from securitycam.cameras import source_for
+from securitycam.cameras.base import keyframe_interval
 from securitycam.clock import Clock
 from securitycam.config.models import CameraSettings
 from securitycam.detection.frames import FramePipe, frame_output_args
@@ -107,22 +108,30 @@ class CameraRecorder:
         self._run_id = str(int(self._clock.time() * 1000))
         self._offset = None
         relay = self._relay_url(camera.name)
-        keyframe_interval = max(1, round(camera.fps * camera.segment_seconds))
+        # Under MediaMTX the stream comes tuned and turned already (see CameraSource.mediamtx_paths).
+        chain = [] if relay else self.source.filters()
         if relay:
             source_args, encode = ["-rtsp_transport", "tcp", "-i", relay], ["-c:v", "copy"]
         else:
-            source_args, encode = self.source.input_args(), self.source.encode_args(keyframe_interval)
+            source_args, encode = self.source.input_args(), self.source.encode_args(keyframe_interval(camera))
+        outputs = 3 if self.frames is not None else 2
+        if chain:
+            # One filtered picture for every output (segments, latest frame, detection frames).
+            labels = [f"[v{number}]" for number in range(outputs)]
+            source_args += ["-filter_complex", f"[0:v:0]{','.join(chain)},split={outputs}{''.join(labels)}"]
+        else:
+            labels = ["0:v:0"] * outputs
         frames = []
         if self.frames is not None:
             pipe = self.frames
-            frames = ["-map", "0:v:0", *frame_output_args(pipe.fifo, pipe.width, pipe.height, pipe.fps)]
+            frames = ["-map", labels[2], *frame_output_args(pipe.fifo, pipe.width, pipe.height, pipe.fps)]
         return [
             "ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *source_args,
-            "-map", "0:v:0", *encode, "-an",
+            "-map", labels[0], *encode, "-an",
             "-f", "segment", "-segment_time", f"{camera.segment_seconds:g}", "-segment_format", "mpegts",
             "-segment_list", "pipe:1", "-segment_list_type", "csv",
             str(self.directory / f"{self._run_id}_%06d{SEGMENT_SUFFIX}"),
-            "-map", "0:v:0", "-vf", f"fps={camera.frame_rate:g},scale='min({camera.frame_width},iw)':-2",
+            "-map", labels[1], "-vf", f"fps={camera.frame_rate:g},scale='min({camera.frame_width},iw)':-2",
             "-q:v", "5", "-f", "image2", "-update", "1", "-atomic_writing", "1", str(self.frame_path),
             *frames,
         ]
