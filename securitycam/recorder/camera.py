@@ -23,7 +23,7 @@ from securitycam.cameras import source_for
 from securitycam.cameras.base import keyframe_interval
 from securitycam.clock import Clock
 from securitycam.config.models import CameraSettings
-from securitycam.detection.frames import FramePipe, frame_output_args
+from securitycam.detection.frames import FramePipe, frame_filter, frame_sink_args
 from securitycam.paths import DataPaths
 from securitycam.recorder.process import RESTARTING, RUNNING, Supervisor
 from securitycam.recorder.segments import Segment, SegmentIndex
@@ -114,26 +114,28 @@ class CameraRecorder:
             source_args, encode = ["-rtsp_transport", "tcp", "-i", relay], ["-c:v", "copy"]
         else:
             source_args, encode = self.source.input_args(), self.source.encode_args(keyframe_interval(camera))
-        outputs = 3 if self.frames is not None else 2
+        jpeg_filter = f"fps={camera.frame_rate:g},scale='min({camera.frame_width},iw)':-2"
+        pipe = self.frames
         if chain:
-            # One filtered picture for every output (segments, latest frame, detection frames).
-            labels = [f"[v{number}]" for number in range(outputs)]
-            source_args += ["-filter_complex", f"[0:v:0]{','.join(chain)},split={outputs}{''.join(labels)}"]
+            # ffmpeg cannot mix a filter graph with per-output -vf: one graph makes every output
+            # (segments, the latest frame, detection's frames) from the same filtered picture.
+            graph = f"[0:v:0]{','.join(chain)},split={3 if pipe else 2}[segments][jpeg]{'[detect]' if pipe else ''}"
+            graph += f";[jpeg]{jpeg_filter}[latest]"
+            if pipe is not None:
+                graph += f";[detect]{frame_filter(pipe.width, pipe.height, pipe.fps)}[frames]"
+            source_args = [*source_args, "-filter_complex", graph]
+            segments, latest, frames = ["-map", "[segments]"], ["-map", "[latest]"], ["-map", "[frames]"]
         else:
-            labels = ["0:v:0"] * outputs
-        frames = []
-        if self.frames is not None:
-            pipe = self.frames
-            frames = ["-map", labels[2], *frame_output_args(pipe.fifo, pipe.width, pipe.height, pipe.fps)]
+            segments, latest = ["-map", "0:v:0"], ["-map", "0:v:0", "-vf", jpeg_filter]
+            frames = ["-map", "0:v:0", "-vf", frame_filter(pipe.width, pipe.height, pipe.fps)] if pipe else []
         return [
             "ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *source_args,
-            "-map", labels[0], *encode, "-an",
+            *segments, *encode, "-an",
             "-f", "segment", "-segment_time", f"{camera.segment_seconds:g}", "-segment_format", "mpegts",
             "-segment_list", "pipe:1", "-segment_list_type", "csv",
             str(self.directory / f"{self._run_id}_%06d{SEGMENT_SUFFIX}"),
-            "-map", labels[1], "-vf", f"fps={camera.frame_rate:g},scale='min({camera.frame_width},iw)':-2",
-            "-q:v", "5", "-f", "image2", "-update", "1", "-atomic_writing", "1", str(self.frame_path),
-            *frames,
+            *latest, "-q:v", "5", "-f", "image2", "-update", "1", "-atomic_writing", "1", str(self.frame_path),
+            *((*frames, *frame_sink_args(pipe.fifo)) if pipe is not None else ()),
         ]
 
     def latest_frame(self, max_age: float | None = None) -> bytes | None:

@@ -171,9 +171,11 @@ class Recorder:
     def _restart_camera(self, name: str) -> None:
         """Apply one camera's new settings: its ffmpeg (and MediaMTX path) alone restart."""
         camera = next((c for c in self._settings.get().Cameras if c.name == name), None)
-        previous = self.cameras.pop(name, None)
+        previous = self.cameras.get(name)
         if previous is not None:
-            previous.stop()
+            previous.stop()  # left in place until its successor takes over: readers never miss the camera
+        if camera is None or not camera.enabled:
+            self.cameras.pop(name, None)
         if camera is None:
             return
         running = self.running_settings(camera)
