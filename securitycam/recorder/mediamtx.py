@@ -5,7 +5,12 @@ serves live view over WebRTC, HLS and RTSP; the recorder then reads each camera 
 RTSP server, so the camera is opened once. Where the binary is missing (here, in CI) nothing
 runs and the recorder reads the sources itself.
 
-The config is written as JSON, which is YAML: MediaMTX reads it as its ``mediamtx.yml``.
+The config is written as JSON, which is YAML: MediaMTX reads it as its ``mediamtx.yml`` (and
+JSON quotes every string, so YAML 1.1 never reads ``"off"`` as false). Each camera is one path
+(two for a Pi camera turned by 90 degrees, see :mod:`securitycam.cameras.rpi_camera`) with the
+camera's size, rate, rotation and ISP tuning. A change to one camera rewrites the file and
+replaces just that camera's paths through MediaMTX's control API (``/v3/config/paths/...``), so
+the other cameras' streams and readers go on; if the API does not answer, MediaMTX restarts.
 """
 
 from __future__ import annotations
@@ -99,10 +104,11 @@ class MediaMTXClient:
         for name in old.keys() - new.keys():
             self._call("DELETE", f"/v3/config/paths/delete/{name}")
             changed.append(name)
-        for name, conf in new.items():
-            if name in old and old[name] == conf:
-                continue
-            self._call("POST", f"/v3/config/paths/{'replace' if name in old else 'add'}/{name}", conf)
+        for name in [name for name in new if name in old and old[name] != new[name]]:
+            self._call("POST", f"/v3/config/paths/replace/{name}", new[name])
+            changed.append(name)
+        for name in [name for name in new if name not in old]:
+            self._call("POST", f"/v3/config/paths/add/{name}", new[name])
             changed.append(name)
         return changed
 
