@@ -25,22 +25,14 @@ import psutil
 # Benchmark the checkout this script is in, whatever is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from recorder import wait  # bench/recorder.py, a sibling (bench/ is first on the path)
+
 from securitycam.app import create_app
 from securitycam.appliance import Hardware
 from securitycam.imaging import mean_brightness
 from securitycam.system.runner import RecordingRunner
 
 CAMERA = {"width": 640, "height": 480, "fps": 10, "frame_rate": 2}
-
-
-def wait(predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise SystemExit(f"gave up after {timeout} s")
 
 
 def sample_cost() -> None:

@@ -1,24 +1,15 @@
-"""MediaMTX on the Pi: every camera setting in the generated mediamtx.yml (read back as YAML, as
-MediaMTX reads it), and a camera's change applied through MediaMTX's API to that camera's paths
-only."""
+"""MediaMTX on the Pi: every camera setting in the generated mediamtx.yml, read back as YAML as
+MediaMTX reads it. (A camera's change through MediaMTX's API: tests/recorder/test_parts.py.)"""
 
 from __future__ import annotations
 
 import json
-import stat
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
-import pytest
 import yaml
 
 from securitycam.config.models import Settings
-from securitycam.paths import DataPaths
-from securitycam.recorder.mediamtx import MediaMTX, render_config
-from securitycam.recorder.process import RUNNING
-from tests.recorder.conftest import wait_for
+from securitycam.recorder.mediamtx import render_config
 
 PI = {"name": "door", "source": "rpi_camera", "width": 1296, "height": 972, "fps": 15, "segment_seconds": 2}
 
@@ -71,94 +62,3 @@ def test_ffmpeg_sources_carry_tuning_and_rotation_in_their_publisher(tmp_path: P
     # An IP camera is tuned in the camera: relayed as it is, unless it has to be turned.
     assert paths["yard"] == {"source": "rtsp://10.0.0.9/live", "rtspTransport": "tcp"}
     assert "transpose=cclock" in paths["porch"]["runOnInit"] and "libx264" in paths["porch"]["runOnInit"]
-
-
-class MediaMTXApi(BaseHTTPRequestHandler):
-    """MediaMTX's control API as far as path changes go; it notes every request."""
-
-    calls: ClassVar[list[tuple[str, str, dict | None]]] = []
-
-    def _note(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length)) if length else None
-        type(self).calls.append((self.command, self.path, body))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    do_POST = do_DELETE = do_PATCH = _note
-
-    def do_GET(self) -> None:
-        body = b'{"items": []}'
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def api():
-    MediaMTXApi.calls = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), MediaMTXApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-
-
-def test_a_camera_change_replaces_only_its_paths(tmp_path: Path, api):
-    binary = tmp_path / "mediamtx"
-    binary.write_text("#!/bin/sh\nexec sleep 30\n")
-    binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
-    paths = DataPaths(tmp_path / "data")
-    paths.create()
-    settings = Settings.model_validate({"MediaMTX": {"api_port": api.server_port},
-                                        "Cameras": [PI, {"name": "test"}]})
-    mediamtx = MediaMTX(paths, binary_finder=lambda name: str(binary))
-    mediamtx.apply(settings)
-    try:
-        wait_for(lambda: mediamtx.supervisor.state == RUNNING)
-        started_pid = mediamtx.supervisor.pid
-        door = settings.Cameras[0]
-        brighter = door.model_copy(update={"isp": door.isp.model_copy(update={"brightness": 0.4})})
-        assert mediamtx.update_camera(brighter) == ["door"]
-        assert MediaMTXApi.calls == [("POST", "/v3/config/paths/replace/door",
-                                      {**MediaMTXApi.calls[0][2], "rpiCameraBrightness": 0.4})]
-        written = yaml.safe_load(mediamtx.config_file.read_text())["paths"]
-        assert written["door"]["rpiCameraBrightness"] == 0.4 and "test" in written
-        # Turned by 90: the camera moves to door/raw (added after door stops being its source) ...
-        MediaMTXApi.calls.clear()
-        mediamtx.update_camera(brighter.model_copy(update={"rotation": 90}))
-        assert [(method, path) for method, path, _ in MediaMTXApi.calls] == [
-            ("POST", "/v3/config/paths/replace/door"), ("POST", "/v3/config/paths/add/door/raw")]
-        # ... and back: door/raw goes first, so the camera is never the source of two paths.
-        MediaMTXApi.calls.clear()
-        mediamtx.update_camera(brighter)
-        assert [(method, path) for method, path, _ in MediaMTXApi.calls] == [
-            ("DELETE", "/v3/config/paths/delete/door/raw"), ("POST", "/v3/config/paths/replace/door")]
-        assert mediamtx.supervisor.pid == started_pid  # MediaMTX itself never restarted
-        assert not any("/test" in path for _, path, _ in MediaMTXApi.calls)
-    finally:
-        mediamtx.stop()
-
-
-def test_without_its_api_mediamtx_restarts_with_the_new_config(tmp_path: Path):
-    binary = tmp_path / "mediamtx"
-    binary.write_text("#!/bin/sh\nexec sleep 30\n")
-    binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
-    paths = DataPaths(tmp_path / "data")
-    paths.create()
-    settings = Settings.model_validate({"MediaMTX": {"api_port": 1}, "Cameras": [PI]})
-    mediamtx = MediaMTX(paths, binary_finder=lambda name: str(binary))
-    mediamtx.apply(settings)
-    try:
-        wait_for(lambda: mediamtx.supervisor.state == RUNNING)
-        first = mediamtx.supervisor.pid
-        mediamtx.update_camera(settings.Cameras[0].model_copy(update={"fps": 25}))
-        wait_for(lambda: mediamtx.supervisor.pid not in (None, first) and mediamtx.supervisor.state == RUNNING)
-        assert yaml.safe_load(mediamtx.config_file.read_text())["paths"]["door"]["rpiCameraFPS"] == 25
-    finally:
-        mediamtx.stop()
-
