@@ -133,6 +133,7 @@ class Recorder:
         """Start recording. The appliance starts the recorder before any part that opens events, so
         an event open now was left open by a process that is gone (see :meth:`_end_interrupted`)."""
         self._reconfigure = False
+        self._restart.clear()  # settings changed before the start: the cameras start with them
         interrupted = self._end_interrupted()
         # Children a crash left behind, the cameras renamed or removed since included (each
         # supervisor reaps its own too, see recorder/process.py).
