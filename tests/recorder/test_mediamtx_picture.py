@@ -8,8 +8,13 @@ from pathlib import Path
 
 import yaml
 
+from securitycam.clock import Clock
 from securitycam.config.models import Settings
+from securitycam.paths import DataPaths
+from securitycam.recorder.camera import CameraRecorder
 from securitycam.recorder.mediamtx import render_config
+from securitycam.recorder.segments import SegmentIndex
+from securitycam.store import Database
 
 PI = {"name": "door", "source": "rpi_camera", "width": 1296, "height": 972, "fps": 15, "segment_seconds": 2}
 
@@ -62,3 +67,24 @@ def test_ffmpeg_sources_carry_tuning_and_rotation_in_their_publisher(tmp_path: P
     # An IP camera is tuned in the camera: relayed as it is, unless it has to be turned.
     assert paths["yard"] == {"source": "rtsp://10.0.0.9/live", "rtspTransport": "tcp"}
     assert "transpose=cclock" in paths["porch"]["runOnInit"] and "libx264" in paths["porch"]["runOnInit"]
+
+
+def test_under_mediamtx_the_recorder_copies_the_finished_stream(tmp_path: Path):
+    """MediaMTX's path applies tuning and rotation; the recorder reads its RTSP stream and filters nothing."""
+    paths = DataPaths(tmp_path / "data")
+    paths.create()
+    db = Database(paths.database)
+    db.migrate()
+    for camera in ({**PI, "rotation": 90, "isp": {"brightness": 0.5}},
+                   {"name": "test", "rotation": 180, "isp": {"brightness": 0.5}}):
+        settings = Settings.model_validate({"Cameras": [camera]}).Cameras[0]
+        relayed = CameraRecorder(settings, paths, SegmentIndex(db), Clock(),
+                                 relay_url=lambda name: f"rtsp://127.0.0.1:8554/{name}")
+        command = relayed.command()
+        assert f"rtsp://127.0.0.1:8554/{settings.name}" in command and "-filter_complex" not in command
+        assert command[command.index("-c:v") + 1] == "copy"
+        if settings.source == "synthetic":
+            direct = CameraRecorder(settings, paths, SegmentIndex(db), Clock()).command()
+            graph = direct[direct.index("-filter_complex") + 1]
+            assert graph.startswith("[0:v:0]eq=brightness=0.5:contrast=1:saturation=1,hflip,vflip,split=2")
+    db.close()
