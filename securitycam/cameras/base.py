@@ -115,13 +115,11 @@ def rotation_filters(angle: int) -> list[str]:
     return ROTATION_FILTERS.get(angle, [])
 
 
-def picture_filters(camera: CameraSettings, software_isp: bool, rotate: bool = True) -> list[str]:
-    """ffmpeg filters for ``camera``'s ISP tuning (with ``software_isp``) and rotation (``rotate``)."""
+def picture_filters(camera: CameraSettings, software_isp: bool) -> list[str]:
+    """ffmpeg filters for ``camera``'s ISP tuning (with ``software_isp``) and rotation."""
     found = []
     isp = camera.isp
     if software_isp and (isp.brightness, isp.contrast, isp.saturation) != (0, 1, 1):
         found.append(f"eq=brightness={isp.brightness:g}:contrast={isp.contrast:g}"
                      f":saturation={min(isp.saturation, 3):g}")
-    if rotate:
-        found.extend(rotation_filters(camera.rotation))
-    return found
+    return [*found, *rotation_filters(camera.rotation)]
