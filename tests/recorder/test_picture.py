@@ -55,8 +55,10 @@ def restarted_frame(live: Live, camera: str, before_pid: int | None) -> bytes:
     return wait_for(lambda: fresh_frame(live, camera, started - 0.001))  # type: ignore[return-value]
 
 
-def pid(live: Live, camera: str) -> int | None:
-    return live.appliance.recorder.cameras[camera].supervisor.pid
+def pid(live: Live, camera: str) -> int:
+    """The camera's ffmpeg, once it runs (just after a restart there is none for a moment)."""
+    return wait_for(lambda: (recorder := live.appliance.recorder.cameras.get(camera)) is not None
+                    and recorder.state == RUNNING and recorder.supervisor.pid)  # type: ignore[return-value]
 
 
 def colourfulness(frame: bytes) -> float:
