@@ -28,6 +28,7 @@ from securitycam.config.store import SHIPPED_DEFAULTS
 from securitycam.detection.service import Detection
 from securitycam.history import History
 from securitycam.mqtt import MqttService
+from securitycam.nightmode import NightMode
 from securitycam.notifications import PushNotifier
 from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
@@ -124,6 +125,7 @@ class Appliance:
     first_boot: FirstBoot
     history: History
     previews: Previews
+    night: NightMode
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
@@ -219,6 +221,7 @@ class Appliance:
                              delete_file=lambda path: janitor.delete(path, "export"), room=janitor.room),
             history=History(db, bus, hw.clock, lambda: host_figures(hw.host, paths.root)),  # type: ignore[arg-type]
             previews=previews,
+            night=NightMode(settings, recorder, bus, hw.clock, hw.pin_factory),
         )
         # The recorder starts before the sensors and detection (anything that opens events): it ends
         # the events a crash left open, and a trigger at start-up then finds it listening.
@@ -226,7 +229,7 @@ class Appliance:
         # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [
             health, appliance.history, appliance.captive_portal, appliance.first_boot, appliance.presence, profiles,
-            janitor, appliance.recorder, appliance.timelapse, appliance.exports, appliance.detection,
+            janitor, appliance.recorder, appliance.night, appliance.timelapse, appliance.exports, appliance.detection,
             appliance.sensors, notifier, MqttService(appliance),
         ]
         return appliance

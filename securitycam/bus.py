@@ -40,6 +40,8 @@ REVIEWS = "reviews"
 TRACKED_OBJECT_UPDATE = "tracked_object_update"
 # A camera's motion started or stopped: ``{"camera", "active"}``.
 MOTION = "motion"
+# A camera's night mode switched: ``{"camera", "active", "reason"}``.
+NIGHT_MODE = "night_mode"
 
 DISCONNECT_POLL = 1.0
 

@@ -57,6 +57,20 @@ def open_jpeg(data: bytes, height: int | None = None) -> Image.Image:
     return image.convert("RGB")
 
 
+def mean_brightness(data: bytes) -> float:
+    """The mean luma (0-255) of a JPEG, decoded in grey at 1/8 scale or less: a few ms on a Pi."""
+    from PIL import Image, ImageStat
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.format == "JPEG":
+            image.draft("L", (max(1, image.width // 8), max(1, image.height // 8)))
+        grey = image.convert("L")
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageError(f"not a readable image: {exc}") from exc
+    return float(ImageStat.Stat(grey).mean[0])
+
+
 def encode(image: Image.Image, image_format: str = "JPEG", quality: int = 70) -> bytes:
     out = io.BytesIO()
     if image_format == "JPEG":

@@ -45,7 +45,8 @@ def info():  # type: ignore[no-untyped-def]
     a = appliance()
     # What the cameras really record from (settings), not a guess from the board.
     sources = {camera.name: camera.source for camera in a.settings.get().Cameras}
-    return jsonify({**system_info(a.host, a.git, camera_sources=sources), **host_figures(a.host, a.paths.root)})
+    return jsonify({**system_info(a.host, a.git, camera_sources=sources), **host_figures(a.host, a.paths.root),
+                    "night_mode": a.night.status()})
 
 
 @bp.get("/system_stats")

@@ -7,7 +7,12 @@ from securitycam.cameras.base import CameraSource, register_source
 
 @register_source("file")
 class FileSource(CameraSource):
+    software_isp = True
+
     def input_args(self) -> list[str]:
         if not self.camera.path:
             raise ValueError(f"camera {self.camera.name}: source file needs a path")
-        return ["-re", "-stream_loop", "-1", "-i", self.camera.path, "-vf", f"fps={self.camera.fps}"]
+        return ["-re", "-stream_loop", "-1", "-i", self.camera.path]
+
+    def source_filters(self) -> list[str]:
+        return [f"fps={self.camera.fps}"]

@@ -1,4 +1,9 @@
-"""``rtsp``: any RTSP URL (an IP camera, or another MediaMTX), kept as it comes (no re-encode)."""
+"""``rtsp``: any RTSP URL (an IP camera, or another MediaMTX), kept as it comes (no re-encode).
+
+Its picture is tuned in the camera itself, so the ISP settings do not apply; a rotation does, at
+the cost of re-encoding (through ffmpeg, also under MediaMTX, which then publishes ffmpeg's output
+instead of relaying the camera).
+"""
 
 from __future__ import annotations
 
@@ -16,5 +21,7 @@ class RtspSource(CameraSource):
             raise ValueError(f"camera {self.camera.name}: source rtsp needs a url")
         return ["-rtsp_transport", "tcp", "-timeout", "5000000", "-i", self.camera.url]
 
-    def mediamtx_path(self) -> dict[str, Any]:
-        return {"source": self.camera.url, "rtspTransport": "tcp"}
+    def mediamtx_paths(self) -> dict[str, dict[str, Any]]:
+        if not self.copies:
+            return super().mediamtx_paths()
+        return {self.camera.name: {"source": self.camera.url, "rtspTransport": "tcp"}}

@@ -23,6 +23,8 @@ def clock_font() -> str | None:
 
 @register_source("synthetic")
 class SyntheticSource(CameraSource):
+    software_isp = True
+
     def input_args(self) -> list[str]:
         camera = self.camera
         graph = f"testsrc2=size={camera.width}x{camera.height}:rate={camera.fps}"

@@ -23,6 +23,7 @@ from securitycam.config.detection import (
     ModelSettings,
     default_detectors,
 )
+from securitycam.config.picture import IspSettings, NightSettings, RotationAngle, RotationMode, take_seed_camera_keys
 
 __all__ = ["Section", "Shareable", "secret", "set_shared", "url_with_credentials", "write_only"]
 
@@ -178,6 +179,8 @@ class CameraSettings(CameraDetection):
     ``source`` names a registered camera source (``securitycam.cameras``): ``synthetic`` (a test
     pattern with a clock, the default with no camera), ``rtsp`` (``url``), ``file`` (``path``,
     looped). Clips run from ``pre_capture`` seconds before an event to ``post_capture`` after it.
+    ``width``/``height``/``fps`` are what the camera captures; ``rotation`` turns the picture
+    (``rotation_mode``, ``isp`` and ``night``: :mod:`securitycam.config.picture`).
     The detection fields (``detect``, ``motion``, ...) come from
     :class:`~securitycam.config.detection.CameraDetection`.
     """
@@ -203,6 +206,10 @@ class CameraSettings(CameraDetection):
     # The storage profile (``/storage/profiles`` id) for clips, snapshots and kept recordings; None:
     # the data directory (see securitycam/storage/profiles.py).
     storage_profile: int | None = Field(None, ge=1)
+    rotation: RotationAngle = 0
+    rotation_mode: RotationMode = "auto"
+    isp: IspSettings = Field(default_factory=IspSettings)
+    night: NightSettings = Field(default_factory=NightSettings)
 
     @field_validator("source")
     @classmethod
@@ -217,8 +224,9 @@ class CameraSettings(CameraDetection):
         """What the camera's ffmpeg command depends on: a change here restarts the recording; the
         other detection fields only restart the camera's detection pipeline."""
         detect = self.detect
-        # ``record`` and ``storage_profile`` are read live by retention: changing them needs no camera restart either.
-        return {**self.model_dump(exclude={*CameraDetection.model_fields, "record", "storage_profile"}),
+        # ``record`` and ``storage_profile`` are read live by retention, ``night`` by night mode (which
+        # restarts the camera itself when the profile changes): none needs a camera restart.
+        return {**self.model_dump(exclude={*CameraDetection.model_fields, "record", "storage_profile", "night"}),
                 "frames": (detect.enabled, detect.width, detect.height, detect.fps)}
 
 
@@ -305,6 +313,12 @@ class Settings(Shareable):
         data["Sensors"] = sensors
         return data
 
+    @model_validator(mode="before")
+    @classmethod
+    def _seed_camera_keys(cls, data: Any) -> Any:
+        """The seed's ``StreamWidth``, ``RotationAngle``, ``ISP``, ... are the first camera's fields."""
+        return take_seed_camera_keys(data) if isinstance(data, dict) else data
+
     @field_validator("Sensors")
     @classmethod
     def _unique_sensor_ids(cls, sensors: list[SensorSettings]) -> list[SensorSettings]:
@@ -329,6 +343,18 @@ class Settings(Shareable):
             if name != NO_DETECTOR and name not in self.Detectors:
                 raise ValueError(f"camera {camera.name}: detect.detector {name!r} is not in Detectors "
                                  f"({', '.join([*self.Detectors, NO_DETECTOR])})")
+        return self
+
+    @model_validator(mode="after")
+    def _ir_pins_free(self) -> Settings:
+        taken = {sensor.gpio: f"sensor {sensor.id}" for sensor in self.Sensors if sensor.gpio is not None}
+        for camera in self.Cameras:
+            pin = camera.night.ir_gpio
+            if pin is None:
+                continue
+            if pin in taken:
+                raise ValueError(f"camera {camera.name}: night.ir_gpio {pin} is already used by {taken[pin]}")
+            taken[pin] = f"camera {camera.name}"
         return self
 
 

@@ -65,7 +65,17 @@ class Frame:
 
 def frame_output_args(fifo: Path, width: int, height: int, fps: float) -> list[str]:
     """ffmpeg output arguments (after ``-map``) for raw detect-size frames into ``fifo``."""
-    return ["-vf", f"fps={fps:g},scale={width}:{height}", "-pix_fmt", "yuv420p", "-f", "rawvideo", str(fifo)]
+    return ["-vf", frame_filter(width, height, fps), *frame_sink_args(fifo)]
+
+
+def frame_filter(width: int, height: int, fps: float) -> str:
+    """The filter that makes detect-size frames at the detect rate."""
+    return f"fps={fps:g},scale={width}:{height}"
+
+
+def frame_sink_args(fifo: Path) -> list[str]:
+    """ffmpeg output arguments for already filtered raw frames into ``fifo``."""
+    return ["-pix_fmt", "yuv420p", "-f", "rawvideo", str(fifo)]
 
 
 def make_fifo(path: Path) -> None:

@@ -20,9 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from securitycam.cameras import source_for
+from securitycam.cameras.base import keyframe_interval
 from securitycam.clock import Clock
 from securitycam.config.models import CameraSettings
-from securitycam.detection.frames import FramePipe, frame_output_args
+from securitycam.detection.frames import FramePipe, frame_filter, frame_sink_args
 from securitycam.paths import DataPaths
 from securitycam.recorder.process import RESTARTING, RUNNING, Supervisor
 from securitycam.recorder.segments import Segment, SegmentIndex
@@ -107,24 +108,34 @@ class CameraRecorder:
         self._run_id = str(int(self._clock.time() * 1000))
         self._offset = None
         relay = self._relay_url(camera.name)
-        keyframe_interval = max(1, round(camera.fps * camera.segment_seconds))
+        # Under MediaMTX the stream comes tuned and turned already (see CameraSource.mediamtx_paths).
+        chain = [] if relay else self.source.filters()
         if relay:
             source_args, encode = ["-rtsp_transport", "tcp", "-i", relay], ["-c:v", "copy"]
         else:
-            source_args, encode = self.source.input_args(), self.source.encode_args(keyframe_interval)
-        frames = []
-        if self.frames is not None:
-            pipe = self.frames
-            frames = ["-map", "0:v:0", *frame_output_args(pipe.fifo, pipe.width, pipe.height, pipe.fps)]
+            source_args, encode = self.source.input_args(), self.source.encode_args(keyframe_interval(camera))
+        jpeg_filter = f"fps={camera.frame_rate:g},scale='min({camera.frame_width},iw)':-2"
+        pipe = self.frames
+        if chain:
+            # ffmpeg cannot mix a filter graph with per-output -vf: one graph makes every output
+            # (segments, the latest frame, detection's frames) from the same filtered picture.
+            graph = f"[0:v:0]{','.join(chain)},split={3 if pipe else 2}[segments][jpeg]{'[detect]' if pipe else ''}"
+            graph += f";[jpeg]{jpeg_filter}[latest]"
+            if pipe is not None:
+                graph += f";[detect]{frame_filter(pipe.width, pipe.height, pipe.fps)}[frames]"
+            source_args = [*source_args, "-filter_complex", graph]
+            segments, latest, frames = ["-map", "[segments]"], ["-map", "[latest]"], ["-map", "[frames]"]
+        else:
+            segments, latest = ["-map", "0:v:0"], ["-map", "0:v:0", "-vf", jpeg_filter]
+            frames = ["-map", "0:v:0", "-vf", frame_filter(pipe.width, pipe.height, pipe.fps)] if pipe else []
         return [
             "ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *source_args,
-            "-map", "0:v:0", *encode, "-an",
+            *segments, *encode, "-an",
             "-f", "segment", "-segment_time", f"{camera.segment_seconds:g}", "-segment_format", "mpegts",
             "-segment_list", "pipe:1", "-segment_list_type", "csv",
             str(self.directory / f"{self._run_id}_%06d{SEGMENT_SUFFIX}"),
-            "-map", "0:v:0", "-vf", f"fps={camera.frame_rate:g},scale='min({camera.frame_width},iw)':-2",
-            "-q:v", "5", "-f", "image2", "-update", "1", "-atomic_writing", "1", str(self.frame_path),
-            *frames,
+            *latest, "-q:v", "5", "-f", "image2", "-update", "1", "-atomic_writing", "1", str(self.frame_path),
+            *((*frames, *frame_sink_args(pipe.fifo)) if pipe is not None else ()),
         ]
 
     def latest_frame(self, max_age: float | None = None) -> bytes | None:

@@ -15,7 +15,10 @@ woken:
   failed for want of space keeps its segments and is tried again every ``CLIP_RETRY_SECONDS`` (the
   storage janitor is woken to make room) until it is made, ``CLIP_GIVE_UP_SECONDS`` have passed, or
   its footage is gone;
-- **watchdog**: a camera whose ffmpeg runs but writes no segments is restarted.
+- **watchdog**: a camera whose ffmpeg runs but writes no segments is restarted;
+- **settings**: a camera whose recording settings (or night profile, :meth:`Recorder.set_night`)
+  change restarts alone, its MediaMTX paths replaced through MediaMTX's API; a change of the
+  camera list or of MediaMTX's settings restarts them all.
 """
 
 from __future__ import annotations
@@ -121,6 +124,9 @@ class Recorder:
         self._lock = threading.Lock()
         self._worker = PeriodicWorker("recorder", self._work_step, tick)
         self._reconfigure = False
+        # Cameras to restart alone (their settings or night profile changed), and those at night.
+        self._restart: set[str] = set()
+        self._night: set[str] = set()
         self._media_listeners: list[Callable[[Path, str | None], None]] = []
         events.on_open(self._event_opened)
         events.on_end(self._event_ended)
@@ -132,6 +138,7 @@ class Recorder:
         """Start recording. The appliance starts the recorder before any part that opens events, so
         an event open now was left open by a process that is gone (see :meth:`_end_interrupted`)."""
         self._reconfigure = False
+        self._restart.clear()  # settings changed before the start: the cameras start with them
         interrupted = self._end_interrupted()
         # Children a crash left behind, the cameras renamed or removed since included (each
         # supervisor reaps its own too, see recorder/process.py).
@@ -151,17 +158,53 @@ class Recorder:
         if not self._run_cameras:
             return
         settings = self._settings.get()
+        cameras = [self.running_settings(camera) for camera in settings.Cameras]
         if self.mediamtx is not None:
-            self.mediamtx.apply(settings)
-        for camera in settings.Cameras:
+            self.mediamtx.apply(settings, cameras)
+        for camera in cameras:
             if camera.enabled:
-                recorder = CameraRecorder(
-                    camera, self._paths, self.index, self._clock,
-                    relay_url=self.mediamtx.relay_url if self.mediamtx else (lambda _name: None),
-                    on_change=self._publish_state, backoff=self._backoff,
-                )
-                self.cameras[camera.name] = recorder
-                recorder.start()
+                self._start_camera(camera)
+
+    def _start_camera(self, camera: CameraSettings) -> None:
+        recorder = CameraRecorder(
+            camera, self._paths, self.index, self._clock,
+            relay_url=self.mediamtx.relay_url if self.mediamtx else (lambda _name: None),
+            on_change=self._publish_state, backoff=self._backoff,
+        )
+        self.cameras[camera.name] = recorder
+        recorder.start()
+
+    def _restart_camera(self, name: str) -> None:
+        """Apply one camera's new settings: its ffmpeg (and MediaMTX path) alone restart."""
+        camera = next((c for c in self._settings.get().Cameras if c.name == name), None)
+        previous = self.cameras.get(name)
+        if previous is not None:
+            previous.stop()  # left in place until its successor takes over: readers never miss the camera
+        if camera is None or not camera.enabled:
+            self.cameras.pop(name, None)
+        if camera is None:
+            return
+        running = self.running_settings(camera)
+        if self.mediamtx is not None:
+            self.mediamtx.update_camera(running)
+        if camera.enabled:
+            self._start_camera(running)
+        log.info("camera %s restarted with its new settings", name)
+
+    def running_settings(self, camera: CameraSettings) -> CameraSettings:
+        """``camera`` as it records now: with its night ISP profile while night mode is on for it."""
+        if camera.name in self._night:
+            return camera.model_copy(update={"isp": camera.night.isp})
+        return camera
+
+    def set_night(self, camera: str, active: bool) -> None:
+        """Switch ``camera`` to its night profile (or back); it restarts if its picture changes."""
+        with self._lock:
+            if (camera in self._night) == active:
+                return
+            (self._night.add if active else self._night.discard)(camera)
+            self._restart.add(camera)
+        self._worker.wake()
 
     def _stop_cameras(self) -> None:
         cameras, self.cameras = self.cameras, {}
@@ -211,9 +254,16 @@ class Recorder:
             pending.clips = list(made)
 
     def _settings_changed(self, old: Settings, new: Settings) -> None:
-        recording = [camera.recording_fields() for camera in old.Cameras]
-        if recording != [camera.recording_fields() for camera in new.Cameras] or old.MediaMTX != new.MediaMTX:
+        if old.MediaMTX != new.MediaMTX or [c.name for c in old.Cameras] != [c.name for c in new.Cameras]:
             self._reconfigure = True
+            self._worker.wake()
+            return
+        changed = {after.name for before, after in zip(old.Cameras, new.Cameras, strict=True)
+                   if self.running_settings(before).recording_fields()
+                   != self.running_settings(after).recording_fields()}
+        if changed:
+            with self._lock:
+                self._restart |= changed
             self._worker.wake()
 
     # -- the event interface ------------------------------------------------------------------
@@ -355,10 +405,15 @@ class Recorder:
     # -- the worker -------------------------------------------------------------------------------
 
     def _work_step(self) -> None:
+        with self._lock:
+            restart, self._restart = self._restart, set()
         if self._reconfigure:
             self._reconfigure = False
             self._stop_cameras()
             self._start_cameras()
+        elif self._run_cameras:
+            for name in sorted(restart):
+                self._restart_camera(name)
         self.step()
 
     def step(self) -> None:

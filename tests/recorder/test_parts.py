@@ -11,8 +11,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -22,6 +24,7 @@ from securitycam.paths import DataPaths
 from securitycam.recorder.mediamtx import MediaMTX, MediaMTXClient, render_config
 from securitycam.recorder.process import FAILED, RESTARTING, RUNNING, STOPPED, Supervisor
 from tests.recorder.conftest import wait_for
+from tests.served import free_port
 
 
 def test_sources_register_by_type_name():
@@ -179,7 +182,18 @@ def test_mediamtx_is_not_used_without_its_binary(tmp_path: Path):
 
 
 class StandIn(BaseHTTPRequestHandler):
-    """MediaMTX's control API as far as we use it."""
+    """MediaMTX's control API as far as we use it; it notes every path change asked."""
+
+    calls: ClassVar[list[tuple[str, str, dict | None]]] = []
+
+    def _change(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        type(self).calls.append((self.command, self.path, json.loads(self.rfile.read(length)) if length else None))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_POST = do_DELETE = _change
 
     def do_GET(self) -> None:
         if self.path != "/v3/paths/list":
@@ -201,6 +215,7 @@ class StandIn(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def stand_in():
+    StandIn.calls = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -213,15 +228,21 @@ def test_mediamtx_client_reads_paths(stand_in):
     assert client.paths() == {"cam": {"ready": True, "source": "rpiCameraSource", "readers": 1, "tracks": ["H264"]}}
 
 
-def test_mediamtx_supervised_when_present(tmp_path: Path, stand_in):
-    # A stand-in binary that records its argument and stays up, as MediaMTX would.
+def stand_in_mediamtx(tmp_path: Path) -> tuple[DataPaths, Callable[[str], str | None]]:
+    """A data directory, and a binary finder that finds a stand-in for MediaMTX: it records its
+    argument (in ``tmp_path/args``) and stays up, as MediaMTX would."""
     binary = tmp_path / "mediamtx"
     binary.write_text(f'#!/bin/sh\necho "$1" > {tmp_path}/args\nexec sleep 30\n')
     binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
     paths = DataPaths(tmp_path / "data")
     paths.create()
+    return paths, lambda name: str(binary) if name == "mediamtx" else None
+
+
+def test_mediamtx_supervised_when_present(tmp_path: Path, stand_in):
+    paths, finder = stand_in_mediamtx(tmp_path)
     settings = Settings.model_validate({"MediaMTX": {"api_port": stand_in.server_port}})
-    mediamtx = MediaMTX(paths, binary_finder=lambda name: str(binary) if name == "mediamtx" else None)
+    mediamtx = MediaMTX(paths, binary_finder=finder)
     mediamtx.apply(settings)
     try:
         wait_for(lambda: (tmp_path / "args").exists() and mediamtx.supervisor.state == RUNNING)
@@ -240,3 +261,52 @@ def test_mediamtx_supervised_when_present(tmp_path: Path, stand_in):
         mediamtx.stop()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+PI = {"name": "door", "source": "rpi_camera", "width": 1296, "height": 972, "fps": 15}
+
+
+def test_mediamtx_replaces_only_the_changed_cameras_paths(tmp_path: Path, stand_in):
+    paths, finder = stand_in_mediamtx(tmp_path)
+    settings = Settings.model_validate({"MediaMTX": {"api_port": stand_in.server_port},
+                                        "Cameras": [PI, {"name": "test"}]})
+    mediamtx = MediaMTX(paths, binary_finder=finder)
+    mediamtx.apply(settings)
+    try:
+        wait_for(lambda: mediamtx.supervisor.state == RUNNING)
+        started_pid = mediamtx.supervisor.pid
+        door = settings.Cameras[0]
+        brighter = door.model_copy(update={"isp": door.isp.model_copy(update={"brightness": 0.4})})
+        assert mediamtx.update_camera(brighter) == ["door"]
+        assert StandIn.calls == [("POST", "/v3/config/paths/replace/door",
+                                  {**StandIn.calls[0][2], "rpiCameraBrightness": 0.4})]
+        written = json.loads(mediamtx.config_file.read_text())["paths"]
+        assert written["door"]["rpiCameraBrightness"] == 0.4 and "test" in written
+        # Turned by 90: door becomes ffmpeg's, then the camera moves to door/raw ...
+        StandIn.calls.clear()
+        mediamtx.update_camera(brighter.model_copy(update={"rotation": 90}))
+        assert [(method, path) for method, path, _ in StandIn.calls] == [
+            ("POST", "/v3/config/paths/replace/door"), ("POST", "/v3/config/paths/add/door/raw")]
+        # ... and back: door/raw goes first, so the camera is never the source of two paths.
+        StandIn.calls.clear()
+        mediamtx.update_camera(brighter)
+        assert [(method, path) for method, path, _ in StandIn.calls] == [
+            ("DELETE", "/v3/config/paths/delete/door/raw"), ("POST", "/v3/config/paths/replace/door")]
+        assert mediamtx.supervisor.pid == started_pid  # MediaMTX itself never restarted
+    finally:
+        mediamtx.stop()
+
+
+def test_mediamtx_restarts_with_the_new_config_when_its_api_is_down(tmp_path: Path):
+    paths, finder = stand_in_mediamtx(tmp_path)
+    settings = Settings.model_validate({"MediaMTX": {"api_port": free_port()}, "Cameras": [PI]})
+    mediamtx = MediaMTX(paths, binary_finder=finder)
+    mediamtx.apply(settings)
+    try:
+        wait_for(lambda: mediamtx.supervisor.state == RUNNING)
+        first = mediamtx.supervisor.pid
+        mediamtx.update_camera(settings.Cameras[0].model_copy(update={"fps": 25}))
+        wait_for(lambda: mediamtx.supervisor.pid not in (None, first) and mediamtx.supervisor.state == RUNNING)
+        assert json.loads(mediamtx.config_file.read_text())["paths"]["door"]["rpiCameraFPS"] == 25
+    finally:
+        mediamtx.stop()
