@@ -24,7 +24,7 @@ from securitycam.paths import DataPaths
 from securitycam.recorder.mediamtx import MediaMTX, MediaMTXClient, render_config
 from securitycam.recorder.process import FAILED, RESTARTING, RUNNING, STOPPED, Supervisor
 from tests.recorder.conftest import wait_for
-from tests.served import free_port
+from bench.local_server import free_port
 
 
 def test_sources_register_by_type_name():
