@@ -20,6 +20,8 @@ def test_health_alert_becomes_a_toast(admin_page: Page, server: Served) -> None:
         toast = page.locator("#toasts .toast-warn")
         expect(toast).to_contain_text("MQTT broker: warn (", timeout=20_000)
         expect(toast).to_have_attribute("role", "status")
+        # The browser asks for reduced motion (the test contexts do): the toast does not slide in.
+        assert toast.evaluate("el => getComputedStyle(el).animationName") == "none"
         toast.get_by_role("button", name="Dismiss").click()
         expect(toast).to_have_count(0)
     finally:
