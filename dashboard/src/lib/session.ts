@@ -8,7 +8,7 @@
  * page (kept in localStorage): `GET /archive/new_count?since=` on load, again on each SSE
  * `archive_updated`; no polling.
  */
-import { api, type DeployInfo, type Me } from './api';
+import { api, BASE, type DeployInfo, type Me } from './api';
 import { on } from './live';
 import { toast } from './toast';
 
@@ -92,7 +92,7 @@ function toastAlert(alert: AlertMessage): void {
 
 async function signOut(): Promise<void> {
   await api.post('/auth/logout').catch(() => undefined);
-  location.assign(`${import.meta.env.BASE_URL.replace(/\/?$/, '/')}login/`);
+  location.assign(`${BASE}login/`);
 }
 
 export function startSession(): void {
