@@ -10,6 +10,8 @@ from tests.served import Served
 
 def test_live_view_shows_the_frame_and_records_on_demand(admin_page: Page, server: Served, shoot) -> None:
     page = admin_page
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto("/ui/")
     card = page.locator("section.camera[data-camera='cam']")
     expect(card.get_by_role("heading", name="cam")).to_be_visible()
@@ -31,6 +33,8 @@ def test_live_view_shows_the_frame_and_records_on_demand(admin_page: Page, serve
     stop = card.get_by_role("button", name="Stop recording")
     expect(stop).to_have_attribute("aria-pressed", "true")
     shoot(page, "live")
+    # No MediaMTX here: the frames are shown, and hls.js (only for MediaMTX's HLS) was never loaded.
+    assert not [url for url in requested if "hls" in url], requested
     stop.click()
     expect(card.locator(".state-text")).to_have_text("Live", timeout=20_000)
     assert not server.get("/recording/status").json()["recording"]

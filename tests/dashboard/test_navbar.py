@@ -41,3 +41,16 @@ def test_keyboard_reaches_the_pages(admin_page: Page) -> None:
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{page.url.split('/ui/')[0]}/ui/archive/")
     expect(page.get_by_role("link", name="Archive")).to_have_attribute("aria-current", "page")
+
+
+def test_next_page_resumes_the_event_stream_where_the_last_one_stopped(admin_page: Page, server: Served) -> None:
+    page = admin_page
+    page.goto("/ui/")
+    expect(page.locator("#who")).to_have_text("admin (admin)")
+    page.wait_for_timeout(500)  # the event stream is open
+    assert server.post("/snapshot", json={"camera": "cam"}).ok  # an archive_updated with an id
+    page.wait_for_function("sessionStorage.getItem('securitycam.lastEventId') !== null")
+    last = page.evaluate("sessionStorage.getItem('securitycam.lastEventId')")
+    with page.expect_request(lambda request: "/events?" in request.url) as stream:
+        page.get_by_role("link", name="Archive").click()
+    assert stream.value.url.endswith(f"/events?last_event_id={last}")
