@@ -4,6 +4,7 @@ Range), and it can be locked and deleted. A viewer sees none of the admin contro
 
 from __future__ import annotations
 
+import shutil
 import time
 
 from playwright.sync_api import Page, expect
@@ -118,6 +119,9 @@ def test_clip_made_while_on_the_archive_page_appears_at_the_top(admin_page: Page
 
 def test_snapshots_and_timelapses_tabs(admin_page: Page, server: Served, shoot) -> None:
     path = server.post("/snapshot", json={"camera": "cam"}).json()["path"]
+    timelapse = server.data_dir / "timelapse" / "timelapse_20260101.mp4"
+    timelapse.parent.mkdir(exist_ok=True)
+    shutil.copyfile(make_clip(server), timelapse)  # footage to play; the stitching has tests of its own
     page = admin_page
     page.goto("/ui/archive/")
     page.get_by_role("button", name="Snapshots").click()
@@ -130,8 +134,18 @@ def test_snapshots_and_timelapses_tabs(admin_page: Page, server: Served, shoot) 
     expect(page.locator("#viewer-image")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.locator("#viewer")).to_be_hidden()
+
     page.get_by_role("button", name="Timelapses").click()
+    tile = page.locator(f"li.tile[data-path='{timelapse}']")
+    expect(tile).to_contain_text("2026-01-01")
+    tile.locator("button.thumb").click()
+    video = page.locator("#viewer-video")
+    page.wait_for_function("v => v.currentTime > 0.3", arg=video.element_handle(), timeout=20_000)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    expect(tile).to_have_count(0)
     expect(page.locator("#archive-empty")).to_be_visible()
+    assert not timelapse.exists()
 
 
 def test_viewer_sees_no_admin_controls(viewer_page: Page, server: Served, shoot) -> None:
