@@ -3,7 +3,7 @@ the pages are reachable by keyboard."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.served import Served, free_port
 
@@ -54,3 +54,28 @@ def test_next_page_resumes_the_event_stream_where_the_last_one_stopped(admin_pag
     with page.expect_request(lambda request: "/events?" in request.url) as stream:
         page.get_by_role("link", name="Archive").click()
     assert stream.value.url.endswith(f"/events?last_event_id={last}")
+
+
+
+def test_event_stream_refused_once_is_opened_again(admin_page: Page, server: Served) -> None:
+    """A 503 (the appliance's SSE places all taken) closes an EventSource for good: the module opens
+    a new one after a pause, and live updates arrive again."""
+    page = admin_page
+    attempts: list[str] = []
+
+    def refuse_first(route: Route) -> None:
+        attempts.append(route.request.url)
+        if len(attempts) == 1:
+            route.fulfill(status=503, content_type="application/json",
+                          body='{"success": false, "message": "too many live event streams"}')
+        else:
+            route.continue_()
+
+    page.route("**/events*", refuse_first)
+    with page.expect_response(lambda r: "/events" in r.url and r.status == 200, timeout=20_000):
+        page.goto("/ui/")
+    assert len(attempts) == 2
+    badge = page.locator("#archive-badge")
+    expect(badge).to_be_hidden()
+    assert server.post("/snapshot", json={"camera": "cam"}).ok
+    expect(badge).to_have_text("1")
