@@ -52,3 +52,10 @@ def test_unknown_page_gets_the_not_found_page(server: Served) -> None:
     assert answer.status_code == 404
     assert answer.headers["Content-Type"].startswith("text/html")
     assert "This page does not exist" in answer.text
+
+
+def test_a_tree_without_the_build_says_how_to_make_it(anon, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("securitycam.api.dashboard.SITE", tmp_path)
+    answer = anon.get("/ui/")
+    assert answer.status_code == 503 and answer.json["success"] is False
+    assert "scripts/build_dashboard.sh" in answer.json["message"]
