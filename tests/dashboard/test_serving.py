@@ -45,3 +45,17 @@ def test_signed_out_browser_lands_on_the_login_page(context: BrowserContext) -> 
     page.goto("/ui/archive/")
     expect(page).to_have_url(re.compile(r"/ui/login/\?next=%2Fui%2Farchive%2F$"))
     expect(page.get_by_label("Password")).to_be_visible()
+
+
+def test_unknown_page_gets_the_not_found_page(server: Served) -> None:
+    answer = requests.get(f"{server.base}/ui/no-such-page/", timeout=5)
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert "This page does not exist" in answer.text
+
+
+def test_a_tree_without_the_build_says_how_to_make_it(anon, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("securitycam.api.dashboard.SITE", tmp_path)
+    answer = anon.get("/ui/")
+    assert answer.status_code == 503 and answer.json["success"] is False
+    assert "scripts/build_dashboard.sh" in answer.json["message"]

@@ -18,13 +18,13 @@ from typing import ClassVar
 
 import pytest
 
+from bench.local_server import free_port
 from securitycam.cameras import SOURCES, source_for
 from securitycam.config.models import CameraSettings, Settings
 from securitycam.paths import DataPaths
 from securitycam.recorder.mediamtx import MediaMTX, MediaMTXClient, render_config
 from securitycam.recorder.process import FAILED, RESTARTING, RUNNING, STOPPED, Supervisor
 from tests.recorder.conftest import wait_for
-from bench.local_server import free_port
 
 
 def test_sources_register_by_type_name():
