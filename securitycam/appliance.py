@@ -167,7 +167,7 @@ class Appliance:
             [paths.root / "reset-auth", hw.host.root / "boot/firmware/reset-auth", hw.host.root / "boot/reset-auth"],
             env_password(),
         )
-        health = HealthMonitor(hw.host, paths.root, bus)
+        health = HealthMonitor(hw.host, paths.root, bus, clock=hw.clock)
         for problem in settings.problems:
             health.set_alert("settings", WARN, problem)
         presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health)  # type: ignore[arg-type]

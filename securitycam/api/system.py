@@ -8,7 +8,8 @@ import threading
 from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel, StrictBool
 
-from securitycam.api.common import admin_only, appliance, parse_body
+from securitycam.api.common import admin_only, appliance, parse_body, query_int
+from securitycam.store.events import HOUR
 from securitycam.system.info import system_info, system_stats
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,19 @@ def info():  # type: ignore[no-untyped-def]
 def stats():  # type: ignore[no-untyped-def]
     a = appliance()
     return jsonify(system_stats(a.host, a.git, a.paths.root))
+
+
+@bp.get("/system_stats/history")
+def stats_history():  # type: ignore[no-untyped-def]
+    """The last ``hours`` (1-24) of health readings, column-wise, and the events started per hour."""
+    a = appliance()
+    now = a.clock.time()
+    since = now - query_int("hours", 24, 1, 24) * HOUR
+    return jsonify(
+        every=a.health.history.every,
+        **a.health.history.columns(since),
+        events_per_hour={"start": since // HOUR * HOUR, "counts": a.events.per_hour(since, now)},
+    )
 
 
 @bp.get("/system_alert_state")

@@ -86,6 +86,7 @@ ZONE, SUB_LABEL = "zone", "sub_label"
 # A zone or sub label on at most this many events is looked up through event_tags (then sorted);
 # a commoner one is found by walking the events newest first, which soon meets enough of them.
 RARE_TAG = 500
+HOUR = 3600
 
 
 def tag_values(zones: Sequence[str], sub_label: str | None) -> list[tuple[str, str]]:
@@ -434,6 +435,17 @@ class EventStore:
             summary.append({"camera": camera, "label": label, "sub_label": sub_label, "zones": zones[zone_list],
                             "day": days[day], "count": count})
         return summary
+
+    def per_hour(self, after: float, before: float) -> list[int]:
+        """How many events started in each whole hour (UTC) from the one holding ``after`` to ``before``."""
+        first = int(after // HOUR)
+        rows = self._db.query(
+            "SELECT CAST(start_time / 3600 AS INTEGER) AS hour, count(*) FROM events "
+            "WHERE start_time >= ? AND start_time < ? GROUP BY hour", (first * HOUR, before))
+        counts = [0] * (int(before // HOUR) - first + 1)
+        for hour, count in rows:
+            counts[hour - first] = count
+        return counts
 
     def remove_clips(self, removed: dict[str, set[str]]) -> None:
         """Take deleted clip files (``{event_id: {path, ...}}``) out of their events' ``data["clips"]``.
