@@ -11,17 +11,21 @@ is_raspberry_pi() {
   grep -qi "raspberry pi" /proc/device-tree/model 2>/dev/null
 }
 
+# apt_install [packages...]: install them (nothing to do when none is named).
+apt_install() {
+  [ $# -gt 0 ] || return 0
+  echo "installing system packages: $*"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
 # ensure_system_packages [more...]: the packages every machine needs, plus any named.
 ensure_system_packages() {
   local missing=()
   for pkg in "${SYSTEM_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "installing system packages: ${missing[*]}"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
+  apt_install "${missing[@]+"${missing[@]}"}"
 }
 
 # ensure_venv [extra]: a virtualenv with this package installed editable (and the extra, if given).
@@ -46,4 +50,13 @@ ensure_venv() {
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
   "$VENV/bin/python" -m pip install --quiet -e "$spec"
   touch "$stamp"
+}
+
+# ensure_node: Node.js and npm, to build the dashboard (a Pi that only runs the appliance needs neither).
+# Astro 5 needs Node 18.20.8+ or 20.3+ (Debian 13's nodejs, or NodeSource's on Debian 12).
+ensure_node() {
+  local missing=()
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  apt_install "${missing[@]+"${missing[@]}"}"
 }

@@ -8,6 +8,7 @@ from securitycam.api import (
     accounts,
     auth,
     bluetooth,
+    dashboard,
     events,
     frigate,
     logs,
@@ -34,6 +35,7 @@ BLUEPRINTS = [
     media.bp,
     storage.bp,
     timelapse.bp,
+    dashboard.bp,
     *frigate.BLUEPRINTS,
 ]
 

@@ -1,0 +1,109 @@
+"""The dashboard's browser tests: a live ``securitycam serve`` (its own process, an ephemeral port,
+a temporary data directory, the synthetic camera and the mock sensor) driven through Debian's
+Chromium by Playwright for Python. Playwright's own browser download does not work here (nor is it
+needed): ``executable_path`` points at ``/usr/bin/chromium``.
+
+Screenshots go under ``test-output/dashboard/`` (``SECURITYCAM_TEST_OUTPUT`` moves ``test-output``),
+one per page at phone (390×844) and desktop (1280×800) width: ``shoot(page, "archive")``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.served import PASSWORD, SMALL_CAMERA, Served, kill_strays
+
+CHROMIUM = "/usr/bin/chromium"
+# What Debian's chromium needs to run headless as root in a container, without reaching out.
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+VIEWER, VIEWER_PASSWORD = "watcher", "viewer-password-1"
+OUTPUT = Path(os.environ.get("SECURITYCAM_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "test-output"))
+SHOTS = OUTPUT / "dashboard"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """One appliance for a test module: a small quick camera, the mock sensor, a viewer account."""
+    data_dir = tmp_path_factory.mktemp("dashboard-data")
+    served = Served(data_dir)
+    try:
+        served.wait_up()
+        assert served.post("/settings", json={"Cameras": [SMALL_CAMERA]}).ok
+        created = served.post("/api/users", json={"username": VIEWER, "password": VIEWER_PASSWORD, "role": "viewer"})
+        assert created.ok, created.text
+        yield served
+    finally:
+        served.stop()
+        kill_strays(data_dir)
+
+
+def new_context(browser: Browser, server: Served, viewport: dict[str, int] = DESKTOP) -> BrowserContext:
+    context = browser.new_context(base_url=server.base, viewport=viewport, reduced_motion="reduce")
+    context.set_default_timeout(15_000)
+    return context
+
+
+def sign_in(context: BrowserContext, username: str = "admin", password: str = PASSWORD) -> None:
+    """A session cookie for ``context`` without going through the login page (tests of other pages)."""
+    answer = context.request.post("/auth/login", form={"username": username, "password": password})
+    assert answer.ok, answer.text()
+
+
+@pytest.fixture
+def context(browser: Browser, server: Served) -> Iterator[BrowserContext]:
+    context = new_context(browser, server)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def admin_page(context: BrowserContext) -> Page:
+    """A page in a context signed in as ``admin``."""
+    sign_in(context)
+    return context.new_page()
+
+
+@pytest.fixture
+def viewer_page(context: BrowserContext) -> Page:
+    """A page in a context signed in as a viewer."""
+    sign_in(context, VIEWER, VIEWER_PASSWORD)
+    return context.new_page()
+
+
+@pytest.fixture
+def shoot() -> Callable[[Page, str], list[Path]]:
+    """``shoot(page, name)``: full-page screenshots of the page as it is, at phone and desktop width."""
+
+    def take(page: Page, name: str) -> list[Path]:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        original = page.viewport_size
+        written = []
+        for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            page.set_viewport_size(size)
+            page.wait_for_timeout(150)  # one layout pass after the resize
+            target = SHOTS / f"{name}-{label}.png"
+            page.screenshot(path=str(target), full_page=True)
+            written.append(target)
+        if original:
+            page.set_viewport_size(original)
+        return written
+
+    return take
