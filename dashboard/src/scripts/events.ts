@@ -91,9 +91,10 @@ export function joinEntries(items: ReviewItem[], events: FrigateEvent[]): Entry[
   return entries;
 }
 
-export function matches(entry: Entry, filters: Filters): boolean {
+/** `stayingIds`: items marked reviewed on this page, kept in view (to undo) until the list is loaded again. */
+export function matches(entry: Entry, filters: Filters, stayingIds: Set<string> = new Set()): boolean {
   if (filters.camera && entry.camera !== filters.camera) return false;
-  if (filters.reviewed === 'unreviewed' && entry.review?.has_been_reviewed) return false;
+  if (filters.reviewed === 'unreviewed' && entry.review?.has_been_reviewed && !stayingIds.has(entry.review.id)) return false;
   if (filters.label && !(entry.events.some((e) => e.label === filters.label) || entry.review?.data.objects.includes(filters.label))) return false;
   if (filters.source && !entry.events.some((e) => e.source === filters.source)) return false;
   if (filters.zone && !(entry.events.some((e) => e.zones.includes(filters.zone)) || entry.review?.data.zones.includes(filters.zone))) return false;
@@ -107,6 +108,7 @@ export function ordered(entries: Entry[]): Entry[] {
 
 // -- page state -------------------------------------------------------------------------------------
 let entries: Entry[] = [];
+const justReviewed = new Set<string>();
 let sensors = new Map<string, Sensor>();
 let cameras: string[] = [];
 let windowStart = 0;
@@ -150,6 +152,7 @@ async function load(): Promise<void> {
   ]);
   sensors = new Map(sensorList.sensors.map((sensor) => [sensor.id, sensor]));
   entries = joinEntries(items, events);
+  justReviewed.clear();
   const seenCameras = new Set([...cameras, ...entries.map((e) => e.camera)]);
   setOptions(byId<HTMLSelectElement>('f-camera'), [...seenCameras].sort());
   setOptions(byId<HTMLSelectElement>('f-label'), [...new Set(events.map((e) => e.label))].sort());
@@ -178,7 +181,7 @@ function entryLabels(entry: Entry): string[] {
 
 function render(): void {
   const chosen = filters();
-  const shown = ordered(entries.filter((entry) => matches(entry, chosen)));
+  const shown = ordered(entries.filter((entry) => matches(entry, chosen, justReviewed)));
   const alerts = shown.filter((e) => e.kind === 'alert' && !e.review?.has_been_reviewed).length;
   byId('events-summary').textContent = shown.length
     ? `${shown.length} shown, ${alerts} unreviewed alert${alerts === 1 ? '' : 's'}, in the ${hours() === 24 ? 'last 24 hours' : `last ${hours() / 24} days`}.`
@@ -263,6 +266,7 @@ async function markReviewed(button: HTMLButtonElement | null, ids: string[], rev
     for (const entry of entries) {
       if (entry.review && ids.includes(entry.review.id)) entry.review.has_been_reviewed = reviewed;
     }
+    for (const id of ids) justReviewed.add(id);
     render();
     if (openEntry?.review && ids.includes(openEntry.review.id)) refreshDialog(openEntry);
   });
