@@ -56,9 +56,10 @@ function renderUsage(status: StorageStatus): void {
   const bar = byId('usage-bar');
   bar.style.width = `${Math.min(100, status.percent)}%`;
   bar.style.background = status.percent >= status.max_percent ? 'var(--danger)' : status.percent >= status.max_percent - 10 ? 'var(--warn)' : 'var(--accent)';
-  const capacity = status.used + status.free || 1;
+  // Shares of what the appliance keeps (the disk bar above shows the whole disk).
+  const kept = KINDS.reduce((sum, [kind]) => sum + (status.by_kind[kind]?.bytes ?? 0), 0) || 1;
   fill(byId('kind-chart'), ...KINDS.filter(([kind]) => (status.by_kind[kind]?.bytes ?? 0) > 0).map(([kind, name, colour]) =>
-    h('span', { style: `width:${((status.by_kind[kind].bytes / capacity) * 100).toFixed(3)}%;background:${colour}`, title: `${name}: ${formatBytes(status.by_kind[kind].bytes)}` })));
+    h('span', { style: `width:${((status.by_kind[kind].bytes / kept) * 100).toFixed(3)}%;background:${colour}`, title: `${name}: ${formatBytes(status.by_kind[kind].bytes)}` })));
   byId('kind-chart').setAttribute('aria-label', `Space used by kind: ${KINDS.map(([kind, name]) => `${name} ${formatBytes(status.by_kind[kind]?.bytes ?? 0)}`).join(', ')}`);
   fill(byId('kind-table').querySelector('tbody')!, ...KINDS.map(([kind, name, colour]) => h('tr', {},
     h('td', {}, h('span', { class: 'swatch', style: `background:${colour}`, 'aria-hidden': 'true' }), name),
