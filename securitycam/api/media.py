@@ -70,7 +70,9 @@ def take_snapshot():  # type: ignore[no-untyped-def]
 @bp.get("/snapshots")
 def list_snapshots():  # type: ignore[no-untyped-def]
     entries = archive.scan(recordings_dir(), archive.SNAPSHOT_PATTERN)
-    return jsonify([{"path": str(entry.path), "size": entry.size} for entry in entries])
+    locked = appliance().janitor.media.locked_paths()
+    return jsonify([{"path": str(entry.path), "size": entry.size, "mtime": archive.iso(entry.mtime),
+                     "locked": str(entry.path) in locked} for entry in entries])
 
 
 @bp.get("/snapshot_image")
@@ -107,13 +109,14 @@ def sprite(name: str | None = None):  # type: ignore[no-untyped-def]
 
 @bp.get("/archive")
 def list_archive():  # type: ignore[no-untyped-def]
-    """Clips newest first, ``page`` (from 1) of ``per_page``, with meta, thumbnail and sprite."""
+    """Clips newest first, ``page`` (from 1) of ``per_page``, with meta, thumbnail, sprite and lock."""
     page = query_int("page", 1, 1, 100_000)
     per_page = query_int("per_page", 20, 1, 200)
     entries = archive.scan(recordings_dir(), archive.CLIP_PATTERN)
     chosen = entries[(page - 1) * per_page: page * per_page]
-    return jsonify(items=[archive.describe_clip(entry) for entry in chosen], total=len(entries),
-                   page=page, per_page=per_page)
+    locked = appliance().janitor.media.locked_paths()
+    items = [{**archive.describe_clip(entry), "locked": str(entry.path) in locked} for entry in chosen]
+    return jsonify(items=items, total=len(entries), page=page, per_page=per_page)
 
 
 @bp.post("/archive/delete")

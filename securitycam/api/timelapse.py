@@ -58,13 +58,15 @@ def stop():  # type: ignore[no-untyped-def]
 
 @bp.get("/timelapse")
 def listing():  # type: ignore[no-untyped-def]
-    """Stitched videos newest day first: path, date (YYYY-MM-DD), size, mtime, and thumbnail if any."""
+    """Stitched videos newest day first: path, date (YYYY-MM-DD), size, mtime, locked, and thumbnail if any."""
     entries = archive.scan(appliance().paths.timelapse, archive.TIMELAPSE_PATTERN)
+    locked = appliance().janitor.media.locked_paths()
     items = []
     for entry in sorted(entries, key=lambda e: e.path.name, reverse=True):
         day = entry.path.stem.removeprefix("timelapse_")
         date = f"{day[:4]}-{day[4:6]}-{day[6:8]}" if len(day) == 8 and day.isdigit() else None
-        item = {"path": str(entry.path), "date": date, "size": entry.size, "mtime": archive.iso(entry.mtime)}
+        item = {"path": str(entry.path), "date": date, "size": entry.size, "mtime": archive.iso(entry.mtime),
+                "locked": str(entry.path) in locked}
         if archive.listed_sidecar(entry.path, ".thumb.jpg"):
             item["thumbnail"] = str(sidecar(entry.path, ".thumb.jpg"))
         items.append(item)

@@ -209,6 +209,10 @@ class MediaIndex:
 
     # -- changing ----------------------------------------------------------------------------------
 
+    def locked_paths(self) -> set[str]:
+        """Every locked file's path (few: an owner locks a handful), to mark them in listings."""
+        return {row["path"] for row in self._db.query("SELECT path FROM media WHERE locked = 1")}
+
     def set_locked(self, path: Path, locked: bool) -> MediaFile | None:
         with self._db.transaction() as tx:
             row = tx.execute("UPDATE media SET locked = ? WHERE path = ? RETURNING *",

@@ -47,6 +47,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     try:
         served.wait_up()
         assert served.post("/settings", json={"Cameras": [SMALL_CAMERA]}).ok
+        # A release ends the event at once: a clip is ready about post_capture seconds later.
+        assert served.post("/sensor/configure", json={"type": "mock", "hold_seconds": 0}).ok
         created = served.post("/api/users", json={"username": VIEWER, "password": VIEWER_PASSWORD, "role": "viewer"})
         assert created.ok, created.text
         yield served

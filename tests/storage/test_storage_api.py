@@ -91,3 +91,17 @@ def test_lock_needs_a_boolean(client, quiet, make_clip: MakeClip):
 def test_storage_needs_a_token(anon):
     for method, url in (("get", "/storage/status"), ("post", "/storage/configure"), ("post", "/storage/cleanup")):
         assert getattr(anon, method)(url).status_code == 401
+
+
+def test_listings_say_which_files_are_locked(client, quiet: Appliance, make_clip: MakeClip, data_dir):
+    kept, other = make_clip(stamp(1)), make_clip(stamp(2))
+    snapshot = data_dir / "recordings" / "snapshot_20231101_120000.jpg"
+    snapshot.write_bytes(b"j")
+    for path in (kept, snapshot):
+        assert client.post("/storage/lock", json={"path": str(path)}).status_code == 200
+
+    clips = {item["path"]: item["locked"] for item in client.get("/archive").json["items"]}
+    assert clips == {str(kept): True, str(other): False}
+    assert [item["locked"] for item in client.get("/snapshots").json] == [True]
+    client.post("/storage/lock", json={"path": str(kept), "locked": False})
+    assert not any(item["locked"] for item in client.get("/archive").json["items"])

@@ -13,6 +13,8 @@ import { on } from './live';
 import { toast } from './toast';
 
 const SEEN_KEY = 'securitycam.archiveSeen';
+/** When the archive page was last visited before this page loaded (what is newer is "new"). */
+export const previousArchiveVisit: string | null = localStorage.getItem(SEEN_KEY);
 let mePromise: Promise<Me> | null = null;
 
 /** The signed-in user (one request per page, shared by every island). */
