@@ -1,7 +1,7 @@
 /**
  * Small DOM helpers the pages share: build elements without innerHTML (every text from the API is
  * set as text, never parsed as HTML), format bytes, times and durations, and run a button's action
- * with the button disabled meanwhile (its error toasted).
+ * with the button disabled meanwhile (its error toasted). Byte counts: `bytes()` of format.ts.
  */
 import { toast } from './toast';
 
@@ -37,19 +37,6 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const element = document.getElementById(id);
   if (!element) throw new Error(`no #${id} on this page`);
   return element as T;
-}
-
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
-
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined) return '–';
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${UNITS[unit]}`;
 }
 
 /** Epoch seconds or an ISO string as the browser's local date and time. */

@@ -10,9 +10,10 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { api } from '../lib/api';
+import { bytes } from '../lib/format';
 import { on } from '../lib/live';
 import { toast } from '../lib/toast';
-import { byId, fill, formatBytes, formatDuration, h } from '../lib/ui';
+import { byId, fill, formatDuration, h } from '../lib/ui';
 
 interface History {
   every: number;
@@ -125,8 +126,8 @@ function drawFigures(stats: Stats): void {
   fill(byId('figures'),
     figure('cpu', 'CPU', `${Math.round(stats.cpu.percent)} %`, `${stats.cpu.count} cores, load ${stats.cpu.load_average.join(' / ')}`),
     figure('temp', 'Temperature', stats.temperatures.cpu === null ? '–' : `${stats.temperatures.cpu.toFixed(1)} °C`),
-    figure('memory', 'Memory', `${Math.round(stats.memory.percent)} %`, `${formatBytes(stats.memory.used)} of ${formatBytes(stats.memory.total)}; the appliance ${formatBytes(stats.memory.process_rss)}`),
-    figure('disk', 'Storage', `${stats.disk.percent} %`, `${formatBytes(stats.disk.free)} free`),
+    figure('memory', 'Memory', `${Math.round(stats.memory.percent)} %`, `${bytes(stats.memory.used)} of ${bytes(stats.memory.total)}; the appliance ${bytes(stats.memory.process_rss)}`),
+    figure('disk', 'Storage', `${stats.disk.percent} %`, `${bytes(stats.disk.free)} free`),
     figure('uptime', 'Up', formatDuration(stats.uptime.system_seconds), `service ${formatDuration(stats.uptime.process_seconds)}`),
   );
   const p = stats.platform;

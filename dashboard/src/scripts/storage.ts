@@ -8,10 +8,11 @@
  * disabled (the API would refuse their changes anyway).
  */
 import { api } from '../lib/api';
+import { bytes } from '../lib/format';
 import { on } from '../lib/live';
 import { isAdmin } from '../lib/session';
 import { toast } from '../lib/toast';
-import { byId, confirmed, debounce, fill, formatBytes, formatTime, h, withButton } from '../lib/ui';
+import { byId, confirmed, debounce, fill, formatTime, h, withButton } from '../lib/ui';
 
 interface Usage { bytes: number; files: number }
 
@@ -52,23 +53,23 @@ const KINDS: [string, string, string][] = [
 ];
 
 function renderUsage(status: StorageStatus): void {
-  byId('usage-text').textContent = `${status.percent} % used — ${formatBytes(status.used)} of ${formatBytes(status.used + status.free)}, ${formatBytes(status.free)} free`;
+  byId('usage-text').textContent = `${status.percent} % used — ${bytes(status.used)} of ${bytes(status.used + status.free)}, ${bytes(status.free)} free`;
   const bar = byId('usage-bar');
   bar.style.width = `${Math.min(100, status.percent)}%`;
   bar.style.background = status.percent >= status.max_percent ? 'var(--danger)' : status.percent >= status.max_percent - 10 ? 'var(--warn)' : 'var(--accent)';
   // Shares of what the appliance keeps (the disk bar above shows the whole disk).
   const kept = KINDS.reduce((sum, [kind]) => sum + (status.by_kind[kind]?.bytes ?? 0), 0) || 1;
   fill(byId('kind-chart'), ...KINDS.filter(([kind]) => (status.by_kind[kind]?.bytes ?? 0) > 0).map(([kind, name, colour]) =>
-    h('span', { style: `width:${((status.by_kind[kind].bytes / kept) * 100).toFixed(3)}%;background:${colour}`, title: `${name}: ${formatBytes(status.by_kind[kind].bytes)}` })));
-  byId('kind-chart').setAttribute('aria-label', `Space used by kind: ${KINDS.map(([kind, name]) => `${name} ${formatBytes(status.by_kind[kind]?.bytes ?? 0)}`).join(', ')}`);
+    h('span', { style: `width:${((status.by_kind[kind].bytes / kept) * 100).toFixed(3)}%;background:${colour}`, title: `${name}: ${bytes(status.by_kind[kind].bytes)}` })));
+  byId('kind-chart').setAttribute('aria-label', `Space used by kind: ${KINDS.map(([kind, name]) => `${name} ${bytes(status.by_kind[kind]?.bytes ?? 0)}`).join(', ')}`);
   fill(byId('kind-table').querySelector('tbody')!, ...KINDS.map(([kind, name, colour]) => h('tr', {},
     h('td', {}, h('span', { class: 'swatch', style: `background:${colour}`, 'aria-hidden': 'true' }), name),
-    h('td', {}, formatBytes(status.by_kind[kind]?.bytes ?? 0)),
+    h('td', {}, bytes(status.by_kind[kind]?.bytes ?? 0)),
     h('td', {}, String(status.by_kind[kind]?.files ?? 0)),
   )));
   const last = status.last_cleanup;
   byId('last-cleanup').textContent = last
-    ? `Last cleanup ${formatTime(last.time)}${last.forced ? ' (by hand)' : ''}: ${last.deleted_count} file${last.deleted_count === 1 ? '' : 's'} deleted, ${formatBytes(last.freed_bytes)} freed.`
+    ? `Last cleanup ${formatTime(last.time)}${last.forced ? ' (by hand)' : ''}: ${last.deleted_count} file${last.deleted_count === 1 ? '' : 's'} deleted, ${bytes(last.freed_bytes)} freed.`
     : 'No cleanup yet.';
 }
 
@@ -97,7 +98,7 @@ function renderTimelapse(status: TimelapseStatus): void {
 function renderVideos(videos: TimelapseVideo[]): void {
   byId('videos-empty').hidden = videos.length > 0;
   fill(byId('videos'), ...videos.map((video) => h('li', { class: 'entry' },
-    h('span', { class: 'entry-text' }, h('strong', {}, video.date), h('span', { class: 'muted' }, formatBytes(video.size))),
+    h('span', { class: 'entry-text' }, h('strong', {}, video.date), h('span', { class: 'muted' }, bytes(video.size))),
     h('span', { class: 'row' },
       h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Play the timelapse of ${video.date}`, onclick: () => play(video) }, 'Play'),
       h('button', { type: 'button', class: 'btn btn-small btn-danger', 'data-admin': true, 'aria-label': `Delete the timelapse of ${video.date}`,
@@ -159,7 +160,7 @@ async function cleanup(): Promise<void> {
   const report = await withButton(byId<HTMLButtonElement>('cleanup'), () =>
     api.post<{ deleted_count: number; freed_bytes: number; still_over_limit: boolean }>('/storage/cleanup'));
   if (!report) return;
-  byId('cleanup-report').textContent = `${report.deleted_count} file${report.deleted_count === 1 ? '' : 's'} deleted, ${formatBytes(report.freed_bytes)} freed${report.still_over_limit ? '; still over the limit (what is left is locked, retained or recording)' : ''}.`;
+  byId('cleanup-report').textContent = `${report.deleted_count} file${report.deleted_count === 1 ? '' : 's'} deleted, ${bytes(report.freed_bytes)} freed${report.still_over_limit ? '; still over the limit (what is left is locked, retained or recording)' : ''}.`;
   await load();
 }
 
