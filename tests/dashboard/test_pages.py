@@ -123,6 +123,8 @@ def test_an_event_plays_through_hls_from_first_to_last_second(admin_page: Page, 
         video.play();
     })""")
     assert played.get("ended"), played
+    playlist = api(server, "GET", f"/vod/event/{event['id']}/index.m3u8").text
+    played["playlist"] = playlist
     camera = SMALL_CAMERA
     expected = event["end_time"] - event["start_time"] + camera["pre_capture"] + camera["post_capture"]
     # Whole segments: up to one more at each end; the player reached the last second.

@@ -17,13 +17,20 @@ export function eventPlaylist(eventId: string): string {
   return `/vod/event/${encodeURIComponent(eventId)}/index.m3u8`;
 }
 
-export async function playHls(video: HTMLVideoElement, url: string, onError: (message: string) => void): Promise<Playback> {
+/**
+ * Play `url` in `video`. `stillWanted` is asked once hls.js has loaded: when the user picked
+ * another event meanwhile it answers false, and nothing is attached (two players on one video
+ * would fight over it).
+ */
+export async function playHls(video: HTMLVideoElement, url: string, onError: (message: string) => void,
+  stillWanted: () => boolean = () => true): Promise<Playback> {
   const native = video.canPlayType('application/vnd.apple.mpegurl') !== '' && !('MediaSource' in window);
   if (native) {
     video.src = url;
     return { destroy: () => video.removeAttribute('src') };
   }
   const { default: Hls } = (await import('hls.js/light')) as { default: typeof HlsType };
+  if (!stillWanted()) return { destroy: () => undefined };
   if (!Hls.isSupported()) {
     onError('this browser cannot play HLS video');
     return { destroy: () => undefined };

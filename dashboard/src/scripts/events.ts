@@ -116,6 +116,7 @@ let windowEnd = 0;
 let openEntry: Entry | null = null;
 let openEvent: FrigateEvent | null = null;
 let playback: Playback | null = null;
+let playerGeneration = 0; // bumped at each start and close: a player whose generation is past is not attached
 
 function filters(): Filters {
   const form = byId<HTMLFormElement>('filters');
@@ -339,15 +340,17 @@ function selectEvent(event: FrigateEvent, keepPlayer = false): void {
 async function startPlayer(event: FrigateEvent): Promise<void> {
   const video = byId<HTMLVideoElement>('event-video');
   const error = byId('event-video-error');
+  const generation = ++playerGeneration;
   playback?.destroy();
   playback = null;
   error.hidden = true;
   video.dataset.event = event.id;
   try {
-    playback = await playHls(video, eventPlaylist(event.id), (message) => {
+    const started = await playHls(video, eventPlaylist(event.id), (message) => {
       error.textContent = message;
       error.hidden = false;
-    });
+    }, () => generation === playerGeneration);
+    if (generation === playerGeneration) playback = started;
   } catch (failure) {
     error.textContent = `the player could not load: ${(failure as Error).message}`;
     error.hidden = false;
@@ -355,6 +358,7 @@ async function startPlayer(event: FrigateEvent): Promise<void> {
 }
 
 function closeDialog(): void {
+  playerGeneration += 1;
   playback?.destroy();
   playback = null;
   const video = byId<HTMLVideoElement>('event-video');
