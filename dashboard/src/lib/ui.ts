@@ -3,7 +3,7 @@
  * set as text, never parsed as HTML), format bytes, times and durations, and run a button's action
  * with the button disabled meanwhile (its error toasted). Byte counts: `bytes()` of format.ts.
  */
-import { toast } from './toast';
+import { attempt } from './toast';
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | ((event: Event) => void)>;
@@ -68,19 +68,14 @@ export function debounce(fn: () => void, wait = 400): () => void {
   };
 }
 
-/** Run `action` with `button` disabled (and `aria-busy`); toast `success` or the error's message. */
+/** `attempt(action, success)` (toast.ts) with `button` disabled and `aria-busy` meanwhile. */
 export async function withButton<T>(button: HTMLButtonElement | null, action: () => Promise<T>, success?: string): Promise<T | undefined> {
   if (button) {
     button.disabled = true;
     button.setAttribute('aria-busy', 'true');
   }
   try {
-    const result = await action();
-    if (success) toast(success, 'success');
-    return result;
-  } catch (error) {
-    toast((error as Error).message, 'error');
-    return undefined;
+    return await attempt(action, success);
   } finally {
     if (button) {
       button.disabled = false;
