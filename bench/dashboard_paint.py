@@ -30,11 +30,12 @@ from PIL import Image
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.dashboard.browser import launch  # noqa: E402
+
 SITE = ROOT / "securitycam" / "dashboard"
 PASSWORD = "bench password"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 STATIC_IMPORT = re.compile(r'(?:from|import)\s*"\./([^"]+\.js)"')
 DYNAMIC_IMPORT = re.compile(r'import\(\s*"\./([^"]+\.js)"\s*\)')
 
@@ -110,7 +111,7 @@ def measure_paint(clips: int, runs: int) -> None:
         try:
             wait_up(base, server)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+                browser = launch(playwright)
                 fcp, tiles = [], []
                 for _ in range(runs):
                     context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 800})

@@ -35,6 +35,10 @@ PUBLIC = {
     "frigate_auth.login",
     "frigate_auth.logout",
     "frigate_auth.logout_by_get",  # answers 405 to anyone: a GET must not log out
+    # The dashboard's static files (the login page must load signed out; its pages hold no data).
+    "dashboard.root",
+    "dashboard.site_root",
+    "dashboard.site",
 }
 # Reads that show secrets, or (the update check's ``git fetch``) cost the appliance real work.
 ADMIN_ONLY_READS = {"accounts.list_api_keys", "frigate_auth.list_users", "system.update_check"}

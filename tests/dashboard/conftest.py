@@ -1,7 +1,6 @@
 """The dashboard's browser tests: a live ``securitycam serve`` (its own process, an ephemeral port,
 a temporary data directory, the synthetic camera and the mock sensor) driven through Debian's
-Chromium by Playwright for Python. Playwright's own browser download does not work here (nor is it
-needed): ``executable_path`` points at ``/usr/bin/chromium``.
+Chromium by Playwright for Python (see ``browser.py``).
 
 Screenshots go under ``test-output/dashboard/`` (``SECURITYCAM_TEST_OUTPUT`` moves ``test-output``),
 one per page at phone (390×844) and desktop (1280×800) width: ``shoot(page, "archive")``.
@@ -16,14 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests.dashboard.browser import launch
 from tests.served import PASSWORD, SMALL_CAMERA, Served, kill_strays
 
-CHROMIUM = "/usr/bin/chromium"
-# What Debian's chromium needs to run headless as root in a container, without reaching out.
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 VIEWER, VIEWER_PASSWORD = "watcher", "viewer-password-1"
@@ -34,7 +28,7 @@ SHOTS = OUTPUT / "dashboard"
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        launched = launch(playwright)
         yield launched
         launched.close()
 

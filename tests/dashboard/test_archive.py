@@ -99,6 +99,22 @@ def test_clip_made_while_on_the_archive_page_appears_at_the_top(admin_page: Page
     expect(page.locator("#archive-badge")).to_be_hidden()
     assert page.evaluate("window.__notReloaded") is True
 
+    # By keyboard: arrows scrub the focused clip, Enter opens it, Escape closes it.
+    thumb = first.locator("button.thumb")
+    thumb.focus()
+    page.keyboard.press("ArrowRight")
+    expect(thumb).to_have_attribute("data-scrub-frame", "0")
+    page.keyboard.press("ArrowRight")
+    expect(thumb).to_have_attribute("data-scrub-frame", "1")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    expect(thumb).to_have_attribute("data-scrub-frame", "0")
+    page.keyboard.press("Enter")
+    expect(page.locator("#viewer-video")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#viewer")).to_be_hidden()
+    expect(thumb).to_be_focused()  # the dialog gives focus back
+
 
 def test_snapshots_and_timelapses_tabs(admin_page: Page, server: Served, shoot) -> None:
     path = server.post("/snapshot", json={"camera": "cam"}).json()["path"]

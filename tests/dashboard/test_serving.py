@@ -45,3 +45,10 @@ def test_signed_out_browser_lands_on_the_login_page(context: BrowserContext) -> 
     page.goto("/ui/archive/")
     expect(page).to_have_url(re.compile(r"/ui/login/\?next=%2Fui%2Farchive%2F$"))
     expect(page.get_by_label("Password")).to_be_visible()
+
+
+def test_unknown_page_gets_the_not_found_page(server: Served) -> None:
+    answer = requests.get(f"{server.base}/ui/no-such-page/", timeout=5)
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert "This page does not exist" in answer.text

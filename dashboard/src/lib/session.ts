@@ -8,7 +8,7 @@
  * page (kept in localStorage): `GET /archive/new_count?since=` on load, again on each SSE
  * `archive_updated`; no polling.
  */
-import { api, type DeployInfo, type Me } from './api';
+import { api, BASE, type DeployInfo, type Me } from './api';
 import { on } from './live';
 import { toast } from './toast';
 
@@ -74,6 +74,9 @@ const METRIC_NAMES: Record<string, string> = {
   throttle: 'Power/throttling',
   storage: 'Storage',
   sd_health: 'SD card health',
+  mqtt: 'MQTT broker',
+  mqtt_queue: 'MQTT queue',
+  storage_limit: 'Storage limit',
 };
 
 /** One toast per metric whose level changed: "Storage: warn (87 %)", or the alert's own message. */
@@ -81,7 +84,7 @@ function toastAlert(alert: AlertMessage): void {
   for (const [metric, { to }] of Object.entries(alert.changed ?? {})) {
     const value = alert.values?.[metric];
     const name = METRIC_NAMES[metric] ?? metric;
-    const detail = typeof value === 'string' && !(metric in METRIC_NAMES) ? value : value ?? '';
+    const detail = value ?? '';
     const text = to === 'ok' ? `${name} is back to normal` : `${name}: ${to}${detail !== '' ? ` (${detail})` : ''}`;
     toast(text, to === 'critical' ? 'error' : to === 'warn' ? 'warn' : 'success');
   }
@@ -89,7 +92,7 @@ function toastAlert(alert: AlertMessage): void {
 
 async function signOut(): Promise<void> {
   await api.post('/auth/logout').catch(() => undefined);
-  location.assign(`${import.meta.env.BASE_URL.replace(/\/?$/, '/')}login/`);
+  location.assign(`${BASE}login/`);
 }
 
 export function startSession(): void {

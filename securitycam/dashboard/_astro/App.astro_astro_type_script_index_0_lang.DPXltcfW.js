@@ -1,1 +1,0 @@
-import{s as o}from"./session.Bjfb_QMy.js";import"./api.CkWIr3Nd.js";import"./live.DtIl5-8p.js";import"./toast.Da0Ijm54.js";o();
