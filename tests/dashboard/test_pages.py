@@ -34,7 +34,8 @@ def api(server: Served, method: str, path: str, **kwargs) -> requests.Response: 
     return answer
 
 
-def test_a_sensor_is_configured_from_the_picker(admin_page: Page, server: Served) -> None:
+def test_a_sensor_is_configured_from_the_picker(admin_page: Page, server: Served,
+                                               shoot: Callable[[Page, str], list[Path]]) -> None:
     page = admin_page
     page.goto("/ui/sensors/")
     page.get_by_role("button", name="Add a sensor").click()
@@ -49,6 +50,7 @@ def test_a_sensor_is_configured_from_the_picker(admin_page: Page, server: Served
     page.get_by_label("GPIO (BCM number)").fill("23")
     bounce.fill("30")
     page.get_by_label("Hold after release (s)").fill("4")
+    shoot(page, "sensors-picker")
     page.get_by_role("button", name="Test wiring").click()
     reading = api(server, "POST", "/sensor/test", json={"type": "reed_switch", "gpio": 23}).json()
     meaning = "triggered" if reading["would_trigger"] else "quiet"
