@@ -28,23 +28,16 @@ The camera is made small (320×180, 1 s segments, a 6 s ring) so that a cycle ta
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import random
-import signal
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import psutil
-import requests
-from local_server import free_port
+from local_server import LocalServer, kill_recording_ffmpegs, recording_ffmpegs
 
-PASSWORD = "crash-cycle"
 CAMERA = {
     "name": "cam", "width": 320, "height": 180, "fps": 10, "segment_seconds": 1, "pre_capture": 2,
     "post_capture": 2, "max_clip_seconds": 60, "ring_seconds": 6, "frame_rate": 1, "frame_width": 320,
@@ -54,61 +47,8 @@ CAMERA = {
 STALE_AFTER = CAMERA["ring_seconds"] + CAMERA["post_capture"] + 2 * CAMERA["segment_seconds"] + 12
 
 
-class Server:
-    def __init__(self, data_dir: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "securitycam", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(data_dir), "--threads", "24"],
-            env={**os.environ, "SECURITYCAM_PASSWORD": PASSWORD}, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        self.headers: dict[str, str] = {}
-        deadline = time.monotonic() + 90
-        while True:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"securitycam serve exited with {self.proc.returncode} during start-up")
-            try:
-                requests.get(f"{self.base}/auth/status", timeout=2)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    raise SystemExit("securitycam serve did not answer within 90 s") from None
-                time.sleep(0.2)
-        token = self.post("/auth/validate", json={"password": PASSWORD}).json()["token"]
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def get(self, path: str) -> requests.Response:
-        return requests.get(f"{self.base}{path}", headers=self.headers, timeout=10)
-
-    def post(self, path: str, **kwargs) -> requests.Response:  # type: ignore[no-untyped-def]
-        return requests.post(f"{self.base}{path}", headers=self.headers, timeout=10, **kwargs)
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return -1
-
-
-def recording_ffmpegs(data_dir: Path) -> set[int]:
-    found = set()
-    for proc in psutil.process_iter(["name", "cmdline"]):
-        cmdline = proc.info["cmdline"] or []
-        if proc.info["name"] == "ffmpeg" and "-segment_list" in cmdline \
-                and any(str(data_dir / "cache") in arg for arg in cmdline):
-            with contextlib.suppress(psutil.NoSuchProcess):
-                if proc.status() != psutil.STATUS_ZOMBIE:
-                    found.add(proc.pid)
-    return found
+def start(data_dir: Path) -> LocalServer:
+    return LocalServer(data_dir, "--threads", "24").wait_up(timeout=90)
 
 
 def corrupt_files(data_dir: Path) -> tuple[list[str], int]:
@@ -155,7 +95,7 @@ def stale_kept(data_dir: Path, restarted_at: float) -> tuple[int, int]:
     return stale, sum(size for _start, _end, size in kept)
 
 
-def settle_and_count(server: Server, data_dir: Path, restarted_at: float) -> dict:
+def settle_and_count(server: LocalServer, data_dir: Path, restarted_at: float) -> dict:
     """Wait until the restart has had time to close, clip and release what the crash left; count."""
     deadline = time.monotonic() + STALE_AFTER
     while time.monotonic() < deadline:
@@ -166,7 +106,7 @@ def settle_and_count(server: Server, data_dir: Path, restarted_at: float) -> dic
     stale, kept_bytes = stale_kept(data_dir, restarted_at)
     open_old = [r["id"] for r in event_rows(data_dir) if r["end_time"] is None and r["start_time"] < restarted_at]
     return {"corrupt": len(bad), "corrupt_detail": bad, "clips": clips, "open": len(open_old),
-            "stale_kept": stale, "kept_mb": kept_bytes / 1e6, "strays": len(recording_ffmpegs(data_dir) - ours),
+            "stale_kept": stale, "kept_mb": kept_bytes / 1e6, "strays": len(set(recording_ffmpegs(data_dir)) - ours),
             "recording": status["recording"]}
 
 
@@ -187,7 +127,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="crash-cycle-") as temporary:
         data_dir = (args.data_dir or Path(temporary) / "data").resolve()
         worst: dict[str, int] = {}
-        server = Server(data_dir)
+        server = start(data_dir)
         assert server.post("/settings", json={"Cameras": [CAMERA]}).ok
         restarted_at = time.time()
         try:
@@ -213,22 +153,19 @@ def main() -> None:
                 time.sleep(wait)
                 server.kill()
                 print(f"cycle {cycle:>2}: {'+'.join(actions)}, SIGKILL after {wait:.1f} s", flush=True)
-                server = Server(data_dir)
+                server = start(data_dir)
                 if rng.random() < 0.25:
                     # Again while the restart is closing events and making their clips.
                     early = rng.uniform(0, 3)
                     time.sleep(early)
                     server.kill()
                     print(f"          and SIGKILL again {early:.1f} s after the restart answered", flush=True)
-                    server = Server(data_dir)
+                    server = start(data_dir)
                 restarted_at = time.time()
         finally:
             code = server.stop()
         time.sleep(2)
-        strays = recording_ffmpegs(data_dir)
-        for pid in strays:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        strays = kill_recording_ffmpegs(data_dir)
         print(f"after SIGTERM (exit {code}): stray ffmpeg {len(strays)}")
         print("worst after any restart: " + ", ".join(f"{key} {value}" for key, value in worst.items()))
 

@@ -11,16 +11,13 @@ SSE clients are connected.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 
 import psutil
 import requests
-from local_server import free_port, percentile, wait_up
+from local_server import LocalServer, percentile
 
 
 def main() -> None:
@@ -28,19 +25,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data_dir:
-        env = {**os.environ, "SECURITYCAM_PASSWORD": "bench-password"}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "securitycam", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--data-dir", data_dir],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        server = LocalServer(data_dir)
+        base = server.base
         try:
-            wait_up(base, proc)
+            server.wait_up()
             time.sleep(args.seconds)
-            master = psutil.Process(proc.pid)
+            master = psutil.Process(server.proc.pid)
             processes = [master, *master.children(recursive=True)]
             total_rss = total_uss = 0
             roles = ["appliance"]
@@ -53,10 +44,8 @@ def main() -> None:
                 print(f"idle {role} (pid {process.pid}): RSS {info.rss / mib:.1f} MiB, USS {info.uss / mib:.1f} MiB")
             print(f"idle total: RSS {total_rss / 2**20:.1f} MiB, USS (not shared) {total_uss / 2**20:.1f} MiB")
 
-            login = requests.post(f"{base}/auth/validate", json={"password": "bench-password"}, timeout=5)
-            token = login.json()["token"]
             session = requests.Session()
-            session.headers["Authorization"] = f"Bearer {token}"
+            session.headers.update(server.headers)
             streams = [session.get(f"{base}/events", stream=True, timeout=5) for _ in range(20)]
             for path in ("/settings", "/system_alert_state"):
                 samples = []
@@ -69,8 +58,7 @@ def main() -> None:
             for stream in streams:
                 stream.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+            server.stop()
 
 
 if __name__ == "__main__":

@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import select
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 
 import requests
-from local_server import free_port, percentile, wait_up
+from local_server import LocalServer, percentile
 
 TIMEOUT = 5.0
 HALF_SENT = b"GET /auth/status HTTP/1.1\r\nHost: x\r\n"
@@ -91,21 +88,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--drop-wait", type=float, default=60)
     args = parser.parse_args()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data_dir:
-        env = {**os.environ, "SECURITYCAM_PASSWORD": "bench-password"}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "securitycam", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--data-dir", data_dir],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        server = LocalServer(data_dir)
+        base, port = server.base, server.port
         listeners: list[Listener] = []
         slow: list[socket.socket] = []
         try:
-            wait_up(base, proc)
-            token = requests.post(f"{base}/auth/validate", json={"password": "bench-password"}, timeout=10).json()
-            auth = {"Authorization": f"Bearer {token['token']}"}
+            server.wait_up()
+            auth = server.headers
             print(f"unloaded: GET /auth/status {time_requests(f'{base}/auth/status', {}, args.requests)}")
             listeners = [Listener(f"{base}/events", auth) for _ in range(args.sse)]
             served = sum(listener.status == 200 for listener in listeners)
@@ -135,8 +125,7 @@ def main() -> None:
                 listener.close()
             for sock in slow:
                 sock.close()
-            proc.terminate()
-            proc.wait(timeout=30)
+            server.stop()
 
 
 def closed_within(sockets: list[socket.socket], opened: float, wait: float) -> str:

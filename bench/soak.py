@@ -17,9 +17,7 @@ the current directory first).
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -27,7 +25,7 @@ import time
 
 import psutil
 import requests
-from local_server import free_port, wait_up
+from local_server import LocalServer
 
 GETS = ("/archive", "/system_stats", "/settings", "/recording/status", "/logs")
 WARM_UP_MINUTES = 10
@@ -82,21 +80,12 @@ def main() -> None:
     args = parser.parse_args()
     # Stopped early (kill), still stop the server it started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data_dir:
-        env = {**os.environ, "SECURITYCAM_PASSWORD": "soak-password"}
-        command = [sys.executable, "-m", "securitycam", "serve", "--host", "127.0.0.1", "--port", str(port),
-                   "--data-dir", data_dir]
-        if args.threads:
-            command += ["--threads", str(args.threads)]
-        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = LocalServer(data_dir, *(["--threads", str(args.threads)] if args.threads else []))
         try:
-            wait_up(base, proc)
-            login = requests.post(f"{base}/auth/validate", json={"password": "soak-password"}, timeout=10)
-            token = login.json()["token"]
-            process = serving_process(psutil.Process(proc.pid))
-            traffic = Traffic(base, token)
+            server.wait_up()
+            process = serving_process(psutil.Process(server.proc.pid))
+            traffic = Traffic(server.base, server.token)
             clients = [threading.Thread(target=traffic.client, daemon=True) for _ in range(args.clients)]
             mib = 2**20
             start_rss = process.memory_info().rss / mib
@@ -121,8 +110,7 @@ def main() -> None:
                   f"spread {spread:.1%} (target within {SPREAD_TARGET:.0%}): {verdict}; "
                   f"minute 1 -> {len(samples)}: {samples[0]:.1f} -> {samples[-1]:.1f} MiB")
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+            server.stop()
 
 
 if __name__ == "__main__":

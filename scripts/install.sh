@@ -1,54 +1,130 @@
 #!/usr/bin/env bash
-# Install securitycam as a systemd service on a Raspberry Pi (run with sudo from the checkout).
-#   sudo ./scripts/install.sh [--data-dir /var/lib/securitycam]
-# Idempotent: run it again after an update. Its output is kept in <data-dir>/logs/install/, where
-# the dashboard's log viewer (/logs/install) finds it.
+# Install securitycam as systemd services on Raspberry Pi OS Bookworm (32- or 64-bit), from this
+# checkout (run it with sudo where the checkout is to stay, e.g. /opt/securitycam):
+#   sudo ./scripts/install.sh [--data-dir /var/lib/securitycam] [--boot-dir /boot/firmware]
+#   ./scripts/install.sh --dry-run [--arch arm64|armhf]   # print every action, change nothing
+# Idempotent: run it again after an update; a step already done is skipped. Its output is kept
+# in <data-dir>/logs/install/, where the dashboard's log viewer (/logs/install) finds it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
+# MediaMTX release archives by Debian architecture, with their SHA-256 (the release's
+# checksums.sha256); a download that does not match is refused.
+MEDIAMTX_VERSION=v1.9.3
+declare -A MEDIAMTX_ASSET=([arm64]=linux_arm64v8 [armhf]=linux_armv7 [amd64]=linux_amd64)
+declare -A MEDIAMTX_SHA256=(
+  [arm64]=f2f02109dd3d88773d7de5ae84385d41041bc9d60d0459eb6c61462cb2da0d1e
+  [armhf]=387a84bf47a0c3066d0159f84c8b9ea1da73a0233b4fc67f22731bc8001a6f74
+  [amd64]=0b885dbfa4ef9c14cd00191c57d90d804255ff50403a28b85ceee7988c535b60
+)
+# iptables: the captive portal's port-80 rule; network-manager: the first-boot hotspot (nmcli);
+# polkitd: lets the service (no sudo under NoNewPrivileges) ask NetworkManager and systemd;
+# avahi-daemon: <hostname>.local, the address the setup page gives; curl: downloads, health checks.
+PI_PACKAGES=(iptables bluez network-manager polkitd avahi-daemon curl ca-certificates)
+UNIT_DIR=/etc/systemd/system
+
 DATA_DIR=/var/lib/securitycam
+BOOT_DIR=/boot/firmware
+[ -d /boot/firmware ] || BOOT_DIR=/boot
+ARCH=$(dpkg --print-architecture 2>/dev/null || uname -m)
+DRY_RUN=
 while [ $# -gt 0 ]; do
   case "$1" in
     --data-dir) DATA_DIR="$2"; shift 2 ;;
+    --boot-dir) BOOT_DIR="$2"; shift 2 ;;
+    --arch) ARCH="$2"; shift 2 ;;
+    --dry-run) DRY_RUN=1; shift ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
-[ "$(id -u)" -eq 0 ] || { echo "run with sudo" >&2; exit 1; }
+export DRY_RUN
+[ -n "$DRY_RUN" ] || [ "$(id -u)" -eq 0 ] || { echo "run with sudo (or --dry-run)" >&2; exit 1; }
 
-mkdir -p "$DATA_DIR/logs/install"
-LOG="$DATA_DIR/logs/install/$(date +%Y-%m-%d_%H-%M-%S).log"
-exec > >(tee -a "$LOG") 2>&1
-echo "installing securitycam from $PWD into $DATA_DIR"
-
-ensure_system_packages iptables bluez
-id securitycam >/dev/null 2>&1 || useradd --system --home-dir "$DATA_DIR" --shell /usr/sbin/nologin securitycam
-for group in gpio video bluetooth; do
-  getent group "$group" >/dev/null && usermod -aG "$group" securitycam
-done
-if is_raspberry_pi; then ensure_venv pi; else ensure_venv; fi
-# The segment ring is rewritten every two seconds: keep it in RAM, not on the SD card.
-mkdir -p "$DATA_DIR/cache"
-uid=$(id -u securitycam); gid=$(id -g securitycam)
-if ! grep -q " $DATA_DIR/cache " /etc/fstab; then
-  echo "tmpfs $DATA_DIR/cache tmpfs size=96m,mode=0700,uid=$uid,gid=$gid,noexec,nosuid,nodev 0 0" >> /etc/fstab
+if [ -z "$DRY_RUN" ]; then
+  mkdir -p "$DATA_DIR/logs/install"
+  LOG="$DATA_DIR/logs/install/$(date +%Y-%m-%d_%H-%M-%S).log"
+  exec > >(tee -a "$LOG") 2>&1
 fi
-mountpoint -q "$DATA_DIR/cache" || mount "$DATA_DIR/cache"
-chown -R securitycam:securitycam "$DATA_DIR"
-chmod 700 "$DATA_DIR"
+echo "installing securitycam from $PWD into $DATA_DIR (${DRY_RUN:+dry run, }architecture $ARCH)"
 
-sed -e "s#/opt/securitycam#$PWD#g" -e "s#/var/lib/securitycam#$DATA_DIR#g" \
-  systemd/securitycam.service > /etc/systemd/system/securitycam.service
-# The service restarts itself and reboots the Pi from the dashboard, and sets the captive portal rule
-# (securitycam/system/runner.py: SubprocessRunner.PRIVILEGED); nothing else runs as root.
-IPTABLES=$(command -v iptables)
-cat > /etc/sudoers.d/securitycam <<SUDOERS
-securitycam ALL=(root) NOPASSWD: /usr/bin/systemctl restart securitycam.service, /usr/bin/systemctl reboot
-securitycam ALL=(root) NOPASSWD: $IPTABLES -t nat -C PREROUTING *, $IPTABLES -t nat -A PREROUTING *, $IPTABLES -t nat -D PREROUTING *
-SUDOERS
-visudo -cf /etc/sudoers.d/securitycam
-chmod 440 /etc/sudoers.d/securitycam
-systemctl daemon-reload
-systemctl enable --now securitycam.service
-echo "securitycam is running on port 5005; first password: $DATA_DIR/default-password.txt"
+install_mediamtx() {
+  local asset="${MEDIAMTX_ASSET[$ARCH]:-}" sum="${MEDIAMTX_SHA256[$ARCH]:-}"
+  if [ -z "$asset" ]; then
+    echo "no MediaMTX release for $ARCH: the appliance records from its sources directly"
+    return 0
+  fi
+  if [ "$(/usr/local/bin/mediamtx --version 2>/dev/null)" = "$MEDIAMTX_VERSION" ]; then
+    return 0
+  fi
+  local archive="mediamtx_${MEDIAMTX_VERSION}_${asset}.tar.gz" work
+  work=$(mktemp -d)
+  # shellcheck disable=SC2064  # expand $work now: it is local
+  trap "rm -rf '$work'" RETURN
+  act curl -fsSL --retry 3 -o "$work/$archive" \
+    "https://github.com/bluenviron/mediamtx/releases/download/$MEDIAMTX_VERSION/$archive"
+  if [ -n "$DRY_RUN" ]; then
+    echo "would run: sha256sum --check ($sum  $work/$archive)"
+  else
+    echo "$sum  $work/$archive" | sha256sum --check --quiet ||
+      { echo "MediaMTX download does not match its pinned checksum: refused" >&2; return 1; }
+  fi
+  act tar -xzf "$work/$archive" -C "$work" mediamtx
+  act install -m 0755 "$work/mediamtx" /usr/local/bin/mediamtx
+}
+
+# render FILE: a unit or config file of the checkout with this install's paths and ids in it.
+render() {
+  sed -e "s#/opt/securitycam#$PWD#g" -e "s#/var/lib/securitycam#$DATA_DIR#g" \
+      -e "s#/boot/firmware#$BOOT_DIR#g" -e "s#@UID@#$SERVICE_UID#g" -e "s#@GID@#$SERVICE_GID#g" "$1"
+}
+
+if is_raspberry_pi; then ensure_system_packages "${PI_PACKAGES[@]}"; else ensure_system_packages curl; fi
+
+id securitycam >/dev/null 2>&1 ||
+  act useradd --system --home-dir "$DATA_DIR" --shell /usr/sbin/nologin --user-group securitycam
+for group in gpio video bluetooth; do
+  if getent group "$group" >/dev/null && ! id -nG securitycam 2>/dev/null | grep -qw "$group"; then
+    act usermod -aG "$group" securitycam
+  fi
+done
+SERVICE_UID=$(id -u securitycam 2>/dev/null || echo "<uid of securitycam>")
+SERVICE_GID=$(id -g securitycam 2>/dev/null || echo "<gid of securitycam>")
+
+if is_raspberry_pi; then ensure_venv pi; else ensure_venv; fi
+# The service's file system is read-only (ProtectSystem=strict): compile the bytecode now, or
+# Python compiles every module again at every start.
+act "$VENV/bin/python" -m compileall -q securitycam "$VENV/lib"
+install_mediamtx
+
+act mkdir -p "$DATA_DIR/cache" "$DATA_DIR/logs"
+act chown -R securitycam:securitycam "$DATA_DIR"
+act chmod 700 "$DATA_DIR"
+# Earlier versions mounted the segment ring from /etc/fstab; it is a mount unit now.
+if grep -q " $DATA_DIR/cache tmpfs " /etc/fstab 2>/dev/null; then
+  act sed -i "\\# $DATA_DIR/cache tmpfs #d" /etc/fstab
+fi
+# The service no longer uses sudo (NoNewPrivileges): polkit allows what it asks.
+if [ -f /etc/sudoers.d/securitycam ]; then act rm -f /etc/sudoers.d/securitycam; fi
+
+CACHE_MOUNT=$(systemd-escape -p --suffix=mount "$DATA_DIR/cache")
+render systemd/var-lib-securitycam-cache.mount | put_file "$UNIT_DIR/$CACHE_MOUNT" 644
+for unit in securitycam.service mediamtx.service securitycam-update.service \
+            securitycam-bootnote.path securitycam-bootnote.service; do
+  render "systemd/$unit" | put_file "$UNIT_DIR/$unit" 644
+done
+render systemd/polkit/50-securitycam.rules | put_file /etc/polkit-1/rules.d/50-securitycam.rules 644
+render systemd/NetworkManager/securitycam-portal.conf |
+  put_file /etc/NetworkManager/dnsmasq-shared.d/securitycam-portal.conf 644
+
+act systemctl daemon-reload
+act systemctl enable --now "$CACHE_MOUNT" securitycam-bootnote.path
+act systemctl enable securitycam.service
+act systemctl restart securitycam.service
+if [ -n "$DRY_RUN" ]; then
+  echo "dry run: nothing was changed"
+else
+  echo "securitycam is running on port 5005; on a first start with no network it opens the Wi-Fi" \
+       "hotspot written to $BOOT_DIR/securitycam-hotspot.txt; first password: $DATA_DIR/default-password.txt"
+fi

@@ -1,10 +1,31 @@
+# shellcheck shell=bash
 # Shared by the install, run and test scripts: idempotent steps, each a no-op when already done.
 VENV="${SECURITYCAM_VENV:-$PWD/.venv}"
 # fonts-dejavu-core: the synthetic camera's burned-in clock (ffmpeg drawtext needs a font file).
 SYSTEM_PACKAGES=(ffmpeg fonts-dejavu-core mosquitto python3-venv python3-dev gcc git)
 
+# With DRY_RUN set (install.sh --dry-run), every step that would change the machine prints
+# "would run: ..." or "would write: ..." instead, and nothing is changed.
+act() {
+  if [ -n "${DRY_RUN:-}" ]; then printf 'would run: %s\n' "$*"; else "$@"; fi
+}
+
 as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+  if [ -n "${DRY_RUN:-}" ]; then act "$@"
+  elif [ "$(id -u)" -eq 0 ]; then "$@"
+  else sudo "$@"; fi
+}
+
+# put_file PATH MODE: write standard input to PATH with MODE, unless PATH already holds exactly that.
+put_file() {
+  local path="$1" mode="$2" content
+  content=$(cat)
+  if [ -f "$path" ] && [ "$(cat "$path")" = "$content" ]; then return 0; fi
+  if [ -n "${DRY_RUN:-}" ]; then printf 'would write: %s (mode %s)\n' "$path" "$mode"; return 0; fi
+  mkdir -p "$(dirname "$path")"
+  printf '%s\n' "$content" > "$path.tmp"
+  chmod "$mode" "$path.tmp"
+  mv -f "$path.tmp" "$path"
 }
 
 is_raspberry_pi() {
@@ -16,7 +37,11 @@ apt_install() {
   [ $# -gt 0 ] || return 0
   echo "installing system packages: $*"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  if [ -n "${DRY_RUN:-}" ]; then
+    act apt-get install -y "$@"
+  else
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  fi
 }
 
 # ensure_system_packages [more...]: the packages every machine needs, plus any named.
@@ -36,7 +61,7 @@ ensure_venv() {
   [ -n "$extra" ] && spec=".[$extra]"
   if [ ! -x "$VENV/bin/python" ]; then
     echo "creating the virtualenv $VENV"
-    python3 -m venv "$VENV"
+    act python3 -m venv "$VENV"
   fi
   local stamp="$VENV/.installed-${extra:-base}" done_stamp
   local satisfying=("$stamp")
@@ -47,9 +72,9 @@ ensure_venv() {
     fi
   done
   echo "installing securitycam${extra:+[$extra]} into $VENV"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e "$spec"
-  touch "$stamp"
+  act "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  act "$VENV/bin/python" -m pip install --quiet -e "$spec"
+  act touch "$stamp"
 }
 
 # ensure_node: Node.js and npm, to build the dashboard (a Pi that only runs the appliance needs neither).

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-ensure_system_packages chromium
+# tests/test_deploy.py checks every script with shellcheck and every unit with systemd-analyze.
+ensure_system_packages chromium shellcheck systemd
 ensure_venv dev
 "$VENV/bin/ruff" check .
 scripts/build_dashboard.sh --check

@@ -26,6 +26,7 @@ from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.store import SHIPPED_DEFAULTS
 from securitycam.detection.service import Detection
+from securitycam.history import History
 from securitycam.mqtt import MqttService
 from securitycam.notifications import PushNotifier
 from securitycam.paths import DataPaths
@@ -36,15 +37,18 @@ from securitycam.sensors.manager import SensorManager, use_mock_sensor
 from securitycam.sensors.simulated import SimulatedPins
 from securitycam.storage.janitor import Janitor
 from securitycam.storage.media import MediaIndex
+from securitycam.storage.profiles import StorageProfiles
 from securitycam.storage.timelapse import Timelapse
 from securitycam.store import Database
 from securitycam.store.events import EventStore
 from securitycam.system.captive import CaptivePortal
+from securitycam.system.firstboot import FirstBoot
 from securitycam.system.health import WARN, HealthMonitor
 from securitycam.system.host import HostReader
-from securitycam.system.info import GitInfo
+from securitycam.system.info import GitInfo, host_figures
 from securitycam.system.logs import CONSOLE
 from securitycam.system.runner import CommandRunner, RecordingRunner, SubprocessRunner
+from securitycam.wifi import WifiPresence
 
 if TYPE_CHECKING:
     from gpiozero.pins import Factory
@@ -112,9 +116,12 @@ class Appliance:
     recorder: Recorder
     detection: Detection
     janitor: Janitor
+    profiles: StorageProfiles
     timelapse: Timelapse
     notifier: PushNotifier
     exports: Exporter
+    first_boot: FirstBoot
+    history: History
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
@@ -150,6 +157,7 @@ class Appliance:
         paths = DataPaths(Path(data_dir).resolve())
         diskfull.release_reserve(paths.space_reserve)  # room to open the database, on a full disk
         paths.create()
+        paths.clear_scratch()
         hw = (hardware or Hardware()).resolved()
         first_start = not paths.settings_file.exists()
         settings = SettingsStore(paths.settings_file, defaults_file)
@@ -167,15 +175,18 @@ class Appliance:
             [paths.root / "reset-auth", hw.host.root / "boot/firmware/reset-auth", hw.host.root / "boot/reset-auth"],
             env_password(),
         )
-        health = HealthMonitor(hw.host, paths.root, bus, clock=hw.clock)
+        health = HealthMonitor(hw.host, paths.root, bus)
         for problem in settings.problems:
             health.set_alert("settings", WARN, problem)
-        presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health)  # type: ignore[arg-type]
+        wifi = WifiPresence(hw.runner, hw.host, lambda: settings.get().Wifi.interface)  # type: ignore[arg-type]
+        presence = PresenceMonitor(hw.bluetooth, db, settings, bus, hw.clock, health, wifi)  # type: ignore[arg-type]
+        profiles = StorageProfiles(db, paths, settings, hw.clock, health)
         recorder = Recorder(settings, paths, db, events, bus, hw.clock, MediaMTX(paths, hw.clock),
-                            run_cameras=hw.run_cameras)
-        janitor = Janitor(MediaIndex(db, paths, events), settings, hw.host, paths, db, bus, hw.clock, health,
-                          recordings=recorder.recordings)
+                            run_cameras=hw.run_cameras, profiles=profiles)
+        janitor = Janitor(MediaIndex(db, paths, events, profiles), settings, hw.host, paths, db, bus, hw.clock,
+                          health, recordings=recorder.recordings)
         recorder.on_media(janitor.file_written)
+        captive_portal = CaptivePortal(hw.runner, settings)
         notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
         events.on_open(notifier.event_opened)
         appliance = cls(
@@ -189,25 +200,29 @@ class Appliance:
             accounts=Accounts(auth, users, sessions, keys, hw.clock),
             health=health,
             git=GitInfo(hw.runner, clock=hw.clock),
-            captive_portal=CaptivePortal(hw.runner, settings),
+            captive_portal=captive_portal,
+            first_boot=FirstBoot(hw.runner, settings, captive_portal, paths.root, hw.host, hw.clock),
             presence=presence,
             sensors=SensorManager(settings, events, bus, hw.clock, hw.pin_factory, presence=presence),
             recorder=recorder,
             detection=Detection(settings, recorder, events, db, bus, paths, hw.clock, presence),
             janitor=janitor,
+            profiles=profiles,
             timelapse=Timelapse(settings, paths, recorder, bus, hw.clock, on_video=janitor.file_written),
             password_from_env=password_from_env,
             notifier=notifier,
             exports=Exporter(db, paths, recorder.recordings, on_file=janitor.file_written,
                              delete_file=lambda path: janitor.delete(path, "export"), room=janitor.room),
+            history=History(db, bus, hw.clock, lambda: host_figures(hw.host, paths.root)),  # type: ignore[arg-type]
         )
         # The recorder starts before the sensors and detection (anything that opens events): it ends
         # the events a crash left open, and a trigger at start-up then finds it listening.
         # The janitor starts before the recorder (room first), the timelapse and detection after it (frames
         # come from it); detection before the sensors, so their events find its review items.
         appliance.services = [
-            health, appliance.captive_portal, appliance.presence, janitor, appliance.recorder, appliance.timelapse,
-            appliance.exports, appliance.detection, appliance.sensors, notifier, MqttService(appliance),
+            health, appliance.history, appliance.captive_portal, appliance.first_boot, appliance.presence, profiles,
+            janitor, appliance.recorder, appliance.timelapse, appliance.exports, appliance.detection,
+            appliance.sensors, notifier, MqttService(appliance),
         ]
         return appliance
 

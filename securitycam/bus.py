@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import logging
 import queue
 import threading
 import time
@@ -41,6 +42,8 @@ TRACKED_OBJECT_UPDATE = "tracked_object_update"
 MOTION = "motion"
 
 DISCONNECT_POLL = 1.0
+
+log = logging.getLogger(__name__)
 
 
 def _never_gone() -> bool:
@@ -106,6 +109,7 @@ class EventBus:
         self._ids = itertools.count(1)
         self._ring: deque[BusEvent] = deque(maxlen=ring_size)
         self._subscribers: list[Subscription] = []
+        self._listeners: list[Callable[[BusEvent], None]] = []
         self._lock = threading.Lock()
         self._queue_size = queue_size
         self.max_subscribers = max_subscribers
@@ -118,7 +122,17 @@ class EventBus:
             for sub in slow:
                 sub.dropped = True
                 self._subscribers.remove(sub)
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("bus listener %r failed", listener)
         return event
+
+    def listen(self, listener: Callable[[BusEvent], None]) -> None:
+        """Call ``listener(event)`` for every event, in the publisher's thread: it must only queue
+        the event (publishers never block). Unlike a subscription it takes no SSE client's place."""
+        self._listeners.append(listener)
 
     def subscribe(
         self, last_event_id: int | None = None, client_gone: Callable[[], bool] | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from pathlib import Path
 
 # What lstat may say of a path that is merely absent: the caller answers 404, not 400.
 _ABSENT = (errno.ENOENT, errno.ENOTDIR)
+# An event's pictures in ``clips/`` after ``<camera>-<event id>``: the snapshot (boxes drawn), its
+# clean copy (``.png`` when the API made it, ``.jpg`` when detection did) and detection's thumbnail.
+EVENT_PICTURES = (".jpg", "-clean.png", "-clean.jpg", "-thumb.jpg")
 
 
 class PathRefused(ValueError):
@@ -57,6 +61,12 @@ class DataPaths:
         """Event snapshots (Frigate's ``<camera>-<event id>.jpg``), thumbnails and review thumbnails."""
         return self.root / "clips"
 
+    def event_pictures(self, camera: str, event_id: str) -> list[Path]:
+        """Where an event's pictures may be in :attr:`clips` (the names that stay inside it: camera
+        and id come from the database, which a client wrote to)."""
+        found = (inside(self.clips, f"{camera}-{event_id}{suffix}") for suffix in EVENT_PICTURES)
+        return [path for path in found if path is not None]
+
     @property
     def timelapse(self) -> Path:
         return self.root / "timelapse"
@@ -73,6 +83,17 @@ class DataPaths:
     def run(self) -> Path:
         """Pid files of the child processes we supervise (see ``recorder/process.py``)."""
         return self.root / "run"
+
+    @property
+    def scratch(self) -> Path:
+        """Files made for one request (a clip joined from its parts, a preview GIF), deleted once
+        sent; emptied at every start (:meth:`clear_scratch`), so that a crash mid-download does not
+        leave them behind for good."""
+        return self.root / "tmp"
+
+    def clear_scratch(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        self.scratch.mkdir(parents=True, exist_ok=True)
 
     @property
     def space_reserve(self) -> Path:

@@ -27,6 +27,9 @@ over them and RSS crept under steady traffic (2.3 MiB in the 3 minutes after war
 minutes). :func:`limit_malloc_arenas` sets that before any thread starts, as ``MALLOC_ARENA_MAX``
 would; Python's own small objects live in its own pools and are not affected.
 
+Under systemd (``Type=notify``) the server says ``READY=1`` once it listens, and pings the
+watchdog while a request to its own ``/auth/status`` is answered (:mod:`securitycam.system.notify`).
+
 ``SIGTERM`` (or ``SIGINT``) ends the SSE streams, stops the event loop, waits for the requests
 under way, then stops the appliance (child processes, files, database) and returns.
 """
@@ -39,11 +42,14 @@ import os
 import resource
 import signal
 import threading
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 from waitress.server import create_server
 from waitress.task import ThreadedTaskDispatcher
+
+from securitycam.system.notify import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +124,24 @@ class ApplianceServer:
         signal.signal(signal.SIGINT, on_signal)
         log.info("serving on %s:%d (%d API threads, up to %d SSE clients)",
                  self.host, self.port, self.threads, self.sse_clients)
+        watchdog = Watchdog(self.answers)
+        watchdog.start()
         try:
             server.run()
         finally:
+            watchdog.stop()
             server.close()
             appliance.stop()
+
+    def answers(self, timeout: float = 10.0) -> bool:
+        """Whether the server answers a request on its own port (the watchdog's health check)."""
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else "::1" if self.host == "::" else self.host
+        url = f"http://{f'[{host}]' if ':' in host else host}:{self.port}/auth/status"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
 
 
 def limit_malloc_arenas() -> None:

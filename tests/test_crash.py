@@ -11,9 +11,11 @@ from pathlib import Path
 
 import psutil
 
+from bench.local_server import recording_ffmpegs
 from securitycam.app import create_app
 from tests.conftest import FAST_DELAYS
-from tests.served import SMALL_CAMERA, Served, ffmpeg_pids, kill_strays, wait_for
+from tests.served import SMALL_CAMERA, Served, kill_strays
+from tests.waiting import wait_for
 
 
 def query(data_dir: Path, sql: str, *params: object) -> list[sqlite3.Row]:
@@ -37,10 +39,10 @@ def test_events_open_at_a_power_cut_end_at_their_last_footage_after_restart(tmp_
         manual_event = server.post("/recording/start").json()["event_id"]
         started = query(data, "SELECT max(start_time) AS t FROM events")[0]["t"]
         wait_for(lambda: last_footage(data) > started + 3, what="footage after the trigger")
-        server.kill_group()
+        server.kill()
         crashed_at = last_footage(data)
     finally:
-        server.kill_group()
+        server.kill()
     kill_strays(data)  # this test is about events, not about the children (see the next test)
 
     restarted = Served(data).wait_up()
@@ -65,7 +67,7 @@ def test_events_open_at_a_power_cut_end_at_their_last_footage_after_restart(tmp_
                                    crashed_at), timeout=40, what="kept segments to be released")
         assert restarted.stop() == 0
     finally:
-        restarted.kill_group()
+        restarted.kill()
         kill_strays(data)
 
 
@@ -76,23 +78,23 @@ def test_a_killed_server_takes_its_ffmpeg_with_it(tmp_path):
     server = Served(data).wait_up()
     restarted = None
     try:
-        [first] = wait_for(lambda: len(pids := ffmpeg_pids(data)) == 1 and pids, what="one ffmpeg")
+        [first] = wait_for(lambda: len(pids := recording_ffmpegs(data)) == 1 and pids, what="one ffmpeg")
         assert psutil.Process(first).ppid() == server.proc.pid
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait(timeout=10)
-        wait_for(lambda: first not in ffmpeg_pids(data), timeout=10, what="the killed server's ffmpeg to die")
+        wait_for(lambda: first not in recording_ffmpegs(data), timeout=10, what="the killed server's ffmpeg to die")
         restarted = Served(data).wait_up()
-        [second] = wait_for(lambda: len(pids := ffmpeg_pids(data)) >= 1 and pids, what="the new server's ffmpeg")
+        [second] = wait_for(lambda: len(pids := recording_ffmpegs(data)) >= 1 and pids, what="the new server's ffmpeg")
         assert second != first
         time.sleep(2)  # whatever else might start a second recorder has had its chance
-        assert ffmpeg_pids(data) == [second]
+        assert recording_ffmpegs(data) == [second]
         assert restarted.stop() == 0
-        assert ffmpeg_pids(data) == []
+        assert recording_ffmpegs(data) == []
         assert not list((data / "run").glob("*.pid")), "pid files are removed with their process"
     finally:
-        server.kill_group()
+        server.kill()
         if restarted is not None:
-            restarted.kill_group()
+            restarted.kill()
         kill_strays(data)
 
 
@@ -122,5 +124,19 @@ def test_an_event_left_open_on_a_camera_without_footage_ends_where_it_began(data
     try:
         row = app.extensions["securitycam"].events.get(event.id)
         assert row.end_time == event.start_time and row.data["interrupted"] is True
+    finally:
+        app.extensions["securitycam"].stop()
+
+
+def test_start_empties_the_scratch_folder_a_crash_left_files_in(data_dir, hardware, monkeypatch):
+    """A clip joined for a download when the power went: the next start deletes it."""
+    left = data_dir / "tmp" / "securitycam-abc.mp4"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"\0" * 1024)
+    monkeypatch.setenv("SECURITYCAM_PASSWORD", "x" * 12)
+    app = create_app(data_dir, hardware, config=FAST_DELAYS)
+    try:
+        assert app.extensions["securitycam"].paths.scratch == left.parent
+        assert list(left.parent.iterdir()) == []
     finally:
         app.extensions["securitycam"].stop()

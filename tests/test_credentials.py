@@ -48,12 +48,16 @@ def viewer_client(app: Flask, client: FlaskClient) -> FlaskClient:
 
 
 def test_no_reader_sees_camera_credentials(app, client, configured):
-    for reader in (client, viewer_client(app, client)):
-        for path in ("/settings", "/cameras", "/recording/status", "/system_info"):
+    viewer = viewer_client(app, client)
+    for reader, paths in ((client, ("/settings", "/cameras", "/recording/status", "/system_info")),
+                          (viewer, ("/cameras", "/recording/status", "/system_info"))):
+        for path in paths:
             response = reader.get(path)
             assert response.status_code == 200, path
             assert CAM_PASSWORD not in response.get_data(as_text=True), path
-        assert reader.get("/settings").json["Cameras"][0]["url"] == MASKED
+    assert client.get("/settings").json["Cameras"][0]["url"] == MASKED
+    assert client.get("/cameras").json["cameras"][0]["url"] == MASKED
+    assert viewer.get("/settings").status_code == 403  # settings are for admins to read (VibeNVR)
 
 
 def test_settings_saved_back_masked_or_without_credentials_keep_them(client, appliance, configured, data_dir):

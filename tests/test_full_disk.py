@@ -175,6 +175,7 @@ def test_snapshot_on_a_full_disk(rig: Rig):
         # Once the camera's latest frame is too old to use: still the disk's fault, and said so.
         recorder = rig.appliance.recorder.cameras["cam"]
         wait_for(lambda: recorder.latest_frame() is None, timeout=30)
+        fill(rig.mountpoint / "filler")  # take back what the ring released meanwhile
         assert_insufficient_storage(client.post("/snapshot"))
     assert not list(rig.appliance.paths.recordings.glob("snapshot_*"))
     rig.fresh_frame()

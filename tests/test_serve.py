@@ -3,63 +3,28 @@ process) answers while slow clients and SSE clients hold connections, and SIGTER
 
 import json
 import logging
-import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 
 import pytest
 import requests
 
+from bench.local_server import LocalServer
 from securitycam.app import create_app
 
 PASSWORD = "serve-test"
 HALF_SENT = b"GET /auth/status HTTP/1.1\r\nHost: x\r\n"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Served:
-    """A real ``securitycam serve`` in a subprocess."""
+class Served(LocalServer):
+    """A real ``securitycam serve``, up and logged in, its output kept for the assertions."""
 
     def __init__(self, data_dir, *options: str) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "securitycam", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(data_dir), *options],
-            env={**os.environ, "SECURITYCAM_PASSWORD": PASSWORD}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )
-        try:
-            self.status = self._wait_up()
-            login = requests.post(f"{self.base}/auth/validate", json={"password": PASSWORD}, timeout=5)
-            self.token = login.json()["token"]
-        except BaseException:
-            self.stop()
-            raise
-        self.headers = {"Authorization": f"Bearer {self.token}"}
-
-    def _wait_up(self) -> requests.Response:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                return requests.get(f"{self.base}/auth/status", timeout=1)
-            except (requests.ConnectionError, requests.Timeout):
-                assert self.proc.poll() is None, self.proc.stdout.read().decode()
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        super().__init__(data_dir, *options, password=PASSWORD, output=subprocess.PIPE)
+        self.wait_up(timeout=30)
 
     def open_stream(self) -> tuple[socket.socket, int]:
         """An SSE client on a raw socket (so that closing it closes the connection at once): (socket, status)."""
@@ -84,14 +49,14 @@ def served(tmp_path):
 
     yield start
     for server in started:
-        server.stop()
+        server.kill()
 
 
 def test_serve_answers_and_stops_on_sigterm(tmp_path):
     server = Served(tmp_path / "data", "--threads", "24")
     base, headers, proc = server.base, server.headers, server.proc
     try:
-        assert server.status.json() == {"enabled": True, "valid": None}
+        assert requests.get(f"{base}/auth/status", timeout=5).json() == {"enabled": True, "valid": None}
         # An SSE client holds a thread; API requests still answer beside it.
         stream = requests.get(f"{base}/events", headers=headers, stream=True, timeout=5)
         assert requests.get(f"{base}/settings", headers=headers, timeout=5).status_code == 200
@@ -102,7 +67,7 @@ def test_serve_answers_and_stops_on_sigterm(tmp_path):
         assert time.monotonic() - started < 4  # SSE streams end at once, not after the grace period
         stream.close()
     finally:
-        server.stop()
+        server.kill()
     output = proc.stdout.read().decode()
     settings = json.loads((tmp_path / "data" / "settings" / "settings.json").read_text())
     assert settings["Timelapse"]["fps"] == 7
@@ -112,19 +77,15 @@ def test_serve_answers_and_stops_on_sigterm(tmp_path):
 
 
 def test_serve_prints_where_it_listens_where_the_password_is_and_what_is_simulated(tmp_path):
-    port = free_port()
     data = tmp_path / "data"
-    env = {name: value for name, value in os.environ.items() if name != "SECURITYCAM_PASSWORD"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "securitycam", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--data-dir", str(data), "--threads", "24"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    server = LocalServer(data, "--threads", "24", password=None, output=subprocess.PIPE)
+    proc, port = server.proc, server.port
     lines: list[str] = []
     logged_in = threading.Event()
 
     def read() -> None:
-        for line in proc.stdout:
+        for raw in proc.stdout:
+            line = raw.decode()
             lines.append(line)
             if "dashboard login" in line:
                 logged_in.set()
@@ -134,8 +95,7 @@ def test_serve_prints_where_it_listens_where_the_password_is_and_what_is_simulat
     try:
         assert logged_in.wait(30), "".join(lines)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=20)
+        server.stop(timeout=20)
         reader.join(timeout=5)
     expected = [
         f"listening on http://127.0.0.1:{port}",

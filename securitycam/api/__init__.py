@@ -11,14 +11,19 @@ from securitycam.api import (
     dashboard,
     events,
     frigate,
+    history,
     logs,
     media,
+    profiles,
     recording,
     sensors,
     settings,
+    setup,
+    stats,
     storage,
     system,
     timelapse,
+    wifi,
 )
 
 # One per line, so that parts added in parallel merge without conflicts.
@@ -34,7 +39,12 @@ BLUEPRINTS = [
     recording.bp,
     media.bp,
     storage.bp,
+    profiles.bp,
+    stats.bp,
     timelapse.bp,
+    setup.bp,
+    wifi.bp,
+    history.bp,
     dashboard.bp,
     *frigate.BLUEPRINTS,
 ]

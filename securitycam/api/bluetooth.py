@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 from securitycam.api.common import ApiError, appliance, error_response, parse_body
 from securitycam.bt import AdapterBusy, AdapterUnavailable, PairingFailed, normalize_address
 from securitycam.bt.pairing_log import pairing_log
-from securitycam.bt.presence import TooManyDevices
+from securitycam.bt.presence import BLUETOOTH, TooManyDevices, TrackedAsOtherKind
 
 bp = Blueprint("bluetooth", __name__)
 
@@ -88,7 +88,7 @@ def discoverable():  # type: ignore[no-untyped-def]
         if paired is None:
             raise ApiError(408, f"no device paired within {body.timeout:g} s")
         address, name = paired
-        device, _ = _track(address, name, seen=True)
+        device, _ = track_device(address, name, seen=True)
         transcript.append(f"paired {address} ({name or 'no name'}): tracked for presence")
     return jsonify(success=True, device=device)
 
@@ -97,7 +97,7 @@ def discoverable():  # type: ignore[no-untyped-def]
 def tracked_devices():  # type: ignore[no-untyped-def]
     a = appliance()
     return jsonify(
-        devices=a.presence.devices(),
+        devices=a.presence.devices(BLUETOOTH),
         anyone_home=a.presence.anyone_home(),
         presence_enabled=a.settings.get().Bluetooth.presence_enabled,
     )
@@ -109,7 +109,7 @@ def add_device():  # type: ignore[no-untyped-def]
     body = parse_body(AddDevice)
     a = appliance()
     if not body.pair:
-        device, created = _track(body.address, body.name, seen=False)
+        device, created = track_device(body.address, body.name, seen=False)
         return jsonify(success=True, device=device), 201 if created else 200
     with pairing_log(a.paths.logs, a.bluetooth, a.clock, f"POST /devices/bt/add {body.address}") as transcript:
         try:
@@ -121,7 +121,7 @@ def add_device():  # type: ignore[no-untyped-def]
                 'or send "pair": false to track a BLE tag by its address',
                 field="address",
             ) from exc
-        device, created = _track(body.address, body.name or a.bluetooth.name_of(body.address), seen=True)
+        device, created = track_device(body.address, body.name or a.bluetooth.name_of(body.address), seen=True)
         transcript.append(f"paired {body.address} ({device['name'] or 'no name'}): tracked for presence")
     return jsonify(success=True, device=device), 201 if created else 200
 
@@ -141,8 +141,8 @@ def remove_device():  # type: ignore[no-untyped-def]
     return jsonify(success=True, address=body.address, unpaired=unpaired)
 
 
-def _track(address: str, name: str | None, seen: bool) -> tuple[dict, bool]:
+def track_device(address: str, name: str | None, seen: bool, kind: str = BLUETOOTH) -> tuple[dict, bool]:
     try:
-        return appliance().presence.track(address, name, seen=seen)
-    except TooManyDevices as exc:
-        raise ApiError(409, str(exc)) from exc
+        return appliance().presence.track(address, name, seen=seen, kind=kind)
+    except (TooManyDevices, TrackedAsOtherKind) as exc:
+        raise ApiError(409, str(exc), field="address") from exc

@@ -32,13 +32,34 @@ class ClipPath(BaseModel):
     path: str
 
 
-def recordings_dir() -> Path:
-    return appliance().paths.recordings
+class VideoPath(BaseModel):
+    """The seed's name for a clip's path (``/delete_video``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    video_path: str
+
+
+def recording_dirs(listing: bool = False) -> list[Path]:
+    """``recordings/`` and each storage profile's: for a ``listing`` the profiles available now, for a
+    path a client names every profile (each is its own jail; a file on a disk that is away is a 404)."""
+    a = appliance()
+    profiles = a.profiles.available() if listing else a.profiles.list()
+    return [a.paths.recordings, *(profile.recordings for profile in profiles)]
+
+
+def places(pattern: str, listing: bool = False) -> list[tuple[Path, str]]:
+    return [(directory, pattern) for directory in recording_dirs(listing)]
+
+
+def scan_all(pattern: str) -> list[archive.Entry]:
+    """``pattern``'s files in every recordings directory, newest first."""
+    entries = [entry for directory in recording_dirs(listing=True) for entry in archive.scan(directory, pattern)]
+    entries.sort(key=lambda entry: (entry.mtime, entry.path.name), reverse=True)
+    return entries
 
 
 def video_places() -> list[tuple[Path, str]]:
-    paths = appliance().paths
-    return [(paths.recordings, archive.CLIP_PATTERN), (paths.timelapse, archive.TIMELAPSE_PATTERN)]
+    return [*places(archive.CLIP_PATTERN), (appliance().paths.timelapse, archive.TIMELAPSE_PATTERN)]
 
 
 def query_path(name: str) -> str:
@@ -69,7 +90,7 @@ def take_snapshot():  # type: ignore[no-untyped-def]
 
 @bp.get("/snapshots")
 def list_snapshots():  # type: ignore[no-untyped-def]
-    entries = archive.scan(recordings_dir(), archive.SNAPSHOT_PATTERN)
+    entries = scan_all(archive.SNAPSHOT_PATTERN)
     locked = appliance().janitor.media.locked_paths()
     return jsonify([{"path": str(entry.path), "size": entry.size, "mtime": archive.iso(entry.mtime),
                      "locked": str(entry.path) in locked} for entry in entries])
@@ -77,14 +98,14 @@ def list_snapshots():  # type: ignore[no-untyped-def]
 
 @bp.get("/snapshot_image")
 def snapshot_image():  # type: ignore[no-untyped-def]
-    path = archive.jailed(recordings_dir(), query_path("path"), archive.SNAPSHOT_PATTERN)
+    path = archive.jailed_any(query_path("path"), places(archive.SNAPSHOT_PATTERN))
     return cached_image(existing(path, "snapshot"))
 
 
 @bp.post("/delete_snapshot")
 def delete_snapshot():  # type: ignore[no-untyped-def]
     body = parse_body(SnapshotPath)
-    path = existing(archive.jailed(recordings_dir(), body.snapshot_path, archive.SNAPSHOT_PATTERN), "snapshot")
+    path = existing(archive.jailed_any(body.snapshot_path, places(archive.SNAPSHOT_PATTERN)), "snapshot")
     appliance().janitor.delete(path, "snapshot")
     return jsonify(success=True)
 
@@ -112,19 +133,35 @@ def list_archive():  # type: ignore[no-untyped-def]
     """Clips newest first, ``page`` (from 1) of ``per_page``, with meta, thumbnail, sprite and lock."""
     page = query_int("page", 1, 1, 100_000)
     per_page = query_int("per_page", 20, 1, 200)
-    entries = archive.scan(recordings_dir(), archive.CLIP_PATTERN)
+    entries = scan_all(archive.CLIP_PATTERN)
     chosen = entries[(page - 1) * per_page: page * per_page]
     locked = appliance().janitor.media.locked_paths()
     items = [{**archive.describe_clip(entry), "locked": str(entry.path) in locked} for entry in chosen]
     return jsonify(items=items, total=len(entries), page=page, per_page=per_page)
 
 
-@bp.post("/archive/delete")
-def delete_clip():  # type: ignore[no-untyped-def]
-    body = parse_body(ClipPath)
-    video = existing(archive.jailed(recordings_dir(), body.path, archive.CLIP_PATTERN), "recording")
+def delete_clip_at(name: str):  # type: ignore[no-untyped-def]
+    """Delete the clip ``name`` names (jailed in recordings/ or a storage profile's) with its sidecars."""
+    video = existing(archive.jailed_any(name, places(archive.CLIP_PATTERN)), "recording")
     appliance().janitor.delete(video, "recording")
     return jsonify(success=True)
+
+
+@bp.post("/archive/delete")
+def delete_clip():  # type: ignore[no-untyped-def]
+    return delete_clip_at(parse_body(ClipPath).path)
+
+
+@bp.post("/delete_video")
+def delete_video():  # type: ignore[no-untyped-def]
+    """The seed's name for ``/archive/delete``."""
+    return delete_clip_at(parse_body(VideoPath).video_path)
+
+
+@bp.get("/archive/count")
+def archive_count():  # type: ignore[no-untyped-def]
+    """How many clips the archive holds (``/archive``'s ``total``)."""
+    return jsonify(count=len(scan_all(archive.CLIP_PATTERN)))
 
 
 @bp.get("/archive/new_count")
@@ -137,16 +174,25 @@ def new_count():  # type: ignore[no-untyped-def]
         return jsonify(count=0)
     if since.tzinfo is None:
         since = since.astimezone()
-    paths = appliance().paths
-    places = [(paths.recordings, archive.CLIP_PATTERN), (paths.recordings, archive.SNAPSHOT_PATTERN),
-              (paths.timelapse, archive.TIMELAPSE_PATTERN)]
-    return jsonify(count=archive.count_since(places, since.timestamp()))
+    counted = [*places(archive.CLIP_PATTERN, listing=True), *places(archive.SNAPSHOT_PATTERN, listing=True),
+               (appliance().paths.timelapse, archive.TIMELAPSE_PATTERN)]
+    return jsonify(count=archive.count_since(counted, since.timestamp()))
+
+
+def video_at(parameter: str):  # type: ignore[no-untyped-def]
+    return send_video(existing(archive.jailed_any(query_path(parameter), video_places()), "video"))
 
 
 @bp.get("/video")
 def stream_video():  # type: ignore[no-untyped-def]
     """A clip or timelapse, with HTTP Range so a browser can seek."""
-    return send_video(existing(archive.jailed_any(query_path("path"), video_places()), "video"))
+    return video_at("path")
+
+
+@bp.get("/stream_video")
+def seed_stream_video():  # type: ignore[no-untyped-def]
+    """The seed's name for ``/video`` (``video_path=``)."""
+    return video_at("video_path")
 
 
 def send_video(path: Path):  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify
 from pydantic import BaseModel, ConfigDict, StrictBool
 
 from securitycam.api.common import ApiError, appliance, json_object, parse_body, validate
-from securitycam.api.media import existing
+from securitycam.api.media import existing, places
 from securitycam.bus import ARCHIVE_UPDATED
 from securitycam.config.models import StorageLimitSettings
 from securitycam.recorder import archive
@@ -43,8 +43,10 @@ def clamped_percent(value: Any) -> int:
 
 @bp.get("/storage/status")
 def status():  # type: ignore[no-untyped-def]
-    """Disk usage, the limit, whether auto-delete is on, bytes and files by kind, the last cleanup."""
-    return jsonify(janitor().status())
+    """Disk usage, the limit, whether auto-delete is on, bytes and files by kind, the last cleanup
+    (``disk_percent``: the seed's name for ``percent``)."""
+    status = janitor().status()
+    return jsonify(**status, disk_percent=status["percent"])
 
 
 @bp.post("/storage/configure")
@@ -67,7 +69,8 @@ def configure():  # type: ignore[no-untyped-def]
 def cleanup():  # type: ignore[no-untyped-def]
     """Run the janitor now, whatever the schedule and even with auto-delete off; report what went."""
     report = janitor().run(force=True)
-    return jsonify(success=True, **report.to_dict())
+    # The seed's one-word summary: whether anything went.
+    return jsonify(success=True, action="deleted" if report.deleted_count else "none", **report.to_dict())
 
 
 @bp.post("/storage/lock")
@@ -76,7 +79,7 @@ def lock():  # type: ignore[no-untyped-def]
     body = parse_body(LockRequest)
     paths = appliance().paths
     path: Path = existing(archive.jailed_any(body.path, [
-        (paths.recordings, archive.CLIP_PATTERN), (paths.recordings, archive.SNAPSHOT_PATTERN),
+        *places(archive.CLIP_PATTERN), *places(archive.SNAPSHOT_PATTERN),
         (paths.timelapse, archive.TIMELAPSE_PATTERN), (paths.exports, "*.mp4"),
     ]), "file")
     media = janitor().media

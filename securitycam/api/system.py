@@ -8,15 +8,17 @@ import threading
 from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel, StrictBool
 
-from securitycam.api.common import admin_only, appliance, parse_body, query_int
-from securitycam.store.events import HOUR
-from securitycam.system.info import system_info, system_stats
+from securitycam.api.common import ApiError, admin_only, appliance, parse_body
+from securitycam.system.info import host_figures, system_info, system_stats
 
 log = logging.getLogger(__name__)
 bp = Blueprint("system", __name__)
 
 RESTART_COMMAND = ["systemctl", "restart", "securitycam.service"]
 REBOOT_COMMAND = ["systemctl", "reboot"]
+# scripts/update.sh in a unit of its own (systemd/securitycam-update.service): restarting this
+# service during the update does not end it. --no-block: the answer does not wait for the update.
+UPDATE_COMMAND = ["systemctl", "start", "--no-block", "securitycam-update.service"]
 
 
 class CaptivePortalChange(BaseModel):
@@ -43,26 +45,13 @@ def info():  # type: ignore[no-untyped-def]
     a = appliance()
     # What the cameras really record from (settings), not a guess from the board.
     sources = {camera.name: camera.source for camera in a.settings.get().Cameras}
-    return jsonify(system_info(a.host, a.git, camera_sources=sources))
+    return jsonify({**system_info(a.host, a.git, camera_sources=sources), **host_figures(a.host, a.paths.root)})
 
 
 @bp.get("/system_stats")
 def stats():  # type: ignore[no-untyped-def]
     a = appliance()
     return jsonify(system_stats(a.host, a.git, a.paths.root))
-
-
-@bp.get("/system_stats/history")
-def stats_history():  # type: ignore[no-untyped-def]
-    """The last ``hours`` (1-24) of health readings, column-wise, and the events started per hour."""
-    a = appliance()
-    now = a.clock.time()
-    since = now - query_int("hours", 24, 1, 24) * HOUR
-    return jsonify(
-        every=a.health.history.every,
-        **a.health.history.columns(since),
-        events_per_hour={"start": since // HOUR * HOUR, "counts": a.events.per_hour(since, now)},
-    )
 
 
 @bp.get("/system_alert_state")
@@ -80,6 +69,16 @@ def deploy_info():  # type: ignore[no-untyped-def]
 @admin_only  # it runs ``git fetch``: not for every viewer to trigger
 def update_check():  # type: ignore[no-untyped-def]
     return jsonify(appliance().git.update_check())
+
+
+@bp.post("/system/update")
+def update():  # type: ignore[no-untyped-def]
+    """Start an update (fetch, install, restart, roll back if the new version does not answer)."""
+    result = appliance().runner.run(UPDATE_COMMAND, timeout=15)
+    if not result.ok:
+        raise ApiError(502, f"could not start the update: {result.stderr.strip()[:200] or 'systemctl failed'}")
+    return jsonify(success=True, message="Update started; it restarts the appliance if there is a new version. "
+                                         "Its log: /logs/script/update/"), 202
 
 
 @bp.post("/system/restart")

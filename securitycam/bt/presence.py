@@ -1,8 +1,10 @@
-"""Who is home: the tracked Bluetooth devices and whether each is near.
+"""Who is home: the tracked Bluetooth and Wi-Fi devices and whether each is near.
 
 Every ``Bluetooth.poll_seconds`` the monitor listens to BLE advertisements for
 ``listen_seconds`` (tags and watches with a fixed address) and sends one ``l2ping`` to each
-tracked device not heard that way (a paired phone answers even with its screen off). A device is
+tracked Bluetooth device not heard that way (a paired phone answers even with its screen off).
+Tracked Wi-Fi devices (``kind`` ``wifi``) are looked for on the hotspot and the LAN
+(:mod:`securitycam.wifi`) in the same check. A device of either kind is
 *present* from its first sighting and *away* once unseen for ``away_after_seconds``, so a phone
 that sleeps through a check or two never "leaves". Absence is timed with the monotonic clock,
 immune to the Pi setting its wall clock from NTP after boot.
@@ -33,6 +35,7 @@ from securitycam.config.models import Settings
 from securitycam.store import Database
 from securitycam.store.db import register_schema
 from securitycam.system.health import OK, WARN, HealthMonitor
+from securitycam.wifi import WifiPresence
 from securitycam.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
@@ -49,9 +52,12 @@ register_schema(
             present INTEGER NOT NULL DEFAULT 0,
             rssi INTEGER
         );
-        """
+        """,
+        "ALTER TABLE bt_devices ADD COLUMN kind TEXT NOT NULL DEFAULT 'bluetooth';",
     ],
 )
+
+BLUETOOTH, WIFI = "bluetooth", "wifi"
 
 # Every tracked device may cost an l2ping timeout per check; this keeps a check well inside its period.
 MAX_DEVICES = 20
@@ -72,6 +78,7 @@ class TrackedDevice:
     rssi: int | None = None
     seen_at: float | None = None  # monotonic time of the last sighting (or of a restart)
     persisted_seen: float | None = None
+    kind: str = BLUETOOTH
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +95,10 @@ class TooManyDevices(RuntimeError):
     pass
 
 
+class TrackedAsOtherKind(RuntimeError):
+    """The address is already tracked as a device of the other kind (Bluetooth or Wi-Fi)."""
+
+
 class PresenceMonitor:
     """Tracked devices, their presence, and the background check that keeps it current."""
 
@@ -99,8 +110,10 @@ class PresenceMonitor:
         bus: EventBus,
         clock: Clock,
         health: HealthMonitor | None = None,
+        wifi: WifiPresence | None = None,
     ) -> None:
         self.adapter = adapter
+        self.wifi = wifi
         self._db = db
         self._settings = settings
         self._bus = bus
@@ -125,25 +138,32 @@ class PresenceMonitor:
         """Call ``listener(anyone_home)`` whenever :meth:`anyone_home`'s answer changes."""
         self._listeners.append(listener)
 
-    def devices(self) -> list[dict[str, Any]]:
+    def devices(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The tracked devices of ``kind`` (every kind with ``None``), oldest first."""
         with self._lock:
-            return [d.as_dict() for d in sorted(self._devices.values(), key=lambda d: d.added_at)]
+            return [d.as_dict() for d in sorted(self._devices.values(), key=lambda d: d.added_at)
+                    if kind is None or d.kind == kind]
 
-    def tracked(self, address: str) -> bool:
+    def tracked(self, address: str, kind: str = BLUETOOTH) -> bool:
         with self._lock:
-            return address in self._devices
+            device = self._devices.get(address)
+            return device is not None and device.kind == kind
 
     # -- the registry ----------------------------------------------------------------------------
-    def track(self, address: str, name: str | None = None, seen: bool = False) -> tuple[dict[str, Any], bool]:
-        """Start tracking ``address`` (or rename it); ``seen`` counts this moment as a sighting
-        (it has just paired). Returns the device and whether it is new."""
+    def track(self, address: str, name: str | None = None, seen: bool = False,
+              kind: str = BLUETOOTH) -> tuple[dict[str, Any], bool]:
+        """Start tracking ``address`` as a ``kind`` device (or rename it); ``seen`` counts this moment
+        as a sighting (it has just paired). Returns the device and whether it is new."""
         with self._lock:
             device = self._devices.get(address)
             created = device is None
+            if device is not None and device.kind != kind:
+                raise TrackedAsOtherKind(
+                    f"{address} is already tracked as a {device.kind} device; remove it there first")
             if device is None:
                 if len(self._devices) >= MAX_DEVICES:
                     raise TooManyDevices(f"at most {MAX_DEVICES} devices can be tracked; remove one first")
-                device = TrackedDevice(address, name, self._clock.time())
+                device = TrackedDevice(address, name, self._clock.time(), kind=kind)
                 self._devices[address] = device
             elif name:
                 device.name = name
@@ -175,12 +195,16 @@ class PresenceMonitor:
     # -- checking --------------------------------------------------------------------------------
     def poll(self) -> None:
         """One presence check: look for every tracked device, then apply what was (not) seen."""
-        config = self._settings.get().Bluetooth
+        settings = self._settings.get()
         with self._lock:
-            addresses = set(self._devices)
-        if not config.presence_enabled or not addresses:
+            bluetooth = {a for a, d in self._devices.items() if d.kind == BLUETOOTH}
+            wifi = {a for a, d in self._devices.items() if d.kind == WIFI}
+        if not settings.Bluetooth.presence_enabled or not (bluetooth or wifi):
             return
-        self._apply(self._look_for(addresses, config.listen_seconds))
+        seen = self._look_for(bluetooth, settings.Bluetooth.listen_seconds) if bluetooth else {}
+        if wifi and self.wifi is not None:
+            seen.update(self.wifi.sightings(wifi, lan=settings.Wifi.lan_presence))
+        self._apply(seen)
 
     def _look_for(self, addresses: set[str], listen_seconds: float) -> dict[str, int | None]:
         seen: dict[str, int | None] = {}
@@ -248,23 +272,26 @@ class PresenceMonitor:
                 rssi=row["rssi"],
                 seen_at=restarted_at if present else None,
                 persisted_seen=row["last_seen"],
+                kind=row["kind"],
             )
         return devices
 
     def _save(self, device: TrackedDevice) -> None:
         with self._db.transaction() as tx:
             tx.execute(
-                "INSERT INTO bt_devices (address, name, added_at, last_seen, present, rssi) VALUES (?, ?, ?, ?, ?, ?) "
+                "INSERT INTO bt_devices (address, name, added_at, last_seen, present, rssi, kind) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(address) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen, "
                 "present = excluded.present, rssi = excluded.rssi",
-                (device.address, device.name, device.added_at, device.last_seen, int(device.present), device.rssi),
+                (device.address, device.name, device.added_at, device.last_seen, int(device.present), device.rssi,
+                 device.kind),
             )
         device.persisted_seen = device.last_seen
 
     def _publish(self, changed: list[TrackedDevice], home: bool) -> None:
         for device in changed:
             log.info("%s (%s) is %s", device.name or "device", device.address, "home" if device.present else "away")
-            self._bus.publish(PRESENCE_CHANGE, {**device.as_dict(), "anyone_home": home})
+            self._bus.publish(PRESENCE_CHANGE, {**device.as_dict(), "kind": device.kind, "anyone_home": home})
 
     def _notify(self, was_home: bool, home: bool) -> None:
         if was_home == home:
@@ -277,7 +304,7 @@ class PresenceMonitor:
                 log.exception("presence listener %r failed", listener)
 
     def _settings_changed(self, old: Settings, new: Settings) -> None:
-        if new.Bluetooth != old.Bluetooth:
+        if new.Bluetooth != old.Bluetooth or new.Wifi != old.Wifi:
             self._worker.wake()
         with self._lock:
             was_home = self.anyone_home()

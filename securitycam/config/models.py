@@ -73,11 +73,30 @@ class CaptivePortalSettings(Section):
     redirect_port: int = Field(5005, ge=1, le=65535)
 
 
+class FirstBootSettings(Section):
+    """The first-boot hotspot (``securitycam.system.firstboot``): with ``enabled``, an appliance with
+    no network (none saved, or none reached for ``offline_grace_seconds``) opens its own Wi-Fi with
+    the setup page, on the Wi-Fi interface of ``Wifi.interface``; with a saved network it tries that
+    one again every ``retry_seconds``.
+    ``hotspot_password`` is made on the first start and never shown by the API."""
+
+    enabled: bool = True
+    offline_grace_seconds: float = Field(120, ge=10, le=3600)
+    retry_seconds: float = Field(600, ge=60, le=86400)
+    hotspot_password: str | None = secret()
+
+
 class TimelapseSettings(Section):
     enabled: bool = False
     interval_minutes: int = Field(5, ge=1, le=60)
     fps: int = Field(24, ge=1, le=60)
     resolution: Literal["original", "640:480", "320:240"] = "640:480"
+
+    @field_validator("resolution", mode="before")
+    @classmethod
+    def _either_separator(cls, value: Any) -> Any:
+        """The spec writes sizes both ways: ``640x480`` is ``640:480``."""
+        return value.replace("x", ":") if isinstance(value, str) and value != "original" else value
 
 
 class AuthSettings(Section):
@@ -106,6 +125,15 @@ class BluetoothSettings(Section):
     # BLE listening per presence check (0: classic l2ping only); POST /bt/scan's default duration.
     listen_seconds: float = Field(5, ge=0, le=30)
     scan_seconds: float = Field(20, gt=0, le=60)
+
+
+class WifiSettings(Section):
+    """Wi-Fi presence (``securitycam.wifi``): phones on the hotspot of ``interface`` count as home,
+    and with ``lan_presence`` also phones answering on the LAN. Checked with the Bluetooth devices,
+    on ``Bluetooth``'s period and away timeout, and off with ``Bluetooth.presence_enabled``."""
+
+    interface: str = Field("wlan0", pattern=r"^[A-Za-z0-9_.-]{1,15}$")
+    lan_presence: bool = True
 
 
 RetainMode = Literal["all", "motion", "active_objects"]
@@ -172,6 +200,9 @@ class CameraSettings(CameraDetection):
     frame_rate: float = Field(2, gt=0, le=15)
     frame_width: int = Field(640, ge=64, le=3840)
     record: RecordSettings = Field(default_factory=RecordSettings)
+    # The storage profile (``/storage/profiles`` id) for clips, snapshots and kept recordings; None:
+    # the data directory (see securitycam/storage/profiles.py).
+    storage_profile: int | None = Field(None, ge=1)
 
     @field_validator("source")
     @classmethod
@@ -186,8 +217,8 @@ class CameraSettings(CameraDetection):
         """What the camera's ffmpeg command depends on: a change here restarts the recording; the
         other detection fields only restart the camera's detection pipeline."""
         detect = self.detect
-        # ``record`` is read live by retention: changing it needs no camera restart either.
-        return {**self.model_dump(exclude={*CameraDetection.model_fields, "record"}),
+        # ``record`` and ``storage_profile`` are read live by retention: changing them needs no camera restart either.
+        return {**self.model_dump(exclude={*CameraDetection.model_fields, "record", "storage_profile"}),
                 "frames": (detect.enabled, detect.width, detect.height, detect.fps)}
 
 
@@ -247,10 +278,12 @@ class Settings(Shareable):
     Sensors: list[SensorSettings] = Field(default_factory=lambda: [SensorSettings()], max_length=16)
     StorageLimit: StorageLimitSettings = Field(default_factory=StorageLimitSettings)
     CaptivePortal: CaptivePortalSettings = Field(default_factory=CaptivePortalSettings)
+    FirstBoot: FirstBootSettings = Field(default_factory=FirstBootSettings)
     Timelapse: TimelapseSettings = Field(default_factory=TimelapseSettings)
     Auth: AuthSettings = Field(default_factory=AuthSettings)
     Server: ServerSettings = Field(default_factory=ServerSettings)
     Bluetooth: BluetoothSettings = Field(default_factory=BluetoothSettings)
+    Wifi: WifiSettings = Field(default_factory=WifiSettings)
     Cameras: list[CameraSettings] = Field(default_factory=_default_cameras, min_length=1)
     MediaMTX: MediaMTXSettings = Field(default_factory=MediaMTXSettings)
     Detectors: dict[str, DetectorSettings] = Field(default_factory=default_detectors, max_length=8)

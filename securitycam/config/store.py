@@ -32,6 +32,14 @@ class SecretField(ValueError):
     """A client tried to read or set a field that only the appliance may touch."""
 
 
+class SettingRefused(ValueError):
+    """A change a :meth:`SettingsStore.add_check` refused; ``field`` is the dotted field it names."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
 class SettingsStore:
     """The current :class:`Settings`, guarded by a lock and persisted on every change."""
 
@@ -41,6 +49,7 @@ class SettingsStore:
         self.problems: list[str] = []
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Settings, Settings], None]] = []
+        self._checks: list[Callable[[Settings], None]] = []
         self._settings = self._load()
         set_shared(self._settings, True)
 
@@ -63,12 +72,14 @@ class SettingsStore:
         return data
 
     # -- changing --------------------------------------------------------------------------------
-    def update(self, patch: dict[str, Any]) -> Settings:
+    def update(self, patch: dict[str, Any], before_commit: Callable[[], object] | None = None) -> Settings:
         """Deep-merge a client's ``patch`` into the settings, validate and save.
 
         Raises :class:`SecretField` if the patch names a secret, ``ValidationError`` if the result
         is invalid, :class:`~securitycam.config.credentials.HiddenCredentials` if masked
-        credentials cannot be restored; in each case nothing changes.
+        credentials cannot be restored; in each case nothing changes. ``before_commit`` runs once
+        the result is valid, before it is saved (a change elsewhere that goes with it; if it
+        raises, the settings stay as they were).
         """
         for path in secret_paths():
             if _has(patch, path):
@@ -77,7 +88,10 @@ class SettingsStore:
             current = self._settings.model_dump(mode="json")
             merged = _deep_merge(current, patch)
             _keep_credentials(merged, current)
-            return self._commit(Settings.model_validate(merged))
+            validated = Settings.model_validate(merged)
+            if before_commit is not None:
+                before_commit()
+            return self._commit(validated)
 
     def set_value(self, dotted_key: str, value: Any) -> Settings:
         """``PUT /settings/<key>``: replace one section (``StorageLimit``) or field (``StorageLimit.max_percent``).
@@ -120,7 +134,14 @@ class SettingsStore:
         """Call ``listener(old, new)`` after every saved change."""
         self._listeners.append(listener)
 
+    def add_check(self, check: Callable[[Settings], None]) -> None:
+        """Call ``check(new)`` before every change is saved: what the model alone cannot know (a storage
+        profile id that must exist). A :class:`SettingRefused` it raises refuses the change."""
+        self._checks.append(check)
+
     def _commit(self, new: Settings) -> Settings:
+        for check in self._checks:
+            check(new)
         old = self._settings
         self._write(new)
         set_shared(new, True)

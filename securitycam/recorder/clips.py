@@ -17,6 +17,7 @@ from pathlib import Path
 from securitycam.diskfull import NO_SPACE_ERRNOS
 from securitycam.fileio import write_atomic
 from securitycam.paths import inside
+from securitycam.recorder.process import run_job
 
 SIDECARS = (".thumb.jpg", ".sprite.jpg", ".meta.json")
 SPRITE_FRAMES = 10
@@ -52,7 +53,7 @@ def free_name(directory: Path, moment: float, prefix: str = "output", suffix: st
 
 def _run(args: Sequence[str], timeout: float = 120.0) -> None:
     try:
-        done = subprocess.run(list(args), capture_output=True, timeout=timeout, check=False)
+        done = run_job(args, capture_output=True, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ClipError(f"{args[0]}: {exc}") from exc
     if done.returncode != 0:
@@ -103,7 +104,7 @@ def _concat_quote(path: Path) -> str:
 
 def probe_duration(video: Path) -> float:
     try:
-        done = subprocess.run(
+        done = run_job(
             ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(video)],
             capture_output=True, text=True, timeout=30, check=False,
         )

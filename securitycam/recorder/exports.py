@@ -35,6 +35,7 @@ from pathlib import Path
 from securitycam.paths import DataPaths
 from securitycam.recorder import clips
 from securitycam.recorder.clips import FFMPEG
+from securitycam.recorder.process import start_job
 from securitycam.recorder.ranges import concat_input, concat_script
 from securitycam.recorder.recordings import RecordingStore
 from securitycam.store.db import Database, register_schema
@@ -291,7 +292,8 @@ class Exporter:
         with self._lock:
             if export_id in self._cancelled:
                 return "cancelled"
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            # This worker thread waits for it: the death signal's parent (see recorder.process).
+            process = start_job(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             self._process = process
         assert process.stdout is not None and process.stderr is not None
         for line in process.stdout:

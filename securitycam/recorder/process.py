@@ -19,6 +19,12 @@ and holding the camera while the next start runs a second one. Two guards:
   that very command line (read from ``/proc/<pid>/cmdline``, so a recycled pid is left alone).
   It catches what the first guard cannot: a child left by a version without the guard, or one
   that ran a set-user-ID program (exec clears the request for those).
+
+Short jobs (the ffmpeg that cuts a clip, stitches a timelapse or makes an export) get the first
+guard too, through :func:`run_job` and :func:`start_job`: each is started by the thread that then
+waits for it to finish, so that thread outlives the job as the supervisor's thread outlives its
+child, and a ``kill -9`` of the appliance takes the job with it instead of leaving it writing a
+file nobody will finish or clean up.
 """
 
 from __future__ import annotations
@@ -33,9 +39,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from securitycam.clock import Clock
 from securitycam.fileio import write_atomic
@@ -56,6 +63,17 @@ def die_with_parent(parent: int) -> None:
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the request was made: nobody would tell us
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def run_job(args: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess:
+    """:func:`subprocess.run` for a job that must not outlive the appliance (see the module doc)."""
+    return subprocess.run(list(args), preexec_fn=partial(die_with_parent, os.getpid()), **kwargs)
+
+
+def start_job(args: Sequence[str], **kwargs: Any) -> subprocess.Popen:
+    """:class:`subprocess.Popen` for such a job; the calling thread must be the one that waits for it
+    (the death signal fires when the thread that started the job exits)."""
+    return subprocess.Popen(list(args), preexec_fn=partial(die_with_parent, os.getpid()), **kwargs)
 
 
 def reap_stray(pid_file: Path, timeout: float = 5.0) -> int | None:

@@ -18,6 +18,7 @@ import subprocess
 from collections.abc import Iterator, Sequence
 
 from securitycam.recorder.clips import FFMPEG
+from securitycam.recorder.process import run_job, start_job
 from securitycam.recorder.recordings import Recording
 
 CHUNK = 64 * 1024
@@ -48,7 +49,7 @@ def stream_mp4(recordings: Sequence[Recording], start: float, end: float) -> Ite
     The script goes in on stdin (the concat demuxer reads all of it before writing anything, so
     the pipe cannot deadlock). Closing the iterator (the client left) kills ffmpeg.
     """
-    process = subprocess.Popen(
+    process = start_job(
         [*FFMPEG, *concat_input("pipe:0"), "-map", "0:v", "-c", "copy",
          "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", "pipe:1"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -76,7 +77,7 @@ def frame_at(recording: Recording, moment: float, image_format: str, height: int
     scale = ["-vf", f"scale=-2:{height}"] if height else []
     codec = ["-c:v", "png"] if image_format == "png" else ["-c:v", "mjpeg", "-q:v", "3"]
     try:
-        done = subprocess.run(
+        done = run_job(
             # Seeking on the output side: decoding one short segment from its start is cheap, and an
             # input seek into an MPEG-TS segment (timestamps not from 0) found no frame.
             [*FFMPEG, "-i", os.fspath(recording.path), "-ss", f"{offset:.3f}", "-frames:v", "1", *scale, *codec,

@@ -30,16 +30,20 @@ import re
 import shutil
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import securitycam.store.events  # noqa: F401  (its schema must register first: ours indexes its table)
 from securitycam.config.models import RecordSettings
 from securitycam.paths import DataPaths
 from securitycam.recorder.segments import Segment
-from securitycam.store.db import Database, register_schema
+from securitycam.store.db import Database, prefix_filter, register_schema
+
+if TYPE_CHECKING:
+    from securitycam.storage.profiles import StorageProfiles
 
 log = logging.getLogger(__name__)
 
@@ -128,19 +132,25 @@ def overlaps_any(windows: list[tuple[float, float]], start: float, end: float) -
 class RecordingStore:
     """The ``recordings`` table and the files it lists."""
 
-    def __init__(self, db: Database, paths: DataPaths) -> None:
+    def __init__(self, db: Database, paths: DataPaths, profiles: StorageProfiles | None = None) -> None:
         self._db = db
         self._paths = paths
         self.root = paths.recordings
+        self.profiles = profiles
         self._activity: dict[str, deque[tuple[float, float, int, int]]] = {}
         self._activity_lock = threading.Lock()
 
     # -- keeping -------------------------------------------------------------------------------------
 
-    def path_for(self, camera: str, start: float) -> Path:
-        """``recordings/<YYYY-MM-DD>/<HH>/<camera>/<MM>.<SS>.ts`` (UTC); ``<MM>.<SS>.<ms>.ts`` if taken."""
+    def root_for(self, camera: str) -> Path:
+        """Where ``camera``'s segments are kept now: its storage profile's ``recordings/`` or ours."""
+        return self.profiles.directory_for(camera) if self.profiles else self.root
+
+    def path_for(self, camera: str, start: float, root: Path | None = None) -> Path:
+        """``recordings/<YYYY-MM-DD>/<HH>/<camera>/<MM>.<SS>.ts`` (UTC) below ``root`` (the camera's
+        :meth:`root_for`); ``<MM>.<SS>.<ms>.ts`` if taken."""
         moment = datetime.fromtimestamp(start, tz=UTC)
-        directory = self.root / moment.strftime("%Y-%m-%d") / moment.strftime("%H") / camera
+        directory = (root or self.root_for(camera)) / moment.strftime("%Y-%m-%d") / moment.strftime("%H") / camera
         candidate = directory / moment.strftime("%M.%S.ts")
         number = moment.microsecond // 1000
         while candidate.exists():
@@ -148,17 +158,24 @@ class RecordingStore:
             number += 1
         return candidate
 
-    def keep(self, segment: Segment) -> Path:
-        """Move a ring segment into the recordings tree, add its row and mark it kept in the segment
-        index (one transaction); returns the new path.
+    def keep(self, segment: Segment, root: Path | None = None) -> Path:
+        """Move a ring segment into the recordings tree below ``root`` (by default the camera's
+        :meth:`root_for`), add its row and mark it kept in the segment index (one transaction); returns
+        the new path. A storage profile that fails under the move makes it go to ours instead.
 
         Raises ``OSError`` if the file cannot be moved (it then stays where it was); if the database
         cannot record the move (a full disk), the file goes back before the error is raised, so that
         the segment index and the disk always name the same place.
         """
-        target = self.path_for(segment.camera, segment.start_time)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _move(segment.path, target)
+        root = root or self.root_for(segment.camera)
+        try:
+            target = self._move_below(segment, root)
+        except OSError as exc:
+            # A storage profile that failed under us: the segment stays whole in the ring, and is kept here.
+            if root == self.root or self.profiles is None or not self.profiles.write_failed(root, exc):
+                raise
+            root = self.root
+            target = self._move_below(segment, root)
         motion, objects = self.activity(segment.camera, segment.start_time, segment.end_time)
         try:
             with self._db.transaction() as tx:
@@ -172,6 +189,16 @@ class RecordingStore:
         except BaseException:
             os.replace(target, segment.path)
             raise
+        return target
+
+    def _move_below(self, segment: Segment, root: Path) -> Path:
+        target = self.path_for(segment.camera, segment.start_time, root)
+        # Directories are made below ``root`` only: a profile's that is gone with its disk is not made
+        # again on the SD card, below the mount point it leaves behind.
+        if not root.is_dir():
+            raise FileNotFoundError(errno.ENOENT, "the recordings directory is gone", str(root))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _move(segment.path, target)
         return target
 
     def add(self, camera: str, path: Path, start: float, end: float, size: int) -> None:
@@ -325,16 +352,20 @@ class RecordingStore:
                     windows.append((row["start_time"] - pre, end + post))
         return merge(windows)
 
-    def expirable(self, camera: str | None, before: float, batch: int = 500) -> Iterator[list[Recording]]:
+    def expirable(self, camera: str | None, before: float, batch: int = 500, within: str | None = None,
+                  outside: Sequence[str] = ()) -> Iterator[list[Recording]]:
         """Rows (of ``camera``, or of all) that ended before ``before`` and that the recorder's ring no
-        longer lists, oldest first, in batches."""
+        longer lists, oldest first, in batches; ``within``/``outside`` path prefixes as
+        :meth:`MediaIndex.deletable <securitycam.storage.media.MediaIndex.deletable>`."""
         after: tuple[float, int] = (float("-inf"), 0)
         camera_clause = "AND r.camera = ?" if camera is not None else ""
+        places, place_params = prefix_filter("r.path", within, outside)
         while True:
-            params: tuple = (after[0], after[1], before, *((camera,) if camera is not None else ()), batch)
+            params: tuple = (after[0], after[1], before, *((camera,) if camera is not None else ()), *place_params,
+                             batch)
             rows = self._db.query(
                 "SELECT r.* FROM recordings r LEFT JOIN recorder_segments s ON s.path = r.path "
-                f"WHERE (r.start_time, r.id) > (?, ?) AND r.end_time < ? {camera_clause} AND s.id IS NULL "
+                f"WHERE (r.start_time, r.id) > (?, ?) AND r.end_time < ? {camera_clause} {places} AND s.id IS NULL "
                 "ORDER BY r.start_time, r.id LIMIT ?",
                 params,
             )
@@ -365,9 +396,11 @@ class RecordingStore:
         return freed
 
     def _prune(self, directory: Path) -> None:
-        """Remove ``directory`` and its parents up to the day, while empty."""
+        """Remove ``directory`` and its parents up to the day, while empty (in ours or a profile's tree)."""
+        roots = [self.root, *(profile.recordings for profile in (self.profiles.list() if self.profiles else []))]
+        root = next((root for root in roots if root in directory.parents), None)
         for _level in range(3):
-            if directory == self.root or self.root not in directory.parents:
+            if root is None or directory == root:
                 return
             try:
                 directory.rmdir()
@@ -409,9 +442,11 @@ class RecordingStore:
                             continue
                     gone.extend(listed - present)
                     self._prune(camera_dir)
-        # Rows in directories that are gone altogether.
-        gone.extend(path for (path,) in self._db.execute("SELECT path FROM recordings")
-                    if os.path.dirname(path) not in scanned)
+        # Rows in directories that are gone altogether (ours only: a storage profile's disk may be unplugged).
+        prefix = os.path.join(self.root, "")
+        gone.extend(path for (path,) in self._db.execute(
+            "SELECT path FROM recordings WHERE path > ? AND path < ?", (prefix, prefix + "\uffff"))
+            if os.path.dirname(path) not in scanned)
         with self._db.transaction() as tx:
             tx.executemany("DELETE FROM recordings WHERE path = ?", [(path,) for path in gone])
         return deleted, len(gone)

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from securitycam import diskfull
 from securitycam.bus import ARCHIVE_UPDATED, RECORDING_STATE, EventBus
@@ -47,6 +48,9 @@ from securitycam.store import Database
 from securitycam.store.events import Event, EventStore
 from securitycam.store.motion import BUCKET_SECONDS
 from securitycam.worker import PeriodicWorker
+
+if TYPE_CHECKING:
+    from securitycam.storage.profiles import StorageProfiles
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +104,7 @@ class Recorder:
         tick: float = 0.5,
         backoff: float = 1.0,
         run_cameras: bool = True,
+        profiles: StorageProfiles | None = None,
     ) -> None:
         self._settings = settings
         self._run_cameras = run_cameras
@@ -110,7 +115,7 @@ class Recorder:
         self.mediamtx = mediamtx
         self._backoff = backoff
         self.index = SegmentIndex(db)
-        self.recordings = RecordingStore(db, paths)
+        self.recordings = RecordingStore(db, paths, profiles)
         self.cameras: dict[str, CameraRecorder] = {}
         self._pending: dict[str, PendingClip] = {}
         self._lock = threading.Lock()
@@ -305,11 +310,31 @@ class Recorder:
         frame = recorder.latest_frame()
         if frame is None:
             diskfull.require_room(recorder.directory)  # ffmpeg cannot write frames on a full disk
-            raise RecorderError(500, f"no recent frame from camera {recorder.name!r} ({recorder.state})")
-        target = clips.free_name(self._paths.recordings, self._clock.time(), prefix="snapshot", suffix=".jpg")
-        write_atomic(target, frame)
+            raise RecorderError(503, f"no recent frame from camera {recorder.name!r} ({recorder.state})")
+        target = self._write_media(recorder.name, self._clock.time(), "snapshot", ".jpg",
+                                   lambda path: write_atomic(path, frame))
         self._media_written(target)
         self._bus.publish(ARCHIVE_UPDATED, {"type": "snapshot", "path": str(target), "camera": recorder.name})
+        return target
+
+    def _write_media(self, camera: str, moment: float, prefix: str, suffix: str,
+                     write: Callable[[Path], object]) -> Path:
+        """Write a clip or snapshot of ``camera`` with ``write(path)`` (which writes a hidden name and
+        renames) in the camera's place: its storage profile, or the data directory. When the profile
+        fails under the write (its disk pulled, or full), it is written again in the data directory."""
+        directory = self.recordings.root_for(camera)
+        target = clips.free_name(directory, moment, prefix, suffix)
+        try:
+            write(target)
+            return target
+        except (clips.ClipError, OSError) as exc:
+            profiles = self.recordings.profiles
+            if directory == self._paths.recordings or profiles is None or not profiles.write_failed(directory, exc):
+                raise
+            log.warning("%s: writing %s on its storage profile failed (%s); writing it in the data directory",
+                        camera, target.name, exc)
+        target = clips.free_name(self._paths.recordings, moment, prefix, suffix)
+        write(target)
         return target
 
     def status(self) -> dict:
@@ -388,7 +413,8 @@ class Recorder:
             return True
         first_part = clip.part == 1
         begun = time.monotonic()
-        output = clips.free_name(self._paths.recordings, event.start_time if first_part else segments[0].start_time)
+        moment = event.start_time if first_part else segments[0].start_time
+        output = clips.free_name(self.recordings.root_for(event.camera), moment)
         clip_start = segments[0].start_time
         trigger_offset = event.start_time - clip_start if first_part else 0.0
         current = self._events.get(event.id) or event
@@ -408,10 +434,18 @@ class Recorder:
             "segments": len(segments),
             "gaps": self._gaps_in(event.camera, segments),
         }
+        made: list[float] = []
+
+        def build(target: Path) -> None:
+            nonlocal output
+            output = target
+            made.append(clips.build_clip([s.path for s in segments], target, trigger_offset, meta))
+
         try:
             if clip.retry_at:  # it failed for want of space: no ffmpeg run before there is room for it
-                diskfull.require_room(self._paths.recordings, sum(s.size for s in segments))
-            duration = clips.build_clip([s.path for s in segments], output, trigger_offset, meta)
+                diskfull.require_room(output.parent, sum(s.size for s in segments))
+            self._write_media(event.camera, moment, "output", ".mp4", build)
+            duration = made[-1]
         except (clips.ClipError, OSError) as exc:
             if self._clip_failed(clip, current, output, exc):
                 return False
@@ -488,7 +522,9 @@ class Recorder:
             expired = segment.end_time < now - ring
             if not segment.kept and (wanted or self._recorded(segment, records.get(segment.camera), expired)):
                 try:
-                    self.recordings.keep(segment)
+                    # Footage a clip still needs stays on the data disk, so a storage profile's disk pulled
+                    # during an event costs no clip; continuous recording goes to the camera's profile.
+                    self.recordings.keep(segment, self.recordings.root if wanted else None)
                 except OSError as exc:
                     log.warning("cannot keep segment %s: %s", segment.path, exc)
                     continue

@@ -192,18 +192,20 @@ class SensorManager:
             now = self._clock.monotonic()
             return [runtime.status(now) for runtime in self._runtimes.values()]
 
-    def test_pin(self, type_name: str, gpio: int) -> dict[str, Any]:
+    def test_pin(self, type_name: str, gpio: int | None) -> dict[str, Any]:
         """The raw level on ``gpio`` read with ``type_name``'s pull, without disturbing a sensor on it.
 
         A pin a running sensor holds is read through that sensor's device (reading an input
         changes nothing); a free pin is claimed just for the reading. ``would_trigger`` says
-        whether the level means "triggered" for the type, before any ``invert_logic``.
+        whether the level means "triggered" for the type, before any ``invert_logic``. A type that
+        reads no pin (``mock``) has nothing to read: every reading is ``None``.
         """
         driver_class = sensor_types().get(type_name)
         if driver_class is None:
             raise SensorConfigError("type", f"unknown sensor type {type_name!r}", available=list(sensor_types()))
-        if driver_class.default_gpio is None:
-            raise SensorConfigError("type", f"the {type_name} sensor reads no pin")
+        if driver_class.default_gpio is None or gpio is None:
+            return {"success": True, "type": type_name, "gpio": None, "level": None, "value": None,
+                    "would_trigger": None, "in_use_by": None}
         with self._lock:
             owner = next(
                 (rt for rt in self._runtimes.values() if rt.driver is not None and rt.driver.gpio == gpio), None

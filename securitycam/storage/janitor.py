@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,6 +204,7 @@ class Janitor:
                     self._last_age_check = now
                 report.usage_before = self.usage()
                 report.usage_after = self._free_space(limits, report.usage_before, report)
+            self._limit_profiles(limits, report)
             with diskfull.best_effort("making the space reserve"):
                 diskfull.keep_reserve(self._paths.space_reserve)
             # Only a limit the janitor enforces on its own can be "stuck" (a forced cleanup reports it).
@@ -244,19 +245,28 @@ class Janitor:
             camera = self._camera(name)
             record = camera.record
             windows = self.recordings.protected_windows(name, camera.pre_capture, camera.post_capture, now, record)
-            for batch in self.recordings.expirable(name, before=now - record.retain.days * DAY):
+            away = self._profile_prefixes(unavailable_only=True)
+            for batch in self.recordings.expirable(name, before=now - record.retain.days * DAY, outside=away):
                 chosen = [item for item in batch if not overlaps_any(windows, item.start_time, item.end_time)]
                 report.freed += self.recordings.delete(chosen)
                 report.note(chosen, f"older than {record.retain.days:g} days")
 
-    def _space_candidates(self, kind: str, now: float) -> Iterator[list[MediaFile] | list[Recording]]:
+    def _profile_prefixes(self, unavailable_only: bool = False) -> list[str]:
+        profiles = self.media.profiles
+        if profiles is None:
+            return []
+        return profiles.unavailable_prefixes() if unavailable_only else [p.prefix for p in profiles.list()]
+
+    def _space_candidates(self, kind: str, now: float, within: str | None,
+                          outside: Sequence[str]) -> Iterator[list[MediaFile] | list[Recording]]:
         """What may go for space, oldest first: recordings outside events in progress or retained, or
-        ``kind``'s files by :meth:`MediaIndex.deletable`."""
+        ``kind``'s files by :meth:`MediaIndex.deletable`; below the path prefix ``within`` and out of
+        the ``outside`` ones."""
         if kind != RECORDINGS:
-            yield from self.media.deletable(kind)
+            yield from self.media.deletable(kind, within=within, outside=outside)
             return
         windows: dict[str, list[tuple[float, float]]] = {}
-        for batch in self.recordings.expirable(None, before=now):
+        for batch in self.recordings.expirable(None, before=now, within=within, outside=outside):
             chosen = []
             for item in batch:
                 if item.camera not in windows:
@@ -271,36 +281,24 @@ class Janitor:
         return self.recordings.delete(files) if kind == RECORDINGS else self.media.delete(files)
 
     def _apply_retention(self, limits: StorageLimitSettings, now: float, report: CleanupReport) -> None:
+        away = self._profile_prefixes(unavailable_only=True)
         for kind in KINDS:
             days = getattr(limits.retention_days, kind)
             if days <= 0:
                 continue
-            for batch in self.media.deletable(kind, before=now - days * DAY):
+            for batch in self.media.deletable(kind, before=now - days * DAY, outside=away):
                 report.freed += self.media.delete(batch)
                 report.note(batch, f"older than {days} days")
 
     def _free_space(self, limits: StorageLimitSettings, usage: DiskUsage, report: CleanupReport) -> DiskUsage:
         """Delete oldest first, kind by kind, until at most ``max_percent`` is used; the usage after."""
+        # Files on storage profiles free nothing here: each profile has its own pass (_limit_profiles).
+        profiles = self._profile_prefixes()
         for _attempt in range(3):
             excess = usage.bytes_over(limits.max_percent)
             if excess <= 0:
                 return usage
-            deleted_any = False
-            for kind in SPACE_ORDER:
-                for batch in self._space_candidates(kind, self._clock.time()):
-                    chosen = []
-                    for item in batch:
-                        chosen.append(item)
-                        excess -= item.size
-                        if excess <= 0:
-                            break
-                    report.freed += self._delete(kind, chosen)
-                    report.note(chosen, f"over {limits.max_percent} % used")
-                    deleted_any = True
-                    if excess <= 0:
-                        break
-                if excess <= 0:
-                    break
+            deleted_any = self._delete_oldest(excess, report, f"over {limits.max_percent} % used", None, profiles)
             # The index's sizes are what we expect to free; the disk says what we did.
             usage = self.usage()
             if not deleted_any:
@@ -310,6 +308,43 @@ class Janitor:
             log.warning("storage: %.1f %% used, over the %d %% limit, and nothing more may be deleted",
                         usage.percent, limits.max_percent)
         return usage
+
+    def _delete_oldest(self, excess: int, report: CleanupReport, reason: str, within: str | None,
+                       outside: Sequence[str]) -> bool:
+        """Delete at least ``excess`` bytes, oldest first, kind by kind in :data:`SPACE_ORDER`, among the
+        files below ``within`` and outside ``outside`` (path prefixes); whether anything was deleted."""
+        deleted_any = False
+        for kind in SPACE_ORDER:
+            for batch in self._space_candidates(kind, self._clock.time(), within, outside):
+                chosen = []
+                for item in batch:
+                    chosen.append(item)
+                    excess -= item.size
+                    if excess <= 0:
+                        break
+                report.freed += self._delete(kind, chosen)
+                report.note(chosen, reason)
+                deleted_any = True
+                if excess <= 0:
+                    return True
+        return deleted_any
+
+    def _limit_profiles(self, limits: StorageLimitSettings, report: CleanupReport) -> None:
+        """Each available storage profile under its ``max_size_gb`` (its indexed files, always) and, with
+        the limit enabled, its disk under ``max_percent``; oldest first, as for the data directory."""
+        profiles = self.media.profiles
+        if profiles is None:
+            return
+        for profile in profiles.available():
+            used = profiles.bytes_used(profile)[0]
+            excess = used - profile.max_bytes if profile.max_bytes else 0
+            reason = f"over the profile {profile.name!r}'s {profile.max_size_gb:g} GB"
+            if limits.enabled or report.forced:
+                over_disk = self._host.disk_usage(profile.path).bytes_over(limits.max_percent)
+                if over_disk > excess:
+                    excess, reason = over_disk, f"over {limits.max_percent} % used on the disk of {profile.name!r}"
+            if excess > 0:
+                self._delete_oldest(excess, report, reason, profile.prefix, ())
 
     def _alert_full(self, full: bool, usage: DiskUsage | None, limits: StorageLimitSettings) -> None:
         """A ``storage_limit`` health alert (SSE ``system_alert``) while what is left may not be deleted."""

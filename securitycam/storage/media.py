@@ -18,14 +18,18 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from securitycam.paths import DataPaths
 from securitycam.recorder.clips import SIDECARS, read_meta
-from securitycam.store.db import Database, register_schema
+from securitycam.store.db import Database, prefix_filter, register_schema
 from securitycam.store.events import EventStore
+
+if TYPE_CHECKING:
+    from securitycam.storage.profiles import StorageProfiles
 
 log = logging.getLogger(__name__)
 
@@ -119,22 +123,29 @@ def _size_on_disk(path: Path) -> int:
 class MediaIndex:
     """The ``media`` table, and the one place archive files are deleted (with sidecars, events updated)."""
 
-    def __init__(self, db: Database, paths: DataPaths, events: EventStore) -> None:
+    def __init__(self, db: Database, paths: DataPaths, events: EventStore,
+                 profiles: StorageProfiles | None = None) -> None:
         self._db = db
         self._paths = paths
         self._events = events
+        self.profiles = profiles
 
-    def _places(self) -> list[tuple[Path, list[tuple[str, str, str]]]]:
-        """Each archive directory with its (name prefix, suffix, kind) rules."""
+    def _places(self, available_only: bool = True) -> list[tuple[Path, list[tuple[str, str, str]]]]:
+        """Each archive directory with its (name prefix, suffix, kind) rules: storage profiles' (the
+        available ones, unless ``available_only`` is off) hold clips and snapshots as ``recordings/`` does."""
+        profiles = [] if self.profiles is None else (
+            self.profiles.available() if available_only else self.profiles.list())
+        recordings = [("output_", ".mp4", CLIPS), ("snapshot_", ".jpg", SNAPSHOTS)]
         return [
-            (self._paths.recordings, [("output_", ".mp4", CLIPS), ("snapshot_", ".jpg", SNAPSHOTS)]),
+            (self._paths.recordings, recordings),
+            *((profile.recordings, recordings) for profile in profiles),
             (self._paths.timelapse, [("timelapse_", ".mp4", TIMELAPSE)]),
             (self._paths.exports, [("", ".mp4", EXPORTS)]),
         ]
 
     def kind_of(self, path: Path) -> str | None:
         """The kind a file is by its directory and name; ``None`` for anything else."""
-        for directory, rules in self._places():
+        for directory, rules in self._places(available_only=False):
             if path.parent == directory:
                 return _kind_by_name(rules, path.name)
         return None
@@ -185,21 +196,33 @@ class MediaIndex:
             totals[row["kind"]] = {"bytes": int(row["bytes"] or 0), "files": int(row["files"])}
         return totals
 
-    def deletable(self, kind: str, before: float | None = None, batch: int = 1000) -> Iterator[list[MediaFile]]:
+    def bytes_by_event(self, event_ids: list[str]) -> dict[str, int]:
+        """The bytes (with sidecars) of each event's indexed files, by the ``media_event`` index."""
+        if not event_ids:
+            return {}
+        rows = self._db.query(
+            f"SELECT event_id, sum(size) AS bytes FROM media WHERE event_id IN ({', '.join('?' for _ in event_ids)}) "
+            "GROUP BY event_id", tuple(event_ids))
+        return {row["event_id"]: int(row["bytes"]) for row in rows}
+
+    def deletable(self, kind: str, before: float | None = None, batch: int = 1000, within: str | None = None,
+                  outside: Sequence[str] = ()) -> Iterator[list[MediaFile]]:
         """Files of ``kind`` the janitor may delete, oldest first, in batches.
 
         Never a locked file, nor a clip of an event that is still in progress or that the owner
-        asked to keep (``retain_indefinitely``). ``before`` keeps only files older than it.
+        asked to keep (``retain_indefinitely``). ``before`` keeps only files older than it;
+        ``within`` only paths with that prefix, ``outside`` none with one of those (storage profiles).
         """
         after: tuple[float, int] = (float("-inf"), 0)
         limit = float("inf") if before is None else before
+        places, place_params = prefix_filter("m.path", within, outside)
         while True:
             rows = self._db.query(
                 "SELECT m.* FROM media m LEFT JOIN events e ON e.id = m.event_id "
                 "WHERE m.kind = ? AND (m.created, m.id) > (?, ?) AND m.created < ? AND m.locked = 0 "
-                "AND (e.id IS NULL OR (e.retain_indefinitely = 0 AND e.end_time IS NOT NULL)) "
+                f"AND (e.id IS NULL OR (e.retain_indefinitely = 0 AND e.end_time IS NOT NULL)) {places} "
                 "ORDER BY m.created, m.id LIMIT ?",
-                (kind, after[0], after[1], limit, batch),
+                (kind, after[0], after[1], limit, *place_params, batch),
             )
             if not rows:
                 return
@@ -220,7 +243,8 @@ class MediaIndex:
         return _row(row) if row else None
 
     def delete(self, files: list[MediaFile]) -> int:
-        """Delete ``files`` with their sidecars, their rows, and their place in events.
+        """Delete ``files`` with their sidecars, their rows, and their place in events (an event left
+        with no clip loses its pictures in ``clips/`` too).
 
         Returns the bytes freed as the index counted them (file and sidecars) for every file that
         was still there; the janitor asks the disk afterwards for the truth.
@@ -229,13 +253,7 @@ class MediaIndex:
         for item in files:
             removed = False
             for part in with_sidecars(item.path):
-                try:
-                    os.unlink(part)
-                    removed = True
-                except FileNotFoundError:
-                    continue
-                except OSError as exc:
-                    log.warning("cannot delete %s: %s", part, exc)
+                removed = _remove(part) or removed
             freed += item.size if removed else 0
         with self._db.transaction() as tx:
             tx.executemany("DELETE FROM media WHERE id = ?", [(item.id,) for item in files])
@@ -244,7 +262,9 @@ class MediaIndex:
             if item.event_id:
                 by_event.setdefault(item.event_id, set()).add(str(item.path))
         if by_event:
-            self._events.remove_clips(by_event)
+            for camera, event_id in self._events.remove_clips(by_event):
+                for picture in self._paths.event_pictures(camera, event_id):
+                    _remove(picture)
         return freed
 
     def delete_path(self, path: Path) -> int:
@@ -259,11 +279,11 @@ class MediaIndex:
     def reconcile(self, known_segments: set[str], grace: float = 3600.0) -> Reconciled:
         """Make the index match the disk, and clear away what nothing will ever use.
 
-        One scan of each archive directory (plus the small segment caches): files not indexed are
-        indexed; rows whose file is gone are dropped; sidecars whose video is gone, leftovers of an
-        interrupted write (hidden ``.*.partial*`` and ``.*.concat.txt``) and segment files the
-        recorder's index does not know are deleted once older than ``grace`` seconds (so nothing
-        being written right now is touched).
+        One scan of each archive directory (plus the small segment caches and ``clips/``): files not
+        indexed are indexed; rows whose file is gone are dropped; sidecars whose video is gone,
+        leftovers of an interrupted write (hidden ``.*.partial*``, ``.*.concat.txt``, ``.*.tmp``) and
+        segment files the recorder's index does not know are deleted once older than ``grace``
+        seconds (so nothing being written right now is touched).
         """
         done = Reconciled()
         now = time.time()  # file ages compare with mtimes, which are real time
@@ -291,11 +311,19 @@ class MediaIndex:
         if backfill:
             self.add_many(backfill)
         if indexed_files < self._count() - done.indexed:
-            # Some rows name files that are gone (deleted by hand): find and forget them.
-            gone = [row[0] for row in self._db.execute("SELECT path FROM media") if not os.path.exists(row[0])]
+            # Some rows name files that are gone (deleted by hand): find and forget them; not those of a
+            # storage profile whose disk is away (it may come back).
+            away = tuple(self.profiles.unavailable_prefixes()) if self.profiles else ()
+            gone = [row[0] for row in self._db.execute("SELECT path FROM media")
+                    if not row[0].startswith(away) and not os.path.exists(row[0])]
             with self._db.transaction() as tx:
                 tx.executemany("DELETE FROM media WHERE path = ?", [(path,) for path in gone])
             done.forgotten = [Path(path) for path in gone]
+        # Event pictures and review thumbnails are written atomically too: what a crash left of one.
+        for directory in (self._paths.clips, self._paths.clips / "review"):
+            for entry in _files(directory):
+                if entry.name.startswith(PARTIAL_PREFIX) and _interrupted(entry.name) and _older(entry, now - grace):
+                    done.freed += _unlink(entry, done.stale)
         for ring in (self._paths.cache, self._paths.recordings / ".segments"):
             for camera_dir in _subdirs(ring):
                 for entry in _files(camera_dir):
@@ -311,13 +339,31 @@ class MediaIndex:
     def _is_junk(directory: Path, name: str, indexed: set[str]) -> bool:
         """A leftover of an interrupted write, or a sidecar whose video is gone (and is not being made)."""
         if name.startswith(PARTIAL_PREFIX):
-            return ".partial" in name or name.endswith(".concat.txt")
+            return _interrupted(name)
         for suffix in SIDECARS:
             if name.endswith(suffix):
                 stem = name[: -len(suffix)]
                 if f"{stem}.mp4" in indexed:
                     return False
                 return not any(os.path.exists(directory / video) for video in (f"{stem}.mp4", f".{stem}.partial.mp4"))
+        return False
+
+
+def _interrupted(hidden_name: str) -> bool:
+    """A hidden file that an interrupted write left: a partial video or picture, a concat list, or
+    :func:`~securitycam.fileio.write_atomic`'s temporary file."""
+    return ".partial" in hidden_name or hidden_name.endswith((".concat.txt", ".tmp"))
+
+
+def _remove(path: str | Path) -> bool:
+    """Delete one file; whether it was there (a failure is logged: the rest of a batch still goes)."""
+    try:
+        os.unlink(path)
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        log.warning("cannot delete %s: %s", path, exc)
         return False
 
 

@@ -31,6 +31,7 @@ from securitycam.paths import DataPaths
 from securitycam.recorder import Recorder
 from securitycam.recorder.archive import iso
 from securitycam.recorder.clips import sidecar
+from securitycam.recorder.process import run_job
 from securitycam.worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def _scale_filter(resolution: str) -> str:
 def _run(args: list[str]) -> None:
     command = [*LOW_PRIORITY, *args] if shutil.which("nice") else args
     try:
-        done = subprocess.run(command, capture_output=True, timeout=3600, check=False)
+        done = run_job(command, capture_output=True, timeout=3600, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise StitchError(str(exc)) from exc
     if done.returncode != 0:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -181,3 +181,17 @@ def _split_sql(script: str) -> list[str]:
                 statements.append(buffer.strip())
             buffer = ""
     return statements
+
+
+def prefix_filter(column: str, within: str | None, outside: Sequence[str]) -> tuple[str, list[str]]:
+    """``AND`` clauses keeping ``column`` below the ``within`` prefix and out of every ``outside`` one
+    (range comparisons, so the path's UNIQUE index serves them), with their parameters."""
+    clauses: list[str] = []
+    params: list[str] = []
+    if within is not None:
+        clauses.append(f"AND {column} > ? AND {column} < ?")
+        params += [within, within + "\uffff"]
+    for prefix in outside:
+        clauses.append(f"AND NOT ({column} > ? AND {column} < ?)")
+        params += [prefix, prefix + "\uffff"]
+    return " ".join(clauses), params

@@ -86,7 +86,6 @@ ZONE, SUB_LABEL = "zone", "sub_label"
 # A zone or sub label on at most this many events is looked up through event_tags (then sorted);
 # a commoner one is found by walking the events newest first, which soon meets enough of them.
 RARE_TAG = 500
-HOUR = 3600
 
 
 def tag_values(zones: Sequence[str], sub_label: str | None) -> list[tuple[str, str]]:
@@ -436,29 +435,20 @@ class EventStore:
                             "day": days[day], "count": count})
         return summary
 
-    def per_hour(self, after: float, before: float) -> list[int]:
-        """How many events started in each whole hour (UTC) from the one holding ``after`` to ``before``."""
-        first = int(after // HOUR)
-        rows = self._db.query(
-            "SELECT CAST(start_time / 3600 AS INTEGER) AS hour, count(*) FROM events "
-            "WHERE start_time >= ? AND start_time < ? GROUP BY hour", (first * HOUR, before))
-        counts = [0] * (int(before // HOUR) - first + 1)
-        for hour, count in rows:
-            counts[hour - first] = count
-        return counts
-
-    def remove_clips(self, removed: dict[str, set[str]]) -> None:
+    def remove_clips(self, removed: dict[str, set[str]]) -> list[tuple[str, str]]:
         """Take deleted clip files (``{event_id: {path, ...}}``) out of their events' ``data["clips"]``.
 
         One transaction for any number of events, so the janitor can drop thousands of clips at
-        once; an event left with no clip has neither clip nor snapshot any more.
+        once; an event left with no clip has neither clip nor snapshot any more. Returns those
+        events, ``(camera, id)``, whose pictures the caller deletes.
         """
         ids = list(removed)
+        emptied = []
         with self._db.transaction() as tx:
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
                 rows = tx.execute(
-                    f"SELECT id, data FROM events WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
+                    f"SELECT id, camera, data FROM events WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
                 ).fetchall()
                 for row in rows:
                     data = json.loads(row["data"])
@@ -468,6 +458,9 @@ class EventStore:
                         (int(bool(remaining)), int(bool(remaining)), json.dumps({**data, "clips": remaining}),
                          row["id"]),
                     )
+                    if not remaining:
+                        emptied.append((row["camera"], row["id"]))
+        return emptied
 
     def delete(self, event_id: str) -> bool:
         with self._db.transaction() as tx:

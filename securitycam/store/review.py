@@ -214,6 +214,15 @@ def _marks(count: int) -> str:
     return ", ".join("?" for _ in range(count))
 
 
+def _delete(tx: Any, ids: Sequence[str]) -> list[ReviewSegment]:
+    deleted: list[ReviewSegment] = []
+    for part in _slices(list(dict.fromkeys(ids))):
+        rows = tx.execute(f"DELETE FROM review_segments WHERE id IN ({_marks(len(part))}) RETURNING *",
+                          tuple(part)).fetchall()
+        deleted.extend(_from_row(row) for row in rows)
+    return deleted
+
+
 class ReviewStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -346,13 +355,29 @@ class ReviewStore:
 
     def delete_many(self, ids: Sequence[str]) -> list[ReviewSegment]:
         """Delete the items (their marks and event links go with them); returns those that existed."""
-        deleted: list[ReviewSegment] = []
         with self._db.transaction() as tx:
-            for part in _slices(list(dict.fromkeys(ids))):
-                rows = tx.execute(f"DELETE FROM review_segments WHERE id IN ({_marks(len(part))}) RETURNING *",
-                                  tuple(part)).fetchall()
-                deleted.extend(_from_row(row) for row in rows)
-        return deleted
+            return _delete(tx, ids)
+
+    def forget_events(self, event_ids: Sequence[str]) -> list[ReviewSegment]:
+        """Take deleted events out of the items that gathered them (``data.detections``). An item
+        left with none is deleted, unless it is still open (detection is still adding to it);
+        returns the deleted items."""
+        gone = set(event_ids)
+        emptied: list[str] = []
+        with self._db.transaction() as tx:
+            for part in _slices(list(gone)):
+                rows = tx.execute(
+                    "SELECT DISTINCT review_segments.* FROM review_tags JOIN review_segments ON review_segments.id "
+                    f"= review_tags.review_id WHERE review_tags.kind = 'event' AND review_tags.value IN "
+                    f"({_marks(len(part))})", tuple(part)).fetchall()
+                for segment in map(_from_row, rows):
+                    remaining = [event for event in segment.data.get("detections", []) if event not in gone]
+                    if remaining or segment.end_time is None:
+                        tx.execute("UPDATE review_segments SET data = ? WHERE id = ?",
+                                   (json.dumps({**segment.data, "detections": remaining}), segment.id))
+                    else:
+                        emptied.append(segment.id)
+            return _delete(tx, emptied)
 
     # -- SQL -------------------------------------------------------------------------------------
 

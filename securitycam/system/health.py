@@ -11,8 +11,6 @@ Other parts may raise their own alerts with :meth:`HealthMonitor.set_alert` (a c
 file does). Readings are cheap (a few small files), so the monitor re-reads every 30 s and on
 every request for the state; while anyone listens on SSE it also pushes a ``system_info``
 snapshot (CPU, memory, disk, temperature) at the same pace, for the dashboard's live figures.
-Every tick's snapshot also goes to a :class:`~.history.StatsHistory`, the dashboard's charts of
-the last day (``GET /system_stats/history``).
 """
 
 from __future__ import annotations
@@ -25,8 +23,6 @@ from typing import Any
 import psutil
 
 from securitycam.bus import SYSTEM_ALERT, SYSTEM_INFO, EventBus
-from securitycam.clock import Clock
-from securitycam.system.history import StatsHistory
 from securitycam.system.host import HostReader
 from securitycam.worker import PeriodicWorker
 
@@ -49,13 +45,10 @@ def _level(value: float | None, warn: float, critical: float) -> str:
 
 
 class HealthMonitor:
-    def __init__(self, host: HostReader, data_dir: Path, bus: EventBus, interval: float = 30.0,
-                 clock: Clock | None = None) -> None:
+    def __init__(self, host: HostReader, data_dir: Path, bus: EventBus, interval: float = 30.0) -> None:
         self._host = host
         self._data_dir = data_dir
         self._bus = bus
-        self._clock = clock or Clock()
-        self.history = StatsHistory()
         self._lock = threading.Lock()
         self._levels: dict[str, str] = {}
         self._extra: dict[str, tuple[str, str]] = {}
@@ -115,16 +108,14 @@ class HealthMonitor:
             self._bus.publish(SYSTEM_ALERT, {**state, "changed": changed})
         return state
 
-    @staticmethod
-    def snapshot(state: dict[str, Any]) -> dict[str, Any]:
-        """The live figures: CPU (since the last call), memory, disk and temperature, the overall level."""
-        return {
+    def publish_snapshot(self, state: dict[str, Any]) -> None:
+        self._bus.publish(SYSTEM_INFO, {
             "cpu_percent": psutil.cpu_percent(interval=None),
             "memory_percent": psutil.virtual_memory().percent,
             "disk_percent": state["values"]["storage"],
             "cpu_temp": state["values"]["cpu_temp"],
             "overall": state["overall"],
-        }
+        })
 
     def start(self) -> None:
         self._worker.start()
@@ -133,7 +124,6 @@ class HealthMonitor:
         self._worker.stop(timeout=5)
 
     def _tick(self) -> None:
-        snapshot = self.snapshot(self.check())
-        self.history.add(self._clock.time(), snapshot)
+        state = self.check()
         if self._bus.subscriber_count:
-            self._bus.publish(SYSTEM_INFO, snapshot)
+            self.publish_snapshot(state)

@@ -158,3 +158,52 @@ def system_stats(host: HostReader, git: GitInfo, data_dir: Path) -> dict[str, An
             **git.deploy_info(),
         },
     }
+
+
+GIB, MIB = 1024**3, 1024**2
+# The firmware's get_throttled bits: the low ones are "now", the same bits shifted by 16 "since boot".
+THROTTLE_FLAGS = {0: "under_voltage", 1: "frequency_capped", 2: "throttled", 3: "soft_temperature_limit"}
+SD_DEVICE = "sys/block/mmcblk0/device"
+
+
+def throttle_state(host: HostReader) -> dict[str, Any] | None:
+    """The firmware's throttle flags by name, active now and seen since boot; ``None`` off a Pi."""
+    raw = host.throttled()
+    if raw is None:
+        return None
+    return {
+        "raw": hex(raw),
+        "active": [name for bit, name in THROTTLE_FLAGS.items() if raw & (1 << bit)],
+        "occurred": [name for bit, name in THROTTLE_FLAGS.items() if raw & (1 << (bit + 16))],
+    }
+
+
+def sd_health(host: HostReader) -> dict[str, Any] | None:
+    """The SD card's identity and wear estimate (``life_time_est`` as ``0x05``); ``None`` without one."""
+    name = host.read(f"{SD_DEVICE}/name")
+    life = host.sd_life_time()
+    if name is None and life is None:
+        return None
+    return {
+        "name": name,
+        "serial": host.read(f"{SD_DEVICE}/serial"),
+        "life_time_est": f"0x{life:02X}" if life is not None else None,
+        "pre_eol_info": host.read(f"{SD_DEVICE}/pre_eol_info"),
+    }
+
+
+def host_figures(host: HostReader, data_dir: Path) -> dict[str, Any]:
+    """The seed appliance's ``/system_info`` figures (also what the health history samples)."""
+    memory = psutil.virtual_memory()
+    disk = host.disk_usage(data_dir)
+    return {
+        "cpu_temp_celsius": host.cpu_temperature(),
+        # /system_stats' cpu.percent: busy share of every core since the previous reading (0-100).
+        "cpu_load_percent": psutil.cpu_percent(interval=None),
+        "storage_info_gb": {"total_gb": round(disk.total / GIB, 2), "used_gb": round(disk.used / GIB, 2),
+                            "free_gb": round(disk.free / GIB, 2), "percent": disk.percent},
+        "ram_usage_mb": {"total_mb": round(memory.total / MIB),
+                         "used_mb": round((memory.total - memory.available) / MIB), "percent": memory.percent},
+        "throttle": throttle_state(host),
+        "sd_health": sd_health(host),
+    }

@@ -14,6 +14,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +43,29 @@ class CommandRunner:
         raise NotImplementedError
 
 
+def no_new_privileges(status: Path = Path("/proc/self/status")) -> bool:
+    """Whether this process may never gain privileges (systemd's ``NoNewPrivileges=``): sudo cannot work."""
+    try:
+        return any(line.split() == ["NoNewPrivs:", "1"] for line in status.read_text().splitlines())
+    except OSError:
+        return False
+
+
 class SubprocessRunner(CommandRunner):
-    """Runs commands for real. The service runs as its own user; the few commands that need root
-    go through ``sudo -n``, allowed for exactly those commands by ``scripts/install.sh``."""
+    """Runs commands for real. Installed as a service (``systemd/securitycam.service``) it runs as
+    its own user with ``NoNewPrivileges``: iptables works through the unit's ``CAP_NET_ADMIN``, and
+    systemctl, nmcli and timedatectl ask systemd and NetworkManager over D-Bus, which polkit allows
+    for this user (``systemd/polkit/``). Started by hand as a user (``scripts/run.sh``), the commands
+    that need root go through ``sudo -n``."""
 
     PRIVILEGED = frozenset({"systemctl", "iptables"})
 
+    def __init__(self) -> None:
+        self._sudo = os.geteuid() != 0 and not no_new_privileges()
+
     def run(self, args: Sequence[str], timeout: float = 30.0) -> CommandResult:
         args = list(args)
-        if args and args[0] in self.PRIVILEGED and os.geteuid() != 0:
+        if args and args[0] in self.PRIVILEGED and self._sudo:
             args = ["sudo", "-n", *args]
         try:
             done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)

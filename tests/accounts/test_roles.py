@@ -35,13 +35,25 @@ PUBLIC = {
     "frigate_auth.login",
     "frigate_auth.logout",
     "frigate_auth.logout_by_get",  # answers 405 to anyone: a GET must not log out
-    # The dashboard's static files (the login page must load signed out; its pages hold no data).
+    # The dashboard's static pages (each page's script asks the API, which checks the session).
     "dashboard.root",
-    "dashboard.site_root",
     "dashboard.site",
+    "dashboard.site_root",
+    # First-boot setup: a phone on the hotspot has no session. POST /setup checks the admin password
+    # itself (or sets it, on an unclaimed appliance on its hotspot); /setup/wifi needs a login off it.
+    "setup.page",
+    "setup.status",
+    "setup.wifi",
+    "setup.setup",
+    # The operating systems' captive-portal probes.
+    *(f"setup.probe_{name}" for name in ("generate_204", "gen_204", "hotspot-detect_html",
+                                         "library_test_success_html", "connecttest_txt", "ncsi_txt",
+                                         "canonical_html", "success_txt")),
 }
 # Reads that show secrets, or (the update check's ``git fetch``) cost the appliance real work.
-ADMIN_ONLY_READS = {"accounts.list_api_keys", "frigate_auth.list_users", "system.update_check"}
+ADMIN_ONLY_READS = {"accounts.list_api_keys", "frigate_auth.list_users", "system.update_check",
+                    # VibeNVR: settings and storage profiles are for admins to read.
+                    "settings.get_settings", "profiles.list_profiles"}
 
 
 def _sample_url(rule: Rule) -> str:
@@ -93,7 +105,7 @@ def test_a_viewer_gets_403_on_every_state_changing_endpoint(app: Flask, viewer):
 def test_a_viewer_gets_403_on_admin_only_reads_and_can_read_the_rest(app: Flask, viewer):
     for rule, method in _routes(app, lambda m, v: getattr(v, "admin_only", False)):
         assert viewer.open(_sample_url(rule), method=method).status_code == 403, rule.rule
-    assert viewer.get("/settings").status_code == 200
+    assert viewer.get("/settings").status_code == 403
     assert viewer.get("/system_info").status_code == 200
     assert viewer.get("/auth/me").json["role"] == "viewer"
 

@@ -252,3 +252,31 @@ def test_a_review_thumbnail_is_only_a_file_of_its_folder(client: FlaskClient, ap
     (appliance.paths.clips / "secret.webp").write_bytes(b"x")
     assert client.get("/clips/review/..%2Fsecret.webp").status_code == 404
     assert client.get("/clips/review/missing.webp").status_code == 404
+
+
+def test_deleting_an_event_takes_it_out_of_its_review_items_and_an_item_left_empty_goes(
+        client: FlaskClient, appliance: Appliance) -> None:
+    store, now = appliance.detection.reviews, time.time()
+    events = []
+    for minutes in (30, 20):
+        event = appliance.events.open("front", "sensor", "door", start_time=now - minutes * 60)
+        appliance.events.end(event.id, event.start_time + 5)
+        events.append(event.id)
+    deleted, other = events
+    shared = item(store, "front", now - 1800, now - 1195, "alert", objects=["door"], detections=[deleted, other])
+    alone = item(store, "front", now - 1800, now - 1790, "detection", objects=["door"], detections=[deleted])
+    still_open = item(store, "front", now - 1800, None, "detection", objects=["door"], detections=[deleted])
+    thumbs = appliance.paths.clips / "review"
+    thumbs.mkdir(parents=True, exist_ok=True)
+    picture = thumbs / f"thumb-front-{alone.id}.webp"
+    picture.write_bytes(b"RIFF....WEBP")
+    store.update(alone.id, thumb_path=str(picture))
+
+    assert client.delete(f"/api/events/{deleted}").json["success"] is True
+
+    assert client.get(f"/api/review/{shared.id}").json["data"]["detections"] == [other]
+    assert client.get(f"/api/review/{alone.id}").status_code == 404 and not picture.exists()
+    # Detection is still adding to an open item: it stays, without the event.
+    assert client.get(f"/api/review/{still_open.id}").json["data"]["detections"] == []
+    assert client.get(f"/api/review/event/{deleted}").status_code == 404
+    assert client.get(f"/api/review/event/{other}").json["id"] == shared.id

@@ -4,51 +4,31 @@ that sees every event of every appliance exactly once across a broker restart.""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.mqtt.broker import Broker, Listener, free_port, wait_for
+from bench.local_server import LocalServer
+from tests.mqtt.broker import Broker, Listener, wait_for
 
 PASSWORD = "fleet-password"
 APPLIANCES = 5
 
 
-@dataclass
-class Process:
-    proc: subprocess.Popen[bytes]
-    base: str
-    data_dir: Path
-    headers: dict[str, str] | None = None
-
-    def post(self, path: str, **kwargs: object) -> requests.Response:
-        response = requests.post(f"{self.base}{path}", headers=self.headers, timeout=10, **kwargs)  # type: ignore[arg-type]
-        assert response.ok, response.text
-        return response
-
-    def get(self, path: str) -> dict:
-        response = requests.get(f"{self.base}{path}", headers=self.headers, timeout=10)
-        assert response.ok, response.text
-        return response.json()
-
+class Appliance(LocalServer):
     def event(self) -> str:
         """One door opening and closing; the event's id."""
-        self.post("/sensor/mock/trigger")
-        event_id = self.get("/sensor/status")["event_id"]
-        self.post("/sensor/mock/release")
+        assert self.post("/sensor/mock/trigger").ok
+        event_id = self.get("/sensor/status").json()["event_id"]
+        assert self.post("/sensor/mock/release").ok
         return event_id
 
 
-def start_appliance(root: Path, broker: Broker) -> Process:
+def start_appliance(root: Path, broker: Broker) -> Appliance:
     data_dir = root / "data"
     (data_dir / "settings").mkdir(parents=True)
     (data_dir / "settings" / "settings.json").write_text(json.dumps({
@@ -58,52 +38,29 @@ def start_appliance(root: Path, broker: Broker) -> Process:
         "Sensors": [{"id": "door", "type": "mock", "gpio": None, "enabled": True, "hold_seconds": 0}],
         "CaptivePortal": {"enabled": False},
     }))
-    port = free_port()
-    log = (root / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "securitycam", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--data-dir", str(data_dir), "--threads", "8"],
-        env={**os.environ, "SECURITYCAM_PASSWORD": PASSWORD}, stdout=log, stderr=subprocess.STDOUT,
-    )
-    return Process(proc, f"http://127.0.0.1:{port}", data_dir)
-
-
-def wait_ready(appliance: Process) -> None:
-    def answers() -> bool:
-        assert appliance.proc.poll() is None, "appliance exited"
-        try:
-            return requests.get(f"{appliance.base}/auth/status", timeout=5).ok
-        except requests.RequestException:
-            return False
-
-    wait_for(answers, timeout=60, interval=0.2)
-    token = requests.post(f"{appliance.base}/auth/validate", json={"password": PASSWORD}, timeout=10).json()["token"]
-    appliance.headers = {"Authorization": f"Bearer {token}"}
+    return Appliance(data_dir, "--threads", "8", password=PASSWORD, output=(root / "serve.log").open("wb"))
 
 
 @pytest.fixture
-def fleet(tmp_path: Path, broker: Broker) -> Iterator[list[Process]]:
+def fleet(tmp_path: Path, broker: Broker) -> Iterator[list[Appliance]]:
     appliances = [start_appliance(tmp_path / f"appliance{n}", broker) for n in range(APPLIANCES)]
     try:
         for appliance in appliances:
-            wait_ready(appliance)
+            appliance.wait_up()
         yield appliances
     finally:
         for appliance in appliances:
             if appliance.proc.poll() is None:
                 appliance.proc.send_signal(signal.SIGTERM)
         for appliance in appliances:
-            try:
-                appliance.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                appliance.proc.kill()
+            appliance.stop(timeout=20)
 
 
-def test_five_appliances_on_one_broker(broker: Broker, fleet: list[Process]) -> None:
+def test_five_appliances_on_one_broker(broker: Broker, fleet: list[Appliance]) -> None:
     listener = Listener(broker, ["securitycam/events", "securitycam/+/available"], client_id="fleet-watch",
                         persistent=True)
     try:
-        nodes = [appliance.get("/settings")["MQTT"]["node_id"] for appliance in fleet]
+        nodes = [appliance.get("/settings").json()["MQTT"]["node_id"] for appliance in fleet]
         assert len(set(nodes)) == APPLIANCES and all(nodes)
         for node in nodes:
             listener.wait_last(f"securitycam/{node}/available", "online", timeout=30)

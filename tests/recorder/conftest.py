@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,22 +16,12 @@ from flask.testing import FlaskClient
 
 from securitycam.appliance import Appliance
 from tests.conftest import PASSWORD, started_with_cameras
+from tests.waiting import wait_for
 
 CAMERA = {
     "name": "cam", "width": 320, "height": 180, "fps": 10, "segment_seconds": 1, "pre_capture": 2,
     "post_capture": 1, "max_clip_seconds": 6, "ring_seconds": 8, "frame_rate": 4,
 }
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 15.0, interval: float = 0.1) -> object:
-    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
 
 
 @dataclass
@@ -42,9 +31,9 @@ class Live:
     client: FlaskClient
 
 
-@pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    root = tmp_path_factory.mktemp("recorder")
+def start_live(root: Path) -> Live:
+    """The appliance recording :data:`CAMERA` on ``root``, with a client holding the token, once its
+    ring holds a full pre-capture; the caller stops it."""
     app = started_with_cameras(root, [CAMERA])
     appliance: Appliance = app.extensions["securitycam"]
     client = app.test_client()
@@ -53,7 +42,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     recorder = appliance.recorder
     # Enough ring for a full pre-capture before any test triggers.
     wait_for(lambda: recorder.index.count("cam") >= 3, timeout=20)
-    live = Live(app, appliance, client)
+    return Live(app, appliance, client)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    live = start_live(tmp_path_factory.mktemp("recorder"))
     yield live
     live.appliance.stop()
 

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from securitycam.bus import ARCHIVE_UPDATED
-from tests.conftest import LiveServer
-from tests.recorder.conftest import Live, wait_for
+from tests.conftest import PASSWORD, LiveServer, started_with_cameras
+from tests.recorder.conftest import CAMERA, Live, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +169,16 @@ def test_archive_updates_reach_an_sse_client(live: Live):
         assert "event: archive_updated" in seen
     finally:
         server.stop()
+
+
+def test_a_snapshot_of_a_camera_with_no_picture_is_503_saying_why(tmp_path: Path):
+    app = started_with_cameras(tmp_path, [{**CAMERA, "source": "file", "path": str(tmp_path / "gone.mp4")}])
+    try:
+        client = app.test_client()
+        token = client.post("/auth/validate", json={"password": PASSWORD}).json["token"]
+        for path in ("/snapshot", "/cameras/cam/snapshot"):
+            refused = client.post(path, headers={"Authorization": f"Bearer {token}"})
+            assert refused.status_code == 503, refused.json
+            assert "no recent frame from camera 'cam'" in refused.json["message"]
+    finally:
+        app.extensions["securitycam"].stop()

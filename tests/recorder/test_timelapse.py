@@ -168,7 +168,7 @@ def test_delete_takes_the_thumbnail_and_the_index_row(live: Live, tmp_path: Path
     ({"interval_minutes": 0}, "interval_minutes"), ({"interval_minutes": 61}, "interval_minutes"),
     ({"interval_minutes": "5"}, "interval_minutes"), ({"interval_minutes": 2.5}, "interval_minutes"),
     ({"interval_minutes": True}, "interval_minutes"), ({"fps": 0}, "fps"), ({"fps": 61}, "fps"),
-    ({"resolution": "1920:1080"}, "resolution"), ({"resolution": "640x480"}, "resolution"),
+    ({"resolution": "1920:1080"}, "resolution"), ({"resolution": "640x481"}, "resolution"),
     ({"enabled": "yes"}, "enabled"), ({"speed": 2}, "speed"),
 ])
 def test_bad_timelapse_settings_are_refused_naming_the_field(live: Live, body: dict, field: str):

@@ -84,3 +84,27 @@ def test_a_sensor_can_ignore_presence(client, appliance, radio, wire):
     assert appliance.presence.anyone_home() is True
     open_and_close_door(wire)
     assert len(wire.sensor_events()) == 1
+
+
+def test_a_phone_on_the_wifi_suppresses_the_door_too(client, appliance, runner, clock, wire):
+    """Wi-Fi presence counts as home for suppression, as Bluetooth does (no Bluetooth device here)."""
+    from securitycam.system.runner import CommandResult
+
+    client.post("/settings", json={"Bluetooth": {"listen_seconds": 0, "away_after_seconds": 60}})
+    client.post("/sensor/configure", json={"type": "reed_switch", "gpio": DOOR, "hold_seconds": 5})
+    assert client.post("/devices/wifi/add", json={"address": "3C:22:FB:00:11:22"}).status_code == 201
+    neighbour = "192.168.1.23 dev wlan0 lladdr 3c:22:fb:00:11:22 REACHABLE"
+    runner.respond(["ip", "neigh", "show"], CommandResult(0, neighbour))
+    appliance.presence.poll()
+
+    wire.high(DOOR)
+    status = client.get("/sensor/status").json
+    assert status["triggered"] is True and status["suppressed"] is True
+    wire.low(DOOR)
+    assert wire.sensor_events() == []
+
+    runner.respond(["ip", "neigh", "show"], CommandResult(0, ""))
+    wire.wait(61)
+    appliance.presence.poll()
+    wire.high(DOOR)
+    assert client.get("/sensor/status").json["suppressed"] is False

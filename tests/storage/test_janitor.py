@@ -64,6 +64,44 @@ def test_over_the_limit_oldest_clips_go_first_with_sidecars_but_never_retained_o
     assert disk(data_dir).used == report["usage_after"]["used"]
 
 
+def pictures(appliance: Appliance, camera: str, event_id: str) -> list[Path]:
+    """The event's snapshot, clean copies and thumbnail in ``clips/``, written as detection and the API do."""
+    made = [appliance.paths.clips / f"{camera}-{event_id}{suffix}"
+            for suffix in (".jpg", "-clean.png", "-clean.jpg", "-thumb.jpg")]
+    for path in made:
+        path.write_bytes(b"p" * KIB)
+    return made
+
+
+def test_an_event_whose_last_clip_goes_for_space_loses_its_pictures_too(
+    client, quiet: Appliance, make_clip: MakeClip, data_dir: Path
+):
+    first, second = make_clip(stamp(1)), make_clip(stamp(5))  # one event's two clips
+    two_clips = event_with_clip(quiet, first)
+    quiet.events.update(two_clips, data={"clips": [str(first), str(second)]})
+    one_clip = event_with_clip(quiet, only := make_clip(stamp(2)))
+    # A camera name that leads out of clips/ (the database is written by clients): nothing outside is touched.
+    escaping = quiet.events.open("../clips-escape", "sensor", "door")
+    quiet.events.end(escaping.id)
+    quiet.events.update(escaping.id, has_clip=True, data={"clips": [str(its := make_clip(stamp(3)))]})
+    outside = data_dir / f"clips-escape-{escaping.id}.jpg"
+    outside.write_bytes(b"not the appliance's")
+    make_clip(stamp(6))
+    for video, event_id in ((first, two_clips), (second, two_clips), (only, one_clip), (its, escaping.id)):
+        quiet.janitor.file_written(video, event_id)
+    kept, gone = pictures(quiet, "cam", two_clips), pictures(quiet, "cam", one_clip)
+    # 25 % of 1 MiB with five clips: the three oldest go.
+    assert client.post("/storage/configure", json={"max_percent": 25}).status_code == 200
+
+    report = client.post("/storage/cleanup").json
+
+    assert [item["path"] for item in report["files"]] == [str(first), str(only), str(its)]
+    assert not any(path.exists() for path in gone)
+    assert quiet.events.get(one_clip).has_snapshot is False
+    assert all(path.exists() for path in kept), "the event still has a clip, and its pictures"
+    assert outside.read_bytes() == b"not the appliance's"
+
+
 def test_when_clips_are_not_enough_snapshots_then_timelapses_then_exports_go(
     client, quiet: Appliance, make_clip: MakeClip, data_dir: Path
 ):
@@ -159,6 +197,26 @@ def test_a_new_file_over_the_limit_wakes_the_janitor(quiet: Appliance, make_clip
         assert time.monotonic() < deadline, "the janitor did not react to the new clip"
         time.sleep(0.05)
     assert newest.exists() and newest_but_one.exists()
+
+
+def test_what_a_crash_left_of_an_atomic_write_is_removed_once_old(client, quiet: Appliance, data_dir: Path):
+    """``write_atomic``'s temporary file, left by a kill mid-write: in the archive and in ``clips/``."""
+    clips = data_dir / "clips"
+    (clips / "review").mkdir(parents=True, exist_ok=True)
+    old = [data_dir / "recordings" / ".output_20231101_120000.meta.json.k2j4.tmp",
+           clips / ".cam-1700000000.0-abc123.jpg.x9f1.tmp", clips / "review" / ".thumb-cam-1.webp.q1w2.tmp"]
+    fresh = clips / ".cam-1700000001.0-def456.jpg.a1b2.tmp"  # being written right now
+    kept = [clips / "cam-1700000000.0-abc123.jpg", clips / ".hidden-by-the-owner"]
+    for path in (*old, fresh, *kept):
+        path.write_bytes(b"x" * KIB)
+    for path in (*old, *kept):
+        age(path, 2 * 3600)
+
+    report = client.post("/storage/cleanup").json
+
+    assert report["stale_files"] == 3
+    assert not any(path.exists() for path in old)
+    assert fresh.exists() and all(path.exists() for path in kept)
 
 
 def test_orphans_leftovers_and_stale_segments_are_removed_but_nothing_in_use(

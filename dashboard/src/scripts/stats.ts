@@ -1,8 +1,9 @@
 /**
- * Stats: the appliance's figures now (`GET /system_stats`) and charts of the last day from
- * `GET /system_stats/history` (the health monitor's readings, one a minute, and events started per
- * hour), drawn with uPlot (about 20 KB gzipped, canvas, no animation). SSE `system_info` (every
- * 30 s while a page listens) updates the figures and extends the charts; nothing polls.
+ * Stats: the appliance's figures now (`GET /system_stats`) and charts of the last day: the health
+ * samples (`GET /health_history`, one each 5 minutes, kept in SQLite) and events started per hour
+ * (`GET /stats/history`), drawn with uPlot (about 20 KB gzipped, canvas, no animation). SSE
+ * `system_info` (every 30 s while a page listens) updates the figures and extends the charts;
+ * nothing polls.
  *
  * Each chart has a one-line text summary under it (latest, average, peak) for screen readers and
  * for a glance on a phone.
@@ -15,14 +16,33 @@ import { on } from '../lib/live';
 import { toast } from '../lib/toast';
 import { byId, fill, formatDuration, h } from '../lib/ui';
 
+/** The health samples column-wise, as uPlot draws them. */
 interface History {
-  every: number;
   time: number[];
   cpu_percent: (number | null)[];
   memory_percent: (number | null)[];
   disk_percent: (number | null)[];
   cpu_temp: (number | null)[];
-  events_per_hour: { start: number; counts: number[] };
+}
+
+interface HealthSample {
+  ts: string;
+  cpu_temp_celsius: number | null;
+  cpu_load_percent: number | null;
+  ram_percent: number | null;
+  storage_percent: number | null;
+}
+
+interface HourBucket { hour: string; label: string; count: number }
+
+export function columns(samples: HealthSample[]): History {
+  return {
+    time: samples.map((sample) => Date.parse(sample.ts) / 1000),
+    cpu_percent: samples.map((sample) => sample.cpu_load_percent),
+    memory_percent: samples.map((sample) => sample.ram_percent),
+    disk_percent: samples.map((sample) => sample.storage_percent),
+    cpu_temp: samples.map((sample) => sample.cpu_temp_celsius),
+  };
 }
 
 interface SystemInfo {
@@ -81,11 +101,17 @@ function drawHistory(data: History): void {
   ], [data.time, data.cpu_percent, data.memory_percent], [0, 100]);
   tempPlot = chart('chart-temp', [{ label: 'CPU °C', stroke: '#ff7b7b', width: 2 }], [data.time, data.cpu_temp]);
   diskPlot = chart('chart-disk', [{ label: 'Storage', stroke: '#6ee7a8', width: 2 }], [data.time, data.disk_percent], [0, 100]);
-  const hours = data.events_per_hour.counts.map((_c, i) => data.events_per_hour.start + i * 3600 + 1800);
-  chart('chart-events', [{ label: 'Events', stroke: '#c9a7ff', fill: '#c9a7ff88', width: 1 }], [hours, data.events_per_hour.counts], undefined, true);
-  const total = data.events_per_hour.counts.reduce((a, b) => a + b, 0);
-  byId('summary-events').textContent = `${total} event${total === 1 ? '' : 's'} in the last ${data.events_per_hour.counts.length - 1} hours; busiest hour ${Math.max(0, ...data.events_per_hour.counts)}.`;
   summarise();
+}
+
+function drawEvents(buckets: HourBucket[]): void {
+  const middles = buckets.map((bucket) => Date.parse(bucket.hour) / 1000 + 1800);
+  const counts = buckets.map((bucket) => bucket.count);
+  chart('chart-events', [{ label: 'Events', stroke: '#c9a7ff', fill: '#c9a7ff88', width: 1 }], [middles, counts], undefined, true);
+  const total = counts.reduce((a, b) => a + b, 0);
+  const busiest = buckets.reduce((best, bucket) => (bucket.count > best.count ? bucket : best), buckets[0]);
+  byId('summary-events').textContent = `${total} event${total === 1 ? '' : 's'} in the last ${buckets.length} hours`
+    + (busiest && busiest.count ? `; the busiest hour, ${busiest.label}, had ${busiest.count}.` : '.');
 }
 
 function summarise(): void {
@@ -136,7 +162,9 @@ function drawFigures(stats: Stats): void {
 
 export function startStatsPage(): void {
   api.get<Stats>('/system_stats').then(drawFigures).catch((error) => toast((error as Error).message, 'error'));
-  api.get<History>('/system_stats/history').then(drawHistory).catch((error) => toast((error as Error).message, 'error'));
+  api.get<HealthSample[]>('/health_history', { query: { hours: 24 } }).then((samples) => drawHistory(columns(samples)))
+    .catch((error) => toast((error as Error).message, 'error'));
+  api.get<HourBucket[]>('/stats/history').then(drawEvents).catch((error) => toast((error as Error).message, 'error'));
   on<SystemInfo>('system_info', ({ data }) => addReading(data));
   const resize = new ResizeObserver(() => {
     for (const { plot, element } of charts) plot.setSize({ width: element.clientWidth, height: 200 });

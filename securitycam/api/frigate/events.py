@@ -37,11 +37,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from securitycam.api.common import ApiError, appliance, parse_body
 from securitycam.api.frigate import params
+from securitycam.api.frigate.review import remove_thumbnails
+from securitycam.api.media import places
 from securitycam.bus import TRACKED_OBJECT_UPDATE
 from securitycam.fileio import write_atomic
 from securitycam.imaging import Box, ImageError, draw_boxes, draw_timestamp, encode, open_jpeg, resized, two_to_one
 from securitycam.paths import PathRefused
 from securitycam.recorder import archive, clips
+from securitycam.recorder.process import run_job
 from securitycam.store.events import SORTS, Event, EventQuery
 
 bp = Blueprint("frigate_events", __name__, url_prefix="/api")
@@ -110,11 +113,12 @@ def now() -> float:
 
 
 def event_clips(event: Event) -> list[Path]:
-    """The event's clip files that exist (inside ``recordings/``, whatever the row says)."""
+    """The event's clip files that exist (inside ``recordings/`` or a storage profile's, whatever the row says)."""
     found = []
+    clip_places = places(archive.CLIP_PATTERN)
     for name in event.data.get("clips", []):
         try:
-            path = archive.jailed(appliance().paths.recordings, name, archive.CLIP_PATTERN)
+            path = archive.jailed_any(name, clip_places)
         except PathRefused:
             continue
         if path.is_file():
@@ -243,16 +247,20 @@ def ffmpeg_slot() -> threading.BoundedSemaphore:
 
 
 def temporary(suffix: str) -> Path:
-    handle = tempfile.NamedTemporaryFile(prefix="securitycam-", suffix=suffix, delete=False)  # noqa: SIM115
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
+        prefix="securitycam-", suffix=suffix, dir=appliance().paths.scratch, delete=False)
     handle.close()
     return Path(handle.name)
 
 
 def send_temporary(path: Path, mimetype: str, download_name: str) -> Response:
-    """Send a file made for this request, and delete it once sent."""
-    response = send_file(path, mimetype=mimetype, conditional=True, download_name=download_name)
-    response.call_on_close(lambda: path.unlink(missing_ok=True))
-    return response
+    """Send a file made for this request. Its name goes at once: the response holds the file open
+    and its blocks are freed when the server closes it. (A hook on the response's close would never
+    run: a WSGI server closes a file response's file, not the response.)"""
+    try:
+        return send_file(path, mimetype=mimetype, conditional=True, download_name=download_name)
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def event_clip(event: Event) -> Response:
@@ -284,7 +292,7 @@ def preview_gif(event: Event) -> Response:
     output = temporary(".gif")
     slot = ffmpeg_slot()
     try:
-        done = subprocess.run(
+        done = run_job(
             [*clips.FFMPEG, "-t", str(PREVIEW_SECONDS), "-i", str(found[0]), "-vf",
              "fps=5,scale=320:-2:flags=lanczos,split[a][b];[a]palettegen=max_colors=64[p];[b][p]paletteuse",
              "-loop", "0", "-f", "gif", str(output)],
@@ -363,9 +371,10 @@ def delete_event(event_id: str):  # type: ignore[no-untyped-def]
     a.recorder.forget(event.id)
     for clip in event_clips(event):
         a.janitor.delete(clip, "recording")
-    for clean in (False, True):
-        snapshot_file(event, clean).unlink(missing_ok=True)
+    for picture in a.paths.event_pictures(event.camera, event.id):
+        picture.unlink(missing_ok=True)
     a.events.delete(event.id)
+    remove_thumbnails(a.detection.reviews.forget_events([event.id]))
     return jsonify(success=True, message=f"Event {event.id} deleted")
 
 

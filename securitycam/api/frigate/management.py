@@ -32,6 +32,7 @@ from securitycam.api.common import ApiError, appliance
 from securitycam.api.frigate import params
 from securitycam.api.system import RESTART_COMMAND, run_later
 from securitycam.config.models import CameraSettings, Settings
+from securitycam.recorder.process import run_job
 from securitycam.system import logs
 
 bp = Blueprint("frigate_management", __name__, url_prefix="/api")
@@ -404,7 +405,7 @@ def run_ffprobe(camera: CameraSettings) -> dict[str, Any]:
                "stream=codec_long_name,codec_name,width,height,bit_rate,duration,display_aspect_ratio,"
                "avg_frame_rate", *probe_target(camera)]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=FFPROBE_TIMEOUT, check=False)
+        done = run_job(command, capture_output=True, text=True, timeout=FFPROBE_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return {"return_code": -1, "stderr": str(exc), "stdout": ""}
     try:

@@ -24,6 +24,7 @@ answers them, from the rows detection writes (:mod:`securitycam.store.review`).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, jsonify, request, send_file
@@ -161,13 +162,18 @@ def mark_not_viewed(review_id: str):  # type: ignore[no-untyped-def]
 @bp.post("/reviews/delete")
 def delete_items():  # type: ignore[no-untyped-def]
     body = parse_body(ReviewIds)
+    remove_thumbnails(_store().delete_many(body.checked()))
+    return jsonify(success=True, message="Deleted review items.")
+
+
+def remove_thumbnails(deleted: Iterable[ReviewSegment]) -> None:
+    """Deleted items' thumbnails in ``clips/review`` (a name leading out of it is left alone)."""
     thumbs = appliance().paths.clips / "review"
-    for segment in _store().delete_many(body.checked()):
+    for segment in deleted:
         name = segment.thumb_path.rsplit("/", 1)[-1]
         path = inside(thumbs, name) if name else None
         if path is not None:
             path.unlink(missing_ok=True)
-    return jsonify(success=True, message="Deleted review items.")
 
 
 @bp.get("/review/activity/motion")

@@ -27,7 +27,8 @@ from flask import Blueprint, Response, request, send_file
 
 from securitycam.api.common import ApiError, appliance, query_int
 from securitycam.api.frigate.recordings import MAX_RANGE_SECONDS, epoch, known_camera, store, time_range
-from securitycam.paths import resolve_inside
+from securitycam.api.media import recording_dirs
+from securitycam.paths import inside
 from securitycam.recorder import hls
 from securitycam.recorder.hls import Row
 
@@ -104,8 +105,10 @@ def vod_segment(recording_id: int):  # type: ignore[no-untyped-def]
     recording = store().get(recording_id)
     if recording is None:
         raise ApiError(404, "segment not found")
-    path = resolve_inside(appliance().paths.recordings, recording.path)
-    if not path.is_file():
+    # Inside recordings/ or the storage profile's that holds it, whatever the row says.
+    path = next((inside(directory, str(recording.path)) for directory in recording_dirs()
+                 if directory in recording.path.parents), None)
+    if path is None or not path.is_file():
         raise ApiError(404, "segment not found")
     # A kept segment never changes: cache it as long as the player likes.
     return send_file(path, mimetype="video/mp2t", conditional=True, max_age=86400)

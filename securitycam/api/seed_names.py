@@ -1,0 +1,105 @@
+"""The seed appliance's names for settings (``appliance-extras.md`` §6), beside ours.
+
+``GET /settings`` and ``GET /settings/export`` add:
+
+- ``Sensor``: the first of ``Sensors`` (the spec's settings file has a single sensor);
+- ``TARGET_BT_ADDRESSES`` and ``TARGET_AP_MAC_ADDRESSES``: the tracked Bluetooth and Wi-Fi
+  devices as ``{address, name}`` (they live in the presence monitor, not in the settings file).
+
+``POST /settings`` and ``POST /settings/import`` take them back. ``Sensor`` changes the first
+sensor, and is ignored when it is exactly what ``GET`` gave: a client that edits ``Sensors`` and
+posts the whole object back is not undone by the stale alias. A device list that differs from the
+tracked devices of its kind becomes them: devices it leaves out are forgotten, new ones are tracked
+(Bluetooth ones without pairing, as ``"pair": false`` does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from securitycam.api.common import ApiError, appliance
+from securitycam.api.wifi import MacAddress
+from securitycam.bt.presence import BLUETOOTH, MAX_DEVICES, WIFI
+
+DEVICE_KEYS = {"TARGET_BT_ADDRESSES": BLUETOOTH, "TARGET_AP_MAC_ADDRESSES": WIFI}
+SENSOR_KEY = "Sensor"
+
+
+class SeedDevice(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    address: MacAddress
+    name: str | None = Field(None, max_length=64)
+
+
+_DEVICE_LIST = TypeAdapter(list[SeedDevice])
+
+
+def tracked(kind: str) -> list[dict[str, Any]]:
+    return [{"address": d["address"], "name": d["name"]} for d in appliance().presence.devices(kind)]
+
+
+def with_seed_names(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (the public settings) with the seed's names added."""
+    data[SENSOR_KEY] = data["Sensors"][0] if data.get("Sensors") else None
+    for key, kind in DEVICE_KEYS.items():
+        data[key] = tracked(kind)
+    return data
+
+
+def _device_list(key: str, value: Any) -> list[SeedDevice]:
+    try:
+        devices = _DEVICE_LIST.validate_python(value)
+    except ValidationError as exc:
+        loc = exc.errors()[0]["loc"]
+        field = ".".join(str(part) for part in (key, *loc))
+        raise ApiError(400, f"{field}: {exc.errors()[0]['msg']}", field=field) from exc
+    if len({d.address for d in devices}) != len(devices):
+        raise ApiError(400, f"{key}: an address is listed twice", field=key)
+    return devices
+
+
+def take_seed_names(patch: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[SeedDevice]]]:
+    """``patch`` without the device lists (checked, returned by kind when they change anything) and
+    without an unchanged ``Sensor``. Raises :class:`ApiError` (400, naming the field) for a bad list."""
+    patch = dict(patch)
+    public = appliance().settings.public()
+    if SENSOR_KEY in patch and patch[SENSOR_KEY] == (public["Sensors"][0] if public["Sensors"] else None):
+        del patch[SENSOR_KEY]
+    wanted: dict[str, list[SeedDevice]] = {}
+    for key, kind in DEVICE_KEYS.items():
+        if key in patch:
+            devices = _device_list(key, patch.pop(key))
+            if [d.model_dump() for d in devices] != tracked(kind):
+                wanted[kind] = devices
+    _check_devices(wanted)
+    return patch, wanted
+
+
+def _check_devices(wanted: dict[str, list[SeedDevice]]) -> None:
+    """Refuse lists that would track too many devices, or one address as both kinds."""
+    kinds = {kind: {d.address for d in devices} for kind, devices in wanted.items()}
+    for kind in (BLUETOOTH, WIFI):
+        kinds.setdefault(kind, {d["address"] for d in tracked(kind)})
+    keys = {kind: key for key, kind in DEVICE_KEYS.items()}
+    if len(kinds[BLUETOOTH]) + len(kinds[WIFI]) > MAX_DEVICES:
+        raise ApiError(400, f"at most {MAX_DEVICES} devices can be tracked, Bluetooth and Wi-Fi together",
+                       field=keys[next(iter(wanted))])
+    both = kinds[BLUETOOTH] & kinds[WIFI]
+    if both:
+        raise ApiError(400, f"{', '.join(sorted(both))} cannot be tracked as both Bluetooth and Wi-Fi",
+                       field=keys[next(iter(wanted))])
+
+
+def apply_devices(wanted: dict[str, list[SeedDevice]]) -> None:
+    """Make the tracked devices of each kind in ``wanted`` exactly those listed (checked beforehand)."""
+    presence = appliance().presence
+    for kind, devices in wanted.items():
+        keep = {d.address for d in devices}
+        for device in presence.devices(kind):
+            if device["address"] not in keep:
+                presence.untrack(device["address"])
+    for kind, devices in wanted.items():
+        for device in devices:
+            presence.track(device.address, device.name, kind=kind)
