@@ -14,7 +14,8 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.served import PASSWORD, SMALL_CAMERA, Served, wait_for
+from tests.served import PASSWORD, SMALL_CAMERA, Served
+from tests.waiting import wait_for
 
 # A page and what shows it has loaded its data (not just its shell).
 PAGES = {
@@ -97,7 +98,7 @@ def finished_event(server: Served) -> dict:
     time.sleep(4)  # the event's length: footage the playlist must hold from its first to its last second
     api(server, "POST", "/sensor/mock/release")
     return wait_for(lambda: (e := api(server, "GET", f"/api/events/{event_id}").json())["has_clip"] and e, 40,
-                    "the event's clip")  # type: ignore[return-value]
+                    what="the event's clip")  # type: ignore[return-value]
 
 
 def test_an_event_plays_through_hls_from_first_to_last_second(admin_page: Page, server: Served,
@@ -114,7 +115,7 @@ def test_an_event_plays_through_hls_from_first_to_last_second(admin_page: Page, 
     video = page.locator("#event-video")
     expect(video).to_have_attribute("data-event", event["id"])
     # hls.js (loaded by this page only) attaches a MediaSource: the video has its playlist's duration.
-    wait_for(lambda: page.evaluate("() => document.getElementById('event-video').duration > 0"), 20, "the playlist")
+    wait_for(lambda: page.evaluate("() => document.getElementById('event-video').duration > 0"), 20, what="the playlist")
     shoot(page, "events-player")
     played = page.evaluate("""() => new Promise((resolve) => {
         const video = document.getElementById('event-video');
