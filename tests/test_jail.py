@@ -59,13 +59,13 @@ def test_a_sidecar_or_file_linking_out_is_not_served(client, recordings, url):
 def test_listings_leave_out_what_links_out(client, recordings, appliance):
     archive = client.get("/archive").json
     assert [item["name"] for item in archive["items"]] == [CLIP] and archive["total"] == 1
-    assert set(archive["items"][0]) == {"path", "name", "size", "mtime"}  # no meta, thumbnail, sprite
+    assert set(archive["items"][0]) == {"path", "name", "size", "mtime", "locked"}  # no meta, thumbnail, sprite
     assert client.get("/snapshots").json == []
     assert client.get("/archive/new_count?since=2000-01-01T00:00:00").json == {"count": 1}
     timelapse = appliance.paths.timelapse
     (timelapse / "timelapse_20260101.mp4").write_bytes(b"video")
     (timelapse / "timelapse_20260101.thumb.jpg").symlink_to(recordings / "output_20260101_120000.thumb.jpg")
-    assert [set(item) for item in client.get("/timelapse").json] == [{"path", "date", "size", "mtime"}]
+    assert [set(item) for item in client.get("/timelapse").json] == [{"path", "date", "size", "mtime", "locked"}]
 
 
 def test_a_sidecar_linking_inside_its_directory_is_still_served(client, appliance):

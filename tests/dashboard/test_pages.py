@@ -115,7 +115,8 @@ def test_an_event_plays_through_hls_from_first_to_last_second(admin_page: Page, 
     video = page.locator("#event-video")
     expect(video).to_have_attribute("data-event", event["id"])
     # hls.js (loaded by this page only) attaches a MediaSource: the video has its playlist's duration.
-    wait_for(lambda: page.evaluate("() => document.getElementById('event-video').duration > 0"), 20, what="the playlist")
+    wait_for(lambda: page.evaluate("() => document.getElementById('event-video').duration > 0"), 20,
+             what="the playlist")
     shoot(page, "events-player")
     played = page.evaluate("""() => new Promise((resolve) => {
         const video = document.getElementById('event-video');

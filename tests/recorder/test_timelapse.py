@@ -129,7 +129,7 @@ def test_list_and_stream_with_range(live: Live, stitched: Path):
     client = live.client
     listing = client.get("/timelapse").json
     assert listing[0] == {"path": str(stitched), "date": "2023-11-14", "size": stitched.stat().st_size,
-                          "mtime": listing[0]["mtime"], "thumbnail": str(stitched.with_name(
+                          "mtime": listing[0]["mtime"], "locked": False, "thumbnail": str(stitched.with_name(
                               "timelapse_20231114.thumb.jpg"))}
     size = stitched.stat().st_size
     part = client.get("/timelapse/video", query_string={"path": str(stitched)}, headers={"Range": "bytes=0-99"})
