@@ -65,6 +65,14 @@ const AXIS = { stroke: '#a9b4c0', grid: { stroke: '#3a4757', width: 1 }, ticks: 
 const charts: { plot: uPlot; element: HTMLElement }[] = [];
 let history: History | null = null;
 
+const DAY = 86400;
+
+/** The last day, whatever the samples span (one sample alone would stretch the axis over years). */
+function lastDay(): uPlot.Range.MinMax {
+  const now = Date.now() / 1000;
+  return [now - DAY, now];
+}
+
 function chart(id: string, series: uPlot.Series[], data: uPlot.AlignedData, range?: [number, number], bars = false): uPlot {
   const element = byId(id);
   const options: uPlot.Options = {
@@ -72,7 +80,7 @@ function chart(id: string, series: uPlot.Series[], data: uPlot.AlignedData, rang
     height: 200,
     cursor: { drag: { x: false, y: false } },
     legend: { show: series.length > 1, live: false },
-    scales: { x: { time: true }, y: range ? { range } : { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max(1, (max ?? 1) * 1.1)] } },
+    scales: { x: { time: true, range: bars ? undefined : lastDay }, y: range ? { range } : { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max(1, (max ?? 1) * 1.1)] } },
     axes: [{ ...AXIS }, { ...AXIS, size: 44 }],
     series: [{}, ...series.map((s) => (bars ? { ...s, points: { show: false }, paths: uPlot.paths.bars!({ size: [0.8, 40] }) } : s))],
   };
