@@ -17,15 +17,13 @@ import argparse
 import gzip
 import io
 import json
-import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from local_server import free_port, wait_up
+from local_server import LocalServer
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
@@ -101,15 +99,9 @@ def measure_paint(clips: int, runs: int) -> None:
         data = Path(data_dir)
         (data / "recordings").mkdir()
         fill(data / "recordings", clips)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "securitycam", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--data-dir", data_dir], env={**os.environ, "SECURITYCAM_PASSWORD": PASSWORD},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        server = LocalServer(data_dir, password=PASSWORD).wait_up()
+        base = server.base
         try:
-            wait_up(base, server)
             with sync_playwright() as playwright:
                 browser = launch(playwright)
                 fcp, tiles = [], []
@@ -133,8 +125,7 @@ def measure_paint(clips: int, runs: int) -> None:
                     context.close()
                 browser.close()
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
     print(f"archive page with {clips} clips, {runs} cold loads in Chromium (1280×800):")
     print(f"  first contentful paint   median {statistics.median(fcp):6.0f} ms  worst {max(fcp):6.0f} ms")
     print(f"  first 48 tiles drawn     median {statistics.median(tiles):6.0f} ms  worst {max(tiles):6.0f} ms"

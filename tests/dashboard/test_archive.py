@@ -9,7 +9,8 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from tests.served import Served, wait_for
+from tests.served import Served
+from tests.waiting import wait_for
 
 
 def make_clip(server: Served) -> str:
@@ -23,7 +24,7 @@ def make_clip(server: Served) -> str:
         fresh = [item for item in server.get("/archive").json()["items"] if item["path"] not in before]
         return fresh[0]["path"] if fresh and "sprite" in fresh[0] else None
 
-    return str(wait_for(new_clip, 60, "the clip of the mock sensor's event"))
+    return str(wait_for(new_clip, 60, what="the clip of the mock sensor's event"))
 
 
 def test_new_clip_raises_the_badge_then_scrubs_plays_and_is_deleted(admin_page: Page, server: Served, shoot) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, Route, expect
 
-from tests.served import Served, free_port
+from bench.local_server import free_port
+from tests.served import Served
 
 
 def test_health_alert_becomes_a_toast(admin_page: Page, server: Served) -> None:

@@ -1,1 +1,0 @@
-import{s as o}from"./session.p450kKMI.js";import"./api.CkWIr3Nd.js";import"./toast.BWUEmK06.js";o();
