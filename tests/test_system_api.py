@@ -1,13 +1,18 @@
 import logging
+import os
+import subprocess
+import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from securitycam.clock import ManualClock
 from securitycam.system.info import UPDATE_CHECK_REUSE, GitInfo
-from securitycam.system.runner import CommandResult, CommandTimeout
+from securitycam.system.runner import CommandResult, CommandTimeout, SubprocessRunner
 from tests.conftest import write_sys
+from tests.test_deploy import git
 
 THERMAL = "sys/class/thermal/thermal_zone0/temp"
 THROTTLED = "sys/devices/platform/soc/soc:firmware/get_throttled"
@@ -84,14 +89,17 @@ def test_deploy_info_without_git(client, runner):
     assert client.get("/deploy_info").json == {"git_branch": None, "git_commit": None}
 
 
-def fake_git(behind: int):
+REMOTE_HEAD = "f2e1a990" + "0" * 32
+
+
+def fake_git(behind: int, remote_branch: str = f"{REMOTE_HEAD}\trefs/heads/main\n"):
     def answer(args):
-        if "fetch" in args:
-            return CommandResult(0)
+        if "ls-remote" in args:
+            return CommandResult(0, remote_branch)
         if "--abbrev-ref" in args:
             return CommandResult(0, "main\n")
         if "rev-parse" in args:
-            return CommandResult(0, "f2e1a990\n" if "origin/main" in args else "93a56b1a\n")
+            return CommandResult(0, "93a56b1a" + "0" * 32 + "\n")
         if "rev-list" in args:
             return CommandResult(0, f"{behind}\n")
         if "log" in args:
@@ -108,8 +116,10 @@ def test_update_check_available(client, runner):
         "available": True, "branch": "main", "local_commit": "93a56b1a", "remote_commit": "f2e1a990",
         "commits_behind": 3, "summary": "abc0 change 0\nabc1 change 1\nabc2 change 2",
     }
-    fetch = next(c for c in runner.calls if "fetch" in c)
-    assert fetch[:3] == ["git", "-C", fetch[2]]
+    listed = next(call for call in runner.calls if "ls-remote" in call)
+    assert listed[5:] == ["ls-remote", "origin", "refs/heads/main"]
+    git_calls = [call for call in runner.calls if call[0] == "git"]
+    assert all(call[1:5] == ["-C", call[2], "-c", f"safe.directory={call[2]}"] for call in git_calls)
 
 
 def test_update_check_up_to_date(client, runner):
@@ -122,7 +132,7 @@ def test_update_check_reuses_an_answer_for_a_minute(client, runner):
     runner.respond(["git"], fake_git(3))
     answers = [client.get("/system/update/check").json for _ in range(5)]
     assert all(answer == answers[0] for answer in answers) and answers[0]["commits_behind"] == 3
-    assert sum("fetch" in call for call in runner.calls) == 1
+    assert sum("ls-remote" in call for call in runner.calls) == 1
 
 
 def test_update_check_fetches_again_after_a_minute(runner):
@@ -131,7 +141,7 @@ def test_update_check_fetches_again_after_a_minute(runner):
     runner.respond(["git"], fake_git(0))
 
     def fetches() -> int:
-        return sum("fetch" in call for call in runner.calls)
+        return sum("ls-remote" in call for call in runner.calls)
 
     assert git.update_check()["commits_behind"] == 0 and fetches() == 1
     clock.advance(UPDATE_CHECK_REUSE - 1)
@@ -141,11 +151,17 @@ def test_update_check_fetches_again_after_a_minute(runner):
     assert git.update_check()["commits_behind"] == 2 and fetches() == 2
 
 
+def test_update_check_of_a_branch_the_remote_lacks(client, runner):
+    runner.respond(["git"], fake_git(0, remote_branch=""))
+    body = client.get("/system/update/check").json
+    assert body == {"available": False, "branch": "main", "error": "Branch main not found on origin"}
+
+
 def test_update_check_offline(client, runner):
     timeouts = []
 
     def hang(args):
-        if "fetch" in args:
+        if "ls-remote" in args:
             raise CommandTimeout("timed out")
         return fake_git(0)(args)
 
@@ -154,7 +170,65 @@ def test_update_check_offline(client, runner):
     runner.run = lambda args, timeout=30.0: (timeouts.append((args, timeout)), original(args, timeout))[1]
     body = client.get("/system/update/check").json
     assert body == {"available": False, "error": "Timed out - check internet connection"}
-    assert any("fetch" in args and timeout == 20 for args, timeout in timeouts)
+    assert any("ls-remote" in args and timeout == 20 for args, timeout in timeouts)
+
+
+SERVICE_UID = 65534  # "nobody": owns neither the checkout nor anything else here, as the service's user
+
+
+class RunAsServiceUser(SubprocessRunner):
+    """Runs every command for real as :data:`SERVICE_UID` with that user's own environment, as the
+    installed service runs git in the checkout that root owns."""
+
+    def run(self, args: Sequence[str], timeout: float = 30.0) -> CommandResult:
+        as_user = ["setpriv", f"--reuid={SERVICE_UID}", f"--regid={SERVICE_UID}", "--clear-groups", "--reset-env"]
+        return super().run([*as_user, *args], timeout)
+
+
+@pytest.fixture
+def installed_checkout() -> Iterator[tuple[Path, Path]]:
+    """``(origin, checkout)``: a checkout cloned from ``origin`` three commits ago, read-only and owned
+    by root like install.sh leaves it; ``origin`` (standing in for the remote) is the service user's."""
+    with tempfile.TemporaryDirectory() as top:  # pytest's tmp_path is closed to other users
+        root = Path(top)
+        root.chmod(0o755)
+        origin, checkout = root / "origin", root / "checkout"
+        git(root, "init", "-q", "-b", "main", str(origin))
+        for n in range(3):
+            (origin / "version").write_text(f"{n}\n")
+            git(origin, "add", "-A")
+            git(origin, "commit", "-qm", f"change {n}")
+        git(root, "clone", "-q", str(origin), str(checkout))
+        git(checkout, "reset", "-q", "--hard", "HEAD~2")  # behind, with the newer commits at hand
+        subprocess.run(["chown", "-R", f"{SERVICE_UID}:{SERVICE_UID}", str(origin)], check=True)
+        subprocess.run(["chmod", "-R", "a-w", str(checkout)], check=True)
+        yield origin, checkout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running git as another user needs root")
+def test_update_check_as_the_service_user_on_a_read_only_checkout_of_root(installed_checkout):
+    origin, checkout = installed_checkout
+    clock = ManualClock()
+    info = GitInfo(RunAsServiceUser(), checkout, clock=clock)
+
+    def in_origin(*args: str) -> str:  # root works in the service user's origin
+        return git(origin, "-c", "safe.directory=*", *args)
+
+    first, newest = git(checkout, "rev-parse", "HEAD"), in_origin("rev-parse", "HEAD")
+    assert info.deploy_info() == {"git_branch": "main", "git_commit": first[:7]}
+    assert info.update_check() == {
+        "available": True, "branch": "main", "local_commit": first[:8], "remote_commit": newest[:8],
+        "commits_behind": 2, "summary": git(checkout, "log", "--oneline", "--no-decorate", f"HEAD..{newest}"),
+    }
+
+    (origin / "version").write_text("3\n")  # a commit the checkout has never seen
+    in_origin("commit", "-qam", "change 3")
+    clock.advance(UPDATE_CHECK_REUSE)
+    answer = info.update_check()
+    assert answer["available"] is True and answer["commits_behind"] is None and answer["summary"] is None
+    assert answer["remote_commit"] == in_origin("rev-parse", "HEAD")[:8]
+    assert "until an update fetches" in answer["message"]
+    assert git(checkout, "status", "--porcelain") == ""
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,13 @@
-"""What the appliance reports about itself: deploy (git) info, system info and stats, updates."""
+"""What the appliance reports about itself: deploy (git) info, system info and stats, updates.
+
+Installed, the appliance runs as its own user on a checkout that root owns and that is read-only
+for it (``ProtectSystem=strict``). So every git call names the checkout in ``safe.directory`` (git
+refuses a repository of another user otherwise), and the update check writes nothing: it asks the
+remote for its branch's commit with ``git ls-remote`` instead of fetching. When that commit is
+already in the checkout (fetched by an earlier update or ``update.sh --check``) the commits behind
+are counted and listed; when it is not, an update is available but how many commits it brings is
+only known once ``scripts/update.sh`` (run as root) fetches them.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +24,12 @@ import psutil
 from securitycam import __version__
 from securitycam.clock import Clock
 from securitycam.system.host import HostReader
-from securitycam.system.runner import CommandRunner, CommandTimeout
+from securitycam.system.runner import CommandResult, CommandRunner, CommandTimeout
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-FETCH_TIMEOUT = 20.0
-# An update check asked again within this many seconds gets the last answer: each one runs
-# ``git fetch`` (network, disk, CPU on a Pi), and a dashboard or a script may ask in a loop.
+REMOTE_TIMEOUT = 20.0
+# An update check asked again within this many seconds gets the last answer: each one asks the
+# remote over the network, and a dashboard or a script may ask in a loop.
 UPDATE_CHECK_REUSE = 60.0
 
 
@@ -29,15 +38,19 @@ class GitInfo:
 
     def __init__(self, runner: CommandRunner, project_dir: Path = PROJECT_DIR, clock: Clock | None = None) -> None:
         self._runner = runner
-        self._dir = project_dir
+        self._dir = project_dir.resolve()  # safe.directory is compared with the real path
         self._clock = clock or Clock()
         self._cached: dict[str, str | None] | None = None
         self._lock = threading.Lock()
         self._check_lock = threading.Lock()
         self._last_check: tuple[float, dict[str, Any]] | None = None
 
+    def _run_git(self, *args: str, timeout: float = 5.0) -> CommandResult:
+        return self._runner.run(["git", "-C", str(self._dir), "-c", f"safe.directory={self._dir}", *args],
+                                timeout=timeout)
+
     def _git(self, *args: str, timeout: float = 5.0) -> str | None:
-        result = self._runner.run(["git", "-C", str(self._dir), *args], timeout=timeout)
+        result = self._run_git(*args, timeout=timeout)
         return result.stdout.strip() or None if result.ok else None
 
     def deploy_info(self) -> dict[str, str | None]:
@@ -57,41 +70,40 @@ class GitInfo:
             return dict(self._cached)
 
     def update_check(self) -> dict[str, Any]:
-        """Fetch and compare HEAD with the remote branch (``/system/update/check``).
+        """Compare HEAD with the remote branch (``/system/update/check``), writing nothing.
 
-        An answer younger than :data:`UPDATE_CHECK_REUSE` is given again without fetching; callers
-        arriving during a fetch wait for it and share its answer.
+        An answer younger than :data:`UPDATE_CHECK_REUSE` is given again without asking the remote;
+        callers arriving while it is asked wait and share its answer.
         """
         with self._check_lock:
             now = self._clock.monotonic()
             if self._last_check is None or now - self._last_check[0] >= UPDATE_CHECK_REUSE:
-                self._last_check = (now, self._fetch_and_compare())
+                self._last_check = (now, self._compare_with_remote())
             return dict(self._last_check[1])
 
-    def _fetch_and_compare(self) -> dict[str, Any]:
-        info = self.deploy_info()
-        branch = info["git_branch"]
+    def _compare_with_remote(self) -> dict[str, Any]:
+        branch = self.deploy_info()["git_branch"]
         if branch is None:
             return {"available": False, "error": "Not a git checkout"}
         try:
-            fetched = self._runner.run(["git", "-C", str(self._dir), "fetch", "--quiet"], timeout=FETCH_TIMEOUT)
+            listed = self._run_git("ls-remote", "origin", f"refs/heads/{branch}", timeout=REMOTE_TIMEOUT)
         except CommandTimeout:
             return {"available": False, "error": "Timed out - check internet connection"}
-        if not fetched.ok:
-            return {"available": False, "error": f"git fetch failed: {fetched.stderr.strip()[:200]}"}
-        upstream = f"origin/{branch}"
-        local = self._git("rev-parse", "--short=8", "HEAD")
-        remote = self._git("rev-parse", "--short=8", upstream)
-        behind = int(self._git("rev-list", "--count", f"HEAD..{upstream}") or 0)
-        summary = self._git("log", "--oneline", "--no-decorate", "-n", "20", f"HEAD..{upstream}") or ""
-        return {
-            "available": behind > 0,
-            "branch": branch,
-            "local_commit": local,
-            "remote_commit": remote,
-            "commits_behind": behind,
-            "summary": summary,
-        }
+        if not listed.ok:
+            return {"available": False, "error": f"git ls-remote failed: {listed.stderr.strip()[:200]}"}
+        if not listed.stdout.strip():
+            return {"available": False, "branch": branch, "error": f"Branch {branch} not found on origin"}
+        remote = listed.stdout.split()[0]
+        local = self._git("rev-parse", "HEAD") or ""
+        answer = {"branch": branch, "local_commit": local[:8], "remote_commit": remote[:8]}
+        # Fails when the remote commit is not in the checkout: nothing here may fetch it.
+        counted = self._git("rev-list", "--count", f"HEAD..{remote}")
+        if counted is None:
+            return {**answer, "available": True, "commits_behind": None, "summary": None,
+                    "message": "The new commits are not known until an update fetches them"}
+        behind = int(counted)
+        summary = self._git("log", "--oneline", "--no-decorate", "-n", "20", f"HEAD..{remote}") or ""
+        return {**answer, "available": behind > 0, "commits_behind": behind, "summary": summary}
 
 
 def _ip_addresses() -> list[str]:

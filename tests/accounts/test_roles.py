@@ -171,10 +171,10 @@ def test_role_changes_apply_to_existing_sessions(admin_session, viewer):
     assert viewer.post("/settings", json={"Timelapse": {"fps": 10}}).status_code == 200
 
 
-def test_a_viewer_cannot_make_the_appliance_fetch_updates(viewer, admin_session, runner):
+def test_a_viewer_cannot_make_the_appliance_ask_for_updates(viewer, admin_session, runner):
     runner.respond(["git"], lambda args: CommandResult(0, "0\n" if "rev-list" in args else "main\n"))
     refused = viewer.get("/system/update/check")
     assert refused.status_code == 403 and "admin role" in refused.json["message"]
-    assert not any("fetch" in call for call in runner.calls)
+    assert not any("ls-remote" in call for call in runner.calls)
     admin_session.get("/system/update/check")
-    assert sum("fetch" in call for call in runner.calls) == 1
+    assert sum("ls-remote" in call for call in runner.calls) == 1
