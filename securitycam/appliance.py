@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gpiozero.pins.mock import MockFactory
 
@@ -47,7 +47,7 @@ from securitycam.system.captive import CaptivePortal
 from securitycam.system.firstboot import FirstBoot
 from securitycam.system.health import WARN, HealthMonitor
 from securitycam.system.host import HostReader
-from securitycam.system.info import GitInfo, host_figures
+from securitycam.system.info import GitInfo, host_figures, system_info
 from securitycam.system.logs import CONSOLE
 from securitycam.system.runner import CommandRunner, RecordingRunner, SubprocessRunner
 from securitycam.wifi import WifiPresence
@@ -150,6 +150,13 @@ class Appliance:
     def on_pi(self) -> bool:
         return self.host.is_raspberry_pi()
 
+    def system_info(self) -> dict[str, Any]:
+        """``GET /system_info``, also the body of the periodic SSE ``system_info`` message."""
+        # What the cameras really record from (settings), not a guess from the board.
+        sources = {camera.name: camera.source for camera in self.settings.get().Cameras}
+        return {**system_info(self.host, self.git, camera_sources=sources), **host_figures(self.host, self.paths.root),
+                "night_mode": self.night.status()}
+
     @classmethod
     def build(
         cls,
@@ -179,7 +186,8 @@ class Appliance:
             [paths.root / "reset-auth", hw.host.root / "boot/firmware/reset-auth", hw.host.root / "boot/reset-auth"],
             env_password(),
         )
-        health = HealthMonitor(hw.host, paths.root, bus)
+        # The monitor asks for the system info only once started, when ``appliance`` below exists.
+        health = HealthMonitor(hw.host, paths.root, bus, describe=lambda: appliance.system_info())
         for problem in settings.problems:
             health.set_alert("settings", WARN, problem)
         wifi = WifiPresence(hw.runner, hw.host, lambda: settings.get().Wifi.interface)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -108,11 +109,27 @@ def test_install_dry_run_lists_every_action_and_changes_nothing(tmp_path):
     assert not (Path("/etc/polkit-1/rules.d/50-securitycam.rules").exists() and before != 0)
 
 
-def test_install_refuses_to_run_without_root_or_dry_run(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("running as root")
-    result = run(["bash", "scripts/install.sh"], cwd=ROOT)
-    assert result.returncode == 1 and "sudo" in result.stderr
+NOBODY = 65534
+
+
+def test_install_refuses_to_run_without_root_or_dry_run():
+    if os.geteuid() != 0:
+        result = run(["bash", "scripts/install.sh"], cwd=ROOT)
+    else:
+        # As root (CI): run it as nobody, from a copy nobody can read (the checkout may not be).
+        shared = Path(tempfile.mkdtemp(prefix="install-as-nobody-"))
+        try:
+            (shared / "scripts").mkdir()
+            for name in ("install.sh", "lib.sh"):
+                shutil.copy(ROOT / "scripts" / name, shared / "scripts" / name)
+                (shared / "scripts" / name).chmod(0o644)
+            for folder in (shared, shared / "scripts"):
+                folder.chmod(0o755)
+            result = run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                          "bash", "scripts/install.sh"], cwd=shared)
+        finally:
+            shutil.rmtree(shared)
+    assert result.returncode == 1 and "sudo" in result.stderr, result.stderr
 
 
 # -- update.sh -------------------------------------------------------------------------------------

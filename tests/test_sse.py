@@ -1,3 +1,4 @@
+import json
 import threading
 import time
 
@@ -150,3 +151,29 @@ def test_a_stream_ends_and_frees_its_place_soon_after_its_client_is_gone():
     reader.join(timeout=3)  # long before the 15 s heartbeat whose write would fail
     assert not reader.is_alive()
     assert bus.subscriber_count == 0 and sent == ["retry: 3000\n\n"]
+
+
+def test_the_periodic_system_info_message_is_get_system_info_and_the_live_figures(sse, appliance, client):
+    assert client.post("/night_mode", json={"mode": "schedule"}).status_code == 200
+    response = sse()
+    wait_for_subscribers(appliance.bus, 1)
+    appliance.health.publish_snapshot(appliance.health.check())  # what the monitor does every 30 s
+    current = {}
+    for line in response.iter_lines(decode_unicode=True):
+        if line == "" and current.get("event") == "system_info":
+            break
+        if line == "":
+            current = {}
+        elif not line.startswith(":"):
+            key, _, value = line.partition(": ")
+            current[key] = value
+    pushed = json.loads(current["data"])
+    asked = client.get("/system_info").json
+    assert set(asked) <= set(pushed)
+    assert pushed["night_mode"] == asked["night_mode"] and asked["night_mode"]["enabled"] is True
+    assert pushed["storage_info_gb"]["total_gb"] == asked["storage_info_gb"]["total_gb"]
+    # The dashboard's charts read the live figures by these names.
+    assert pushed["cpu_temp"] == pushed["cpu_temp_celsius"]
+    assert pushed["disk_percent"] == pushed["storage_info_gb"]["percent"]
+    assert pushed["memory_percent"] == pushed["ram_usage_mb"]["percent"]
+    assert pushed["overall"] == appliance.health.check()["overall"]

@@ -329,10 +329,12 @@ def test_monitor_pushes_system_info_while_someone_listens(sysroot, disk):
     from securitycam.bus import EventBus
     from securitycam.system.health import HealthMonitor
     from securitycam.system.host import HostReader
+    from securitycam.system.info import host_figures
 
     write_sys(sysroot, THERMAL, "48000")
     bus = EventBus()
-    monitor = HealthMonitor(HostReader(sysroot, disk_usage=disk), sysroot, bus, interval=0.05)
+    host = HostReader(sysroot, disk_usage=disk)
+    monitor = HealthMonitor(host, sysroot, bus, describe=lambda: host_figures(host, sysroot), interval=0.05)
     monitor.start()
     time.sleep(0.2)
     assert bus.recent("system_info") == []  # nobody listening: no work

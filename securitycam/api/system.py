@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel, StrictBool
 
 from securitycam.api.common import ApiError, admin_only, appliance, parse_body
-from securitycam.system.info import host_figures, system_info, system_stats
+from securitycam.system.info import system_stats
 
 log = logging.getLogger(__name__)
 bp = Blueprint("system", __name__)
@@ -42,11 +42,7 @@ def run_later(delay: float, command: list[str]) -> None:
 
 @bp.get("/system_info")
 def info():  # type: ignore[no-untyped-def]
-    a = appliance()
-    # What the cameras really record from (settings), not a guess from the board.
-    sources = {camera.name: camera.source for camera in a.settings.get().Cameras}
-    return jsonify({**system_info(a.host, a.git, camera_sources=sources), **host_figures(a.host, a.paths.root),
-                    "night_mode": a.night.status()})
+    return jsonify(appliance().system_info())
 
 
 @bp.get("/system_stats")

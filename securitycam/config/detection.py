@@ -59,6 +59,7 @@ class DetectSettings(Section):
     """The raw frames the recorder's ffmpeg hands to detection, and the tracker's patience."""
 
     enabled: bool = False
+    # A long and a short side, laid as the camera's picture is (``CameraSettings.detect_size``).
     width: int = Field(640, ge=64, le=1920, multiple_of=2)
     height: int = Field(360, ge=64, le=1080, multiple_of=2)
     fps: float = Field(5, gt=0, le=15)

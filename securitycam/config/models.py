@@ -220,6 +220,17 @@ class CameraSettings(CameraDetection):
             raise ValueError(f"unknown camera source {value!r}; known: {', '.join(sorted(SOURCES))}")
         return value
 
+    def detect_size(self) -> tuple[int, int]:
+        """Detection's frame size: ``detect.width`` by ``detect.height`` turned, if need be, to the
+        orientation of the picture as recorded (after ``rotation``): a landscape camera turned 90 or
+        270 degrees gives portrait frames, e.g. 640x360 becomes 360x640. A square picture takes the
+        size as written."""
+        width, height = (self.height, self.width) if self.rotation in (90, 270) else (self.width, self.height)
+        short, long = sorted((self.detect.width, self.detect.height))
+        if width == height:
+            return self.detect.width, self.detect.height
+        return (long, short) if width > height else (short, long)
+
     def recording_fields(self) -> dict[str, Any]:
         """What the camera's ffmpeg command depends on: a change here restarts the recording; the
         other detection fields only restart the camera's detection pipeline."""
@@ -227,7 +238,7 @@ class CameraSettings(CameraDetection):
         # ``record`` and ``storage_profile`` are read live by retention, ``night`` by night mode (which
         # restarts the camera itself when the profile changes): none needs a camera restart.
         return {**self.model_dump(exclude={*CameraDetection.model_fields, "record", "storage_profile", "night"}),
-                "frames": (detect.enabled, detect.width, detect.height, detect.fps)}
+                "frames": (detect.enabled, *self.detect_size(), detect.fps)}
 
 
 class MediaMTXSettings(Section):

@@ -62,7 +62,7 @@ class ObjectEvents:
     def __init__(self, camera: CameraSettings, events: EventStore, timeline: TimelineStore, review: ReviewKeeper,
                  bus: EventBus, clips: Path) -> None:
         self.camera = camera
-        self.width, self.height = camera.detect.width, camera.detect.height
+        self.width, self.height = camera.detect_size()
         self._events = events
         self._timeline = timeline
         self._review = review

@@ -158,7 +158,7 @@ class CameraPipeline:
         self._clock = clock
         self.motion_tally = motion_tally
         detect = camera.detect
-        self.width, self.height = detect.width, detect.height
+        self.width, self.height = camera.detect_size()
         self.motion = MotionDetector(camera.motion, self.width, self.height)
         self.tracker = Tracker(detect, {label: camera.objects.filter_for(label).threshold
                                         for label in camera.objects.track})

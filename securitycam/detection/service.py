@@ -142,7 +142,7 @@ class Detection:
         self.pipelines[camera.name] = pipeline
         pipeline.start()
         log.info("camera %s: detection on (%s, %dx%d at %g fps)", camera.name, detector.type_name,
-                 camera.detect.width, camera.detect.height, camera.detect.fps)
+                 *camera.detect_size(), camera.detect.fps)
 
     def _stop_pipeline(self, name: str) -> None:
         pipeline = self.pipelines.pop(name, None)

@@ -7,7 +7,8 @@ this appliance ``offline`` on its availability topic if it vanishes; ``online`` 
 every (re)connection, and :meth:`close` says ``offline`` itself before disconnecting.
 
 A broker that is unreachable or refuses the login does not stop anything else: the link keeps
-trying in the background and raises an ``mqtt`` health alert that clears once it is connected.
+trying in the background and raises an ``mqtt`` health alert that clears once it is connected,
+or once the link is closed (MQTT turned off).
 """
 
 from __future__ import annotations
@@ -101,6 +102,10 @@ class BrokerLink:
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
+        # A link that is closed (MQTT turned off, the appliance stopping) has nothing wrong with it:
+        # its alert ends, with a "back to normal". paho's thread is gone, so none comes after this.
+        if self._health is not None:
+            self._health.set_alert(HEALTH_METRIC, OK, "")
 
     def publish(self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False) -> int:
         """Hand a message to paho; returns its message id (acknowledged later through ``on_published``)."""

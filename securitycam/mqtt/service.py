@@ -9,7 +9,8 @@ Three threads, none of them on a hot path of the rest of the appliance:
   on-disk :class:`~securitycam.mqtt.outbox.Outbox` and from there, in order, to the link, and are
   deleted when the broker acknowledges them. Commands from the broker run here too.
 - paho's network thread (:class:`~securitycam.mqtt.client.BrokerLink`): connects, reconnects with
-  back-off, raises the ``mqtt`` health alert while the broker is away or refuses the login.
+  back-off, raises the ``mqtt`` health alert while the broker is away or refuses the login (cleared
+  when the session ends: MQTT turned off, or the appliance stopping).
 
 Events: detection's objects come from its ``events`` bus messages (Frigate's own payloads, with
 the tracker's box and region); every other event (sensor, manual, API, motion) from the events
@@ -178,6 +179,8 @@ class MqttService:
             self.link.close()
             self._settle()
             self.outbox.close()
+            # The next session counts dropped messages afresh; this one's alert would never clear.
+            self.app.health.set_alert(QUEUE_ALERT, OK, "")
 
     def _config_with_node_id(self) -> MqttSettings:
         """The MQTT settings, after giving this appliance its node id on its first connection."""

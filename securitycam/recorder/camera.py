@@ -53,7 +53,7 @@ class CameraRecorder:
         detect = camera.detect
         # Detection's frames; started before ffmpeg, which waits to open the FIFO until it is read.
         self.frames = FramePipe(
-            camera.name, self.directory / "frames.yuv", detect.width, detect.height, detect.fps,
+            camera.name, self.directory / "frames.yuv", *camera.detect_size(), detect.fps,
             clock=clock.time, offset=lambda: self._offset,
         ) if detect.enabled else None
         self._index = index

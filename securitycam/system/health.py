@@ -10,17 +10,19 @@
 Other parts may raise their own alerts with :meth:`HealthMonitor.set_alert` (a corrupt settings
 file does). Readings are cheap (a few small files), so the monitor re-reads every 30 s and on
 every request for the state; while anyone listens on SSE it also pushes a ``system_info``
-snapshot (CPU, memory, disk, temperature) at the same pace, for the dashboard's live figures.
+message at the same pace: the body of ``GET /system_info`` (the ``describe`` callable builds both,
+so they cannot differ) with the overall alert level and the live figures under the short names
+the dashboard's charts read (``cpu_percent``, ``memory_percent``, ``disk_percent``, ``cpu_temp``).
+If building it fails, that round sends nothing and the next one tries again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import psutil
 
 from securitycam.bus import SYSTEM_ALERT, SYSTEM_INFO, EventBus
 from securitycam.system.host import HostReader
@@ -45,8 +47,10 @@ def _level(value: float | None, warn: float, critical: float) -> str:
 
 
 class HealthMonitor:
-    def __init__(self, host: HostReader, data_dir: Path, bus: EventBus, interval: float = 30.0) -> None:
+    def __init__(self, host: HostReader, data_dir: Path, bus: EventBus, describe: Callable[[], dict[str, Any]],
+                 interval: float = 30.0) -> None:
         self._host = host
+        self._describe = describe
         self._data_dir = data_dir
         self._bus = bus
         self._lock = threading.Lock()
@@ -109,12 +113,14 @@ class HealthMonitor:
         return state
 
     def publish_snapshot(self, state: dict[str, Any]) -> None:
+        info = self._describe()
         self._bus.publish(SYSTEM_INFO, {
-            "cpu_percent": psutil.cpu_percent(interval=None),
-            "memory_percent": psutil.virtual_memory().percent,
-            "disk_percent": state["values"]["storage"],
-            "cpu_temp": state["values"]["cpu_temp"],
+            **info,
             "overall": state["overall"],
+            "cpu_percent": info["cpu_load_percent"],
+            "memory_percent": info["ram_usage_mb"]["percent"],
+            "disk_percent": info["storage_info_gb"]["percent"],
+            "cpu_temp": info["cpu_temp_celsius"],
         })
 
     def start(self) -> None:

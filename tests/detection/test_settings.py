@@ -3,6 +3,7 @@ and that changing only detection knobs does not restart the recording."""
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 
 from securitycam.config.detection import polygon_points
@@ -21,6 +22,20 @@ def test_defaults_follow_frigate() -> None:
     assert camera.review.alerts.labels == ["person", "car"]
     assert camera.review.sensors.alert_with_labels == ["person"] and camera.review.sensors.only_when_away
     assert Settings().Detectors["cpu"].type == "cpu"
+
+
+@pytest.mark.parametrize(("camera", "detect", "size"), [
+    ({"width": 1280, "height": 720}, (640, 360), (640, 360)),
+    ({"width": 1280, "height": 720, "rotation": 180}, (640, 360), (640, 360)),
+    ({"width": 1280, "height": 720, "rotation": 90}, (640, 360), (360, 640)),  # turned: portrait
+    ({"width": 1280, "height": 720, "rotation": 270}, (640, 360), (360, 640)),
+    ({"width": 1280, "height": 720, "rotation": 90}, (360, 640), (360, 640)),  # written portrait already
+    ({"width": 720, "height": 1280}, (640, 360), (360, 640)),  # a portrait camera, not turned
+    ({"width": 720, "height": 720, "rotation": 90}, (640, 360), (640, 360)),  # square: as written
+])
+def test_the_detect_size_takes_the_orientation_of_the_turned_picture(camera: dict, detect: tuple, size: tuple) -> None:
+    settings = Settings.model_validate({"Cameras": [{**camera, "detect": {"width": detect[0], "height": detect[1]}}]})
+    assert settings.Cameras[0].detect_size() == size
 
 
 def test_polygons_in_pixels_or_fractions() -> None:

@@ -215,3 +215,22 @@ def test_follows_the_bus_once_live_streams_leave_room(client: FlaskClient, appli
     listener.wait_last(topic, "OFF")  # and followed from then on
     for stream in streams:
         stream.close()
+
+
+def test_turning_mqtt_off_ends_its_alerts_with_a_back_to_normal(client: FlaskClient, appliance: Appliance,
+                                                                 tmp_path: Path) -> None:
+    away = Broker(tmp_path / "never-started")
+    assert client.post("/settings", json={"MQTT": {"enabled": True, "host": "127.0.0.1",
+                                                   "port": away.port}}).status_code == 200
+    wait_for(lambda: alerts(client)["alerts"].get("mqtt") == "warn")
+    appliance.health.set_alert("mqtt_queue", "warn", "MQTT queue full")  # as a long outage leaves it
+    with appliance.bus.subscribe() as sub:
+        assert client.post("/settings", json={"MQTT": {"enabled": False}}).status_code == 200
+        cleared: set[str] = set()
+        while cleared != {"mqtt", "mqtt_queue"}:
+            message = sub.next(timeout=10)
+            assert message, f"no back-to-normal for {({'mqtt', 'mqtt_queue'} - cleared)}"
+            if message is not False and message.name == "system_alert":
+                cleared |= {metric for metric, change in message.data["changed"].items() if change["to"] == "ok"}
+    state = alerts(client)
+    assert "mqtt" not in state["alerts"] and "mqtt_queue" not in state["alerts"] and state["overall"] == "ok"
