@@ -21,8 +21,9 @@ def test_health_line(client, anon):
 
 def test_config_has_what_home_assistant_reads(client, appliance):
     appliance.settings.update({"Cameras": [
-        {"name": "front", "source": "rtsp", "url": "rtsp://admin:hunter2@10.0.0.5:554/stream1", "fps": 5},
-        {"name": "back", "enabled": False},
+        {"name": "front", "source": "rtsp", "url": "rtsp://admin:hunter2@10.0.0.5:554/stream1", "fps": 15,
+         "detect": {"enabled": True, "width": 640, "height": 360, "fps": 5}},
+        {"name": "back", "enabled": False, "rotation": 90},
     ]})
     config = client.get("/api/config").json
     assert config["mqtt"]["topic_prefix"] == "frigate"
@@ -32,7 +33,11 @@ def test_config_has_what_home_assistant_reads(client, appliance):
     assert front["objects"]["track"] == ["person"] and front["zones"] == {}
     assert front["motion"]["threshold"] == 30 and front["motion"]["contour_area"] == 10
     assert front["audio"] == {"enabled": False, "enabled_in_config": False, "listen": []}
-    assert front["detect"]["fps"] == 5 and front["enabled"] is True
+    # Detection's frames, not the camera's stream: their size (portrait when turned 90°) and rate.
+    assert front["detect"] == {"enabled": True, "width": 640, "height": 360, "fps": 5}
+    assert front["enabled"] is True
+    back = config["cameras"]["back"]["detect"]
+    assert (back["width"], back["height"], back["enabled"]) == (360, 640, False)
     assert config["cameras"]["back"]["enabled"] is False
     # The camera's password never leaves the appliance.
     assert "hunter2" not in client.get("/api/config").get_data(as_text=True)

@@ -221,13 +221,21 @@ def camera_input(camera: CameraSettings) -> str:
     return camera.source
 
 
+def detect_config(camera: CameraSettings) -> DetectConfig:
+    """What detection really sees, as Frigate reports it: boxes and zones are in these frames' pixels,
+    and clients take the live view's aspect ratio from them (portrait for a camera turned 90°)."""
+    width, height = camera.detect_size()
+    return DetectConfig(enabled=camera.detect.enabled, width=width, height=height,
+                        fps=max(1, round(camera.detect.fps)))
+
+
 def frigate_config(settings: Settings, version: str) -> FrigateConfig:
     cameras = {}
     for order, camera in enumerate(settings.Cameras):
         cameras[camera.name] = CameraConfig(
             name=camera.name, enabled=camera.enabled, enabled_in_config=camera.enabled,
             ffmpeg=FfmpegConfig(inputs=[FfmpegInput(path=camera_input(camera))]),
-            detect=DetectConfig(width=camera.width, height=camera.height, fps=camera.fps),
+            detect=detect_config(camera),
             record=RecordConfig(pre_capture=camera.pre_capture, post_capture=camera.post_capture),
             live={"stream_name": camera.name}, ui=UiConfig(order=order),
         )
