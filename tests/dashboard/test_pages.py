@@ -139,6 +139,35 @@ def test_an_event_plays_through_hls_from_first_to_last_second(admin_page: Page, 
     assert page.locator("#event-video-error").is_hidden()
 
 
+def test_the_live_view_plays_hls_through_the_shared_player(admin_page: Page, server: Served) -> None:
+    """MediaMTX does not run here: ``/cameras`` is answered as if it did, its HLS URL the playlist of a
+    kept event (then one that is not there, 404), to drive the live page's player."""
+    event = finished_event(server)
+    page = admin_page
+    cameras = api(server, "GET", "/cameras").json()
+
+    def live_at(playlist: str) -> None:
+        shown = {**cameras, "cameras": [{**camera, "live": {"hls": playlist}, "stream_ready": True}
+                                        for camera in cameras["cameras"]]}
+        page.unroute("**/cameras")
+        page.route("**/cameras", lambda route: route.fulfill(json=shown))
+
+    live_at(f"/vod/event/{event['id']}/index.m3u8")
+    page.goto("/ui/")
+    card = page.locator("section.camera[data-camera='cam']")
+    expect(card.locator("video.stream")).to_be_visible()
+    expect(card.locator("img.frame")).to_be_hidden()
+    wait_for(lambda: page.evaluate("() => document.querySelector('video.stream').duration > 0"), 20,
+             what="the stream's playlist")
+    # A stream that cannot play: the latest frame instead, refreshed.
+    live_at("/vod/event/no-such-event/index.m3u8")
+    page.reload()
+    frame = card.locator("img.frame")
+    expect(frame).to_be_visible()
+    expect(card.locator("video.stream")).to_be_hidden()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=frame.element_handle(), timeout=30_000)
+
+
 def test_mark_as_reviewed(admin_page: Page, server: Served) -> None:
     event = finished_event(server)
     item = api(server, "GET", f"/api/review/event/{event['id']}").json()
