@@ -53,9 +53,8 @@ def places(pattern: str, listing: bool = False) -> list[tuple[Path, str]]:
 
 def scan_all(pattern: str) -> list[archive.Entry]:
     """``pattern``'s files in every recordings directory, newest first."""
-    entries = [entry for directory in recording_dirs(listing=True) for entry in archive.scan(directory, pattern)]
-    entries.sort(key=lambda entry: (entry.mtime, entry.path.name), reverse=True)
-    return entries
+    return archive.newest_first([entry for directory in recording_dirs(listing=True)
+                                 for entry in archive.entries(directory, pattern)])
 
 
 def video_places() -> list[tuple[Path, str]]:
@@ -92,8 +91,8 @@ def take_snapshot():  # type: ignore[no-untyped-def]
 def list_snapshots():  # type: ignore[no-untyped-def]
     entries = scan_all(archive.SNAPSHOT_PATTERN)
     locked = appliance().janitor.media.locked_paths()
-    return jsonify([{"path": str(entry.path), "size": entry.size, "mtime": archive.iso(entry.mtime),
-                     "locked": str(entry.path) in locked} for entry in entries])
+    return jsonify([{"path": entry.location, "size": entry.size, "mtime": archive.iso(entry.mtime),
+                     "locked": entry.location in locked} for entry in entries])
 
 
 @bp.get("/snapshot_image")
@@ -136,7 +135,7 @@ def list_archive():  # type: ignore[no-untyped-def]
     entries = scan_all(archive.CLIP_PATTERN)
     chosen = entries[(page - 1) * per_page: page * per_page]
     locked = appliance().janitor.media.locked_paths()
-    items = [{**archive.describe_clip(entry), "locked": str(entry.path) in locked} for entry in chosen]
+    items = [{**archive.describe_clip(entry), "locked": entry.location in locked} for entry in chosen]
     return jsonify(items=items, total=len(entries), page=page, per_page=per_page)
 
 

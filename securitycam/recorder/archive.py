@@ -1,7 +1,9 @@
 """What the archive holds, for the API: clips, snapshots and timelapses as files on disk.
 
 Files are the truth (a clip copied in by hand shows up; one deleted by hand disappears), and
-listing them is a directory scan, cheap at the few thousand files an SD card holds. Listings and
+listing them is a directory scan, cheap at the few thousand files an SD card holds: one
+``os.scandir`` and one stat per file give name, size and mtime to sort by, and only the items of
+the page shown are described (meta, sidecars), so a page costs little more than the scan. Listings and
 sidecars go through the jail of :mod:`securitycam.paths` like the names clients send: a link
 that leads out of its directory, loops or dangles is not shown, and a file that disappears
 while a listing is made is left out of it.
@@ -9,8 +11,10 @@ while a listing is made is left out of it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +28,44 @@ TIMELAPSE_PATTERN = "timelapse_*.mp4"
 
 @dataclass(frozen=True)
 class Entry:
-    path: Path
+    """A listed file: its name and stat figures only, so a listing of thousands builds no Path per
+    file; :attr:`path` (and :func:`describe_clip`'s meta and sidecars) are for the page shown."""
+
+    directory: Path
+    name: str
     size: int
     mtime: float
 
+    @property
+    def path(self) -> Path:
+        return self.directory / self.name
 
-def scan(directory: Path, pattern: str) -> list[Entry]:
-    """Files matching ``pattern`` in ``directory``, newest first."""
-    entries = []
+    @property
+    def location(self) -> str:
+        """``str(path)`` without building the Path."""
+        return os.path.join(self.directory, self.name)
+
+
+def newest_first(entries: list[Entry]) -> list[Entry]:
+    entries.sort(key=attrgetter("mtime", "name"), reverse=True)
+    return entries
+
+
+def entries(directory: Path, pattern: str) -> list[Entry]:
+    """Files matching ``pattern`` in ``directory``, in directory order."""
+    found = []
     for item in entries_inside(directory, pattern):
         try:
             stat = item.stat()
         except OSError:
             continue
-        entries.append(Entry(Path(item.path), stat.st_size, stat.st_mtime))
-    entries.sort(key=lambda entry: (entry.mtime, entry.path.name), reverse=True)
-    return entries
+        found.append(Entry(directory, item.name, stat.st_size, stat.st_mtime))
+    return found
+
+
+def scan(directory: Path, pattern: str) -> list[Entry]:
+    """Files matching ``pattern`` in ``directory``, newest first."""
+    return newest_first(entries(directory, pattern))
 
 
 def iso(epoch: float) -> str:
@@ -47,7 +73,7 @@ def iso(epoch: float) -> str:
 
 
 def describe_clip(entry: Entry) -> dict[str, Any]:
-    item: dict[str, Any] = {"path": str(entry.path), "name": entry.path.name, "size": entry.size,
+    item: dict[str, Any] = {"path": entry.location, "name": entry.name, "size": entry.size,
                             "mtime": iso(entry.mtime)}
     meta = read_meta(entry.path)
     if meta is not None:

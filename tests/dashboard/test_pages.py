@@ -1,7 +1,8 @@
 """The events, sensors, Bluetooth, storage, stats, logs and settings pages in Chromium, against a
 live ``securitycam serve`` (fixtures in ``conftest.py``): a sensor configured from the picker, an
 event's HLS playlist played by the page's hls.js from its first to its last second, a viewer who
-sees no admin control, and every page at phone and desktop width."""
+sees no admin control, the camera's picture tuned from the settings page, and every page at phone
+and desktop width."""
 
 from __future__ import annotations
 
@@ -138,6 +139,35 @@ def test_an_event_plays_through_hls_from_first_to_last_second(admin_page: Page, 
     assert page.locator("#event-video-error").is_hidden()
 
 
+def test_the_live_view_plays_hls_through_the_shared_player(admin_page: Page, server: Served) -> None:
+    """MediaMTX does not run here: ``/cameras`` is answered as if it did, its HLS URL the playlist of a
+    kept event (then one that is not there, 404), to drive the live page's player."""
+    event = finished_event(server)
+    page = admin_page
+    cameras = api(server, "GET", "/cameras").json()
+
+    def live_at(playlist: str) -> None:
+        shown = {**cameras, "cameras": [{**camera, "live": {"hls": playlist}, "stream_ready": True}
+                                        for camera in cameras["cameras"]]}
+        page.unroute("**/cameras")
+        page.route("**/cameras", lambda route: route.fulfill(json=shown))
+
+    live_at(f"/vod/event/{event['id']}/index.m3u8")
+    page.goto("/ui/")
+    card = page.locator("section.camera[data-camera='cam']")
+    expect(card.locator("video.stream")).to_be_visible()
+    expect(card.locator("img.frame")).to_be_hidden()
+    wait_for(lambda: page.evaluate("() => document.querySelector('video.stream').duration > 0"), 20,
+             what="the stream's playlist")
+    # A stream that cannot play: the latest frame instead, refreshed.
+    live_at("/vod/event/no-such-event/index.m3u8")
+    page.reload()
+    frame = card.locator("img.frame")
+    expect(frame).to_be_visible()
+    expect(card.locator("video.stream")).to_be_hidden()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=frame.element_handle(), timeout=30_000)
+
+
 def test_mark_as_reviewed(admin_page: Page, server: Served) -> None:
     event = finished_event(server)
     item = api(server, "GET", f"/api/review/event/{event['id']}").json()
@@ -161,7 +191,7 @@ def test_a_viewer_sees_no_admin_controls(viewer_page: Page, shoot: Callable[[Pag
     expect(page.locator("html")).to_have_attribute("data-role", "viewer")
     expect(page.get_by_role("heading", name="Your password")).to_be_visible()
     expect(page.get_by_role("heading", name="Two-factor sign-in")).to_be_visible()
-    for admin_only in ("API token", "API keys", "Users", "Cameras", "System"):
+    for admin_only in ("API token", "API keys", "Users", "Cameras", "Picture", "System"):
         expect(page.get_by_role("heading", name=admin_only, exact=True)).to_be_hidden()
     expect(page.get_by_role("button", name="Restart the service")).to_be_hidden()
     assert page.locator("[data-admin]:visible").count() == 0
@@ -213,3 +243,26 @@ def test_every_page_at_phone_and_desktop_width(admin_page: Page, name: str,
                 && !el.textContent.trim() && !el.getAttribute('aria-labelledby') && !el.title)
         .map((el) => el.outerHTML.slice(0, 80))""")
     assert unnamed == []
+
+
+def test_the_picture_is_tuned_from_the_settings_page(admin_page: Page, server: Served,
+                                                     shoot: Callable[[Page, str], list[Path]]) -> None:
+    page = admin_page
+    page.goto("/ui/settings/")
+    brightness = page.get_by_label(re.compile("^Brightness"))
+    expect(brightness).to_have_value("0")
+    brightness.fill("0.5")  # a slider let go at 0.5: saved through POST /isp_settings
+    wait_for(lambda: api(server, "GET", "/isp_settings?camera=cam").json()["brightness"] == 0.5,
+             what="brightness 0.5 saved")
+    page.get_by_label("Rotation (degrees)").select_option("180")
+    wait_for(lambda: api(server, "GET", "/stream_settings?camera=cam").json()["rotation"] == 180,
+             what="rotation 180 saved")
+    # A refusal is shown under its control, which goes back to the saved value: night cannot begin
+    # above the brightness where it ends (90).
+    page.get_by_label(re.compile("^Night below brightness")).fill("200")
+    expect(page.locator("#picture-dark_below-error")).to_contain_text("dark_below")
+    expect(page.get_by_label(re.compile("^Night below brightness"))).to_have_value("40")
+    assert api(server, "GET", "/night_mode?camera=cam").json()["settings"]["dark_below"] == 40
+    shoot(page, "settings-picture")
+    page.reload()
+    expect(page.get_by_label(re.compile("^Brightness"))).to_have_value("0.5")

@@ -349,7 +349,7 @@ async function startPlayer(event: FrigateEvent): Promise<void> {
     const started = await playHls(video, eventPlaylist(event.id), (message) => {
       error.textContent = message;
       error.hidden = false;
-    }, () => generation === playerGeneration);
+    }, { stillWanted: () => generation === playerGeneration, notFound: 'no footage kept for this event' });
     if (generation === playerGeneration) playback = started;
   } catch (failure) {
     error.textContent = `the player could not load: ${(failure as Error).message}`;
