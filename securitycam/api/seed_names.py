@@ -4,9 +4,12 @@
 
 - ``Sensor``: the first of ``Sensors`` (the spec's settings file has a single sensor);
 - ``TARGET_BT_ADDRESSES`` and ``TARGET_AP_MAC_ADDRESSES``: the tracked Bluetooth and Wi-Fi
-  devices as ``{address, name}`` (they live in the presence monitor, not in the settings file).
+  devices as ``{address, name}`` (they live in the presence monitor, not in the settings file);
+- ``StreamWidth``, ``StreamHeight``, ``StreamFPS``, ``RotationAngle``, ``RotationMode`` and ``ISP``:
+  the first camera's fields (:data:`securitycam.config.picture.SEED_CAMERA_KEYS`).
 
-``POST /settings`` and ``POST /settings/import`` take them back. ``Sensor`` changes the first
+``POST /settings`` and ``POST /settings/import`` take them back (the camera keys through the settings
+model itself, which reads them in a settings file too). ``Sensor`` changes the first
 sensor, and is ignored when it is exactly what ``GET`` gave: a client that edits ``Sensors`` and
 posts the whole object back is not undone by the stale alias. A device list that differs from the
 tracked devices of its kind becomes them: devices it leaves out are forgotten, new ones are tracked
@@ -22,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from securitycam.api.common import ApiError, appliance
 from securitycam.api.wifi import MacAddress
 from securitycam.bt.presence import BLUETOOTH, MAX_DEVICES, WIFI
+from securitycam.config.picture import seed_camera_keys
 
 DEVICE_KEYS = {"TARGET_BT_ADDRESSES": BLUETOOTH, "TARGET_AP_MAC_ADDRESSES": WIFI}
 SENSOR_KEY = "Sensor"
@@ -42,6 +46,7 @@ def tracked(kind: str) -> list[dict[str, Any]]:
 
 def with_seed_names(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` (the public settings) with the seed's names added."""
+    data.update(seed_camera_keys(data))
     data[SENSOR_KEY] = data["Sensors"][0] if data.get("Sensors") else None
     for key, kind in DEVICE_KEYS.items():
         data[key] = tracked(kind)

@@ -21,7 +21,6 @@ from pydantic import ValidationError
 
 from securitycam.config import credentials
 from securitycam.config.models import Settings, credential_paths, secret_paths, set_shared, write_only_paths
-from securitycam.config.picture import seed_camera_keys
 from securitycam.fileio import write_atomic
 
 log = logging.getLogger(__name__)
@@ -64,13 +63,12 @@ class SettingsStore:
 
     def public(self) -> dict[str, Any]:
         """The settings as a client may see them: secrets and write-only fields removed, credentials
-        in URLs masked, the first camera's stream, rotation and ISP also under the seed's names."""
+        in URLs masked (the seed's names are added by ``securitycam.api.seed_names``)."""
         data = self.get().model_dump(mode="json")
         for path in secret_paths() | write_only_paths():
             _drop(data, path)
         for path in credential_paths():
             _mask_credentials(data, path)
-        data.update(seed_camera_keys(data))
         return data
 
     # -- changing --------------------------------------------------------------------------------
