@@ -20,11 +20,11 @@ import math
 import threading
 from collections import defaultdict
 from datetime import datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Response, jsonify, request
 
 from securitycam.api.common import ApiError, appliance, query_int
+from securitycam.api.frigate import params
 from securitycam.config.models import CameraSettings
 from securitycam.recorder import ranges
 from securitycam.recorder.recordings import RecordingStore
@@ -71,17 +71,6 @@ def time_range(start: float, end: float, start_name: str = "start", end_name: st
     return start, end
 
 
-def time_zone(default: str = "utc") -> tzinfo:
-    """The ``timezone`` query parameter (an IANA name; Frigate's ``utc`` by default)."""
-    name = request.args.get("timezone") or default
-    if name.lower() == "utc":
-        return ZoneInfo("UTC")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ApiError(400, f"timezone: unknown time zone {name!r}", field="timezone") from exc
-
-
 @bp.get("/<camera_name>/recordings")
 def recordings(camera_name: str):  # type: ignore[no-untyped-def]
     now = appliance().clock.time()
@@ -95,7 +84,7 @@ def recordings(camera_name: str):  # type: ignore[no-untyped-def]
 @bp.get("/<camera_name>/recordings/summary")
 def recordings_summary(camera_name: str):  # type: ignore[no-untyped-def]
     """Per local day (newest first) and hour: seconds of footage, motion, objects, events with a clip."""
-    zone = time_zone()
+    zone = params.zone()
     known_camera(camera_name)
     hours: dict[str, dict[str, float]] = defaultdict(lambda: {"duration": 0.0, "motion": 0, "objects": 0})
     for _camera, bucket, duration, motion, objects in store().buckets([camera_name]):
@@ -122,7 +111,7 @@ def recordings_summary(camera_name: str):  # type: ignore[no-untyped-def]
 @bp.get("/recordings/summary")
 def all_recordings_summary():  # type: ignore[no-untyped-def]
     """``{"YYYY-MM-DD": true}`` for each local day with recordings of ``cameras`` (``all`` by default)."""
-    zone = time_zone()
+    zone = params.zone()
     raw = request.args.get("cameras", "all")
     cameras = None if raw in ("", "all") else [name for name in raw.split(",") if name]
     days = {_local_hour(bucket, zone).split(" ")[0] for _camera, bucket, *_rest in store().buckets(cameras)}
