@@ -179,6 +179,7 @@ class EventQuery:
     lengths need an end. ``in_progress`` compares a scheduled end with ``now``.
     """
 
+    ids: Sequence[str] | None = None
     cameras: Sequence[str] | None = None
     labels: Sequence[str] | None = None
     sub_labels: Sequence[str] | None = None
@@ -219,6 +220,8 @@ class EventQuery:
             where.append(f"{column} IN ({', '.join('?' for _ in values)})")
             params.extend(values)
 
+        if self.ids:
+            any_of("id", self.ids)
         if self.cameras:
             any_of("camera", self.cameras)
         if self.labels:

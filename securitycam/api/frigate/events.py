@@ -54,6 +54,9 @@ THUMBNAIL_HEIGHT = 175
 PREVIEW_SECONDS = 20
 # Joined clips a client can ask for: at most this many ffmpeg runs at once.
 _FFMPEG_SLOTS = threading.BoundedSemaphore(2)
+# Sorts Frigate's Explore page asks for that need data kept here for no event (estimated speeds, a
+# search's relevance): Frigate orders such events newest first, and so does this.
+NEWEST_FIRST_SORTS = ("relevance", "speed_asc", "speed_desc")
 # data keys that are the appliance's bookkeeping (server paths), not the event's.
 _PRIVATE_DATA = ("clips",)
 
@@ -305,11 +308,14 @@ def preview_gif(event: Event) -> Response:
 
 def query_from_request() -> EventQuery:
     sort = request.args.get("sort") or "date_desc"
+    if sort in NEWEST_FIRST_SORTS:
+        sort = "date_desc"
     if sort not in SORTS:
-        raise params.bad("sort", f"must be one of {', '.join(SORTS)}")
+        raise params.bad("sort", f"must be one of {', '.join((*SORTS, *NEWEST_FIRST_SORTS))}")
     time_range = params.time_range()
     tz = params.zone()
     return EventQuery(
+        ids=params.names("event_id"),
         cameras=params.names("cameras", "camera"),
         labels=params.names("labels", "label"),
         sub_labels=params.names("sub_labels", "sub_label"),

@@ -434,12 +434,13 @@ def restart():  # type: ignore[no-untyped-def]
 
 @bp.get("/logs/<service>")
 def service_logs(service: str):  # type: ignore[no-untyped-def]
-    """Frigate's ``{"totalLines", "lines"}`` (``start``, ``end`` slice them; ``download`` gives the text):
+    """Frigate's ``{"totalLines", "lines"}`` (``start``, ``end`` slice them as Python does, so
+    ``start=-100`` is the last hundred, as Frigate's log page asks; ``download`` gives the text):
     ``frigate`` is the appliance's log, ``go2rtc`` MediaMTX's (the live-view relay here); there is no nginx."""
     if service not in LOG_SERVICES:
         raise ApiError(404, "Not a valid service")
-    start = params.whole("start", 0, 0, 10_000_000)
-    end = params.whole("end", 0, 0, 10_000_000) or None
+    start = params.whole("start", 0, -10_000_000, 10_000_000)
+    end = params.whole("end", 0, -10_000_000, 10_000_000) or None
     lines = logs.raw_lines(appliance().paths.logs, "api" if service == "frigate" else "mediamtx") \
         if service != "nginx" else []
     if params.flag("download", False):

@@ -192,8 +192,8 @@ def camera_zones(camera: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/faces")
 def faces():  # type: ignore[no-untyped-def]
-    """No face recognition here: an empty list."""
-    return jsonify([])
+    """No face recognition here: no faces, in Frigate's shape (an object of name: image files)."""
+    return jsonify({})
 
 
 @bp.post("/faces/reprocess")
