@@ -14,6 +14,7 @@ import requests
 from flask.testing import FlaskClient
 
 from securitycam.appliance import Appliance
+from tests.frigate.conftest import make_clip
 from tests.frigate.footage import Footage, footage_fixture  # noqa: F401
 
 SIGNATURE = "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmVk"
@@ -95,3 +96,21 @@ def test_events_filtered_by_event_id_and_sorted_by_relevance(client: FlaskClient
 def test_faces_is_an_object(client: FlaskClient):
     response = client.get("/api/faces", json={})
     assert response.status_code == 200 and response.json == {}
+
+
+def test_stills_in_the_picture_type_the_extension_names(client: FlaskClient, appliance: Appliance):
+    """Frigate's web UI shows ``thumbnail.webp``, ``latest.webp`` and ``snapshot-clean.webp``."""
+    event = appliance.events.open("cam", "sensor", "reed_switch", start_time=appliance.clock.time() - 30)
+    appliance.events.end(event.id)
+    make_clip(appliance, event)
+    signatures = {"jpg": b"\xff\xd8", "jpeg": b"\xff\xd8", "png": b"\x89PNG", "webp": b"RIFF"}
+    mimetypes = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+    for path, extensions in ((f"/api/events/{event.id}/thumbnail", ("jpg", "png", "webp")),
+                             (f"/api/events/{event.id}/snapshot-clean", ("png", "webp")),
+                             ("/api/cam/latest", ("jpg", "jpeg", "png", "webp"))):
+        for extension in extensions:
+            response = client.get(f"{path}.{extension}", json={})
+            assert response.status_code == 200, (path, extension, response.data[:200])
+            assert response.mimetype == mimetypes[extension]
+            assert response.data.startswith(signatures[extension]), (path, extension)
+    assert client.get("/api/cam/latest.gif").status_code == 404
