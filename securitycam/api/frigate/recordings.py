@@ -49,16 +49,20 @@ def known_camera(name: str) -> CameraSettings:
     return camera
 
 
+# 9999-12-31 23:59:59 UTC: no later time is a date (nor fits SQLite's integers when rounded).
+LAST_EPOCH = 253_402_300_799.0
+
+
 def epoch(name: str, raw: str | None, default: float | None = None) -> float:
-    """The epoch-seconds parameter ``name``; a 400 names it unless it is a finite, non-negative number."""
+    """The epoch-seconds parameter ``name``; a 400 names it unless it is a number from 0 to :data:`LAST_EPOCH`."""
     if raw is None and default is not None:
         return default
     try:
         value = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
         raise ApiError(400, f"{name}: must be a number of epoch seconds", field=name) from exc
-    if not math.isfinite(value) or value < 0:
-        raise ApiError(400, f"{name}: must be a number of epoch seconds", field=name)
+    if not 0 <= value <= LAST_EPOCH:  # NaN fails this too
+        raise ApiError(400, f"{name}: must be a number of epoch seconds (up to year 9999)", field=name)
     return value
 
 
