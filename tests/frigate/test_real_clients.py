@@ -114,3 +114,16 @@ def test_stills_in_the_picture_type_the_extension_names(client: FlaskClient, app
             assert response.mimetype == mimetypes[extension]
             assert response.data.startswith(signatures[extension]), (path, extension)
     assert client.get("/api/cam/latest.gif").status_code == 404
+
+
+def test_labels_and_sub_labels_for_the_filters(client: FlaskClient, appliance: Appliance):
+    """Frigate's web UI fills its sub label filter from ``/api/sub_labels?split_joined=1``."""
+    for camera, label, sub_label in (("cam", "person", "Bob"), ("cam", "person", "alice, Bob"), ("yard", "car", None),
+                                     ("yard", "person", "Carol"), ("cam", "reed_switch", None)):
+        appliance.events.open(camera, "api", label, sub_label=sub_label, start_time=1_000.0)
+    assert client.get("/api/labels", json={}).json == ["car", "person", "reed_switch"]
+    assert client.get("/api/labels?camera=yard").json == ["car", "person"]
+    assert client.get("/api/labels?camera=nocam").json == []
+    assert client.get("/api/sub_labels", json={}).json == ["Bob", "Carol", "alice, Bob"]
+    assert client.get("/api/sub_labels?split_joined=1").json == ["Bob", "Carol", "alice"]
+    assert client.get("/api/sub_labels?split_joined=x").json["field"] == "split_joined"

@@ -362,6 +362,21 @@ def list_events():  # type: ignore[no-untyped-def]
                     for event in events])
 
 
+@bp.get("/labels")
+def labels():  # type: ignore[no-untyped-def]
+    """The labels events have (``camera``: of that camera's), as Frigate's filters list them."""
+    return jsonify(appliance().events.labels(request.args.get("camera") or None))
+
+
+@bp.get("/sub_labels")
+def sub_labels():  # type: ignore[no-untyped-def]
+    """The sub labels events have; ``split_joined=1`` lists each name of ``"alice, bob"`` on its own."""
+    found = appliance().events.sub_labels()
+    if params.flag("split_joined", False):
+        found = sorted({name.strip() for sub_label in found for name in sub_label.split(",") if name.strip()})
+    return jsonify(found)
+
+
 @bp.get("/events/summary")
 def events_summary():  # type: ignore[no-untyped-def]
     offset = params.utc_offset(params.zone())
