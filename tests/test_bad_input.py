@@ -18,6 +18,8 @@ BODIES = [
     {"data": b"{not json", "content_type": "application/json"},
     {"data": b"[1, 2, 3]", "content_type": "application/json"},
     {"data": b'"a string"', "content_type": "application/json"},
+    # Deeper than Python's recursion limit: the JSON decoder raises RecursionError, not a ValueError.
+    {"data": b'{"a":' * 5000 + b"1" + b"}" * 5000, "content_type": "application/json"},
     {"json": {"path": "../../../../etc/passwd", "snapshot_path": "/etc/passwd", "video_path": "..",
               "address": "nope", "type": 5, "gpio": "x", "enabled": "maybe", "timeout": -1,
               "name": "\x00", "user": None, "password": ["x"], "value": {"deep": [1]}}},
@@ -34,7 +36,7 @@ def concrete(rule) -> str:
     return path
 
 
-@pytest.mark.parametrize("body", BODIES, ids=["malformed", "array", "string", "wrong-types", "empty"])
+@pytest.mark.parametrize("body", BODIES, ids=["malformed", "array", "string", "too-deep", "wrong-types", "empty"])
 def test_no_endpoint_answers_500_to_bad_input(app, client, body):
     tried = unauthorized = 0
     for rule in app.url_map.iter_rules():

@@ -85,7 +85,7 @@ def json_object(optional: bool = False) -> dict[str, Any]:
         raise ApiError(400, "a JSON body is required")
     try:
         data = request.get_json(force=True, silent=False)
-    except HTTPException as exc:
+    except (HTTPException, RecursionError) as exc:  # nested deeper than the decoder recurses: not a ValueError
         raise ApiError(400, "malformed JSON body") from exc
     if not isinstance(data, dict):
         raise ApiError(400, "the JSON body must be an object")

@@ -47,6 +47,8 @@ PLAYBACK = (REALTIME, TIMELAPSE)
 TIMELAPSE_SPEED = 25
 TIMELAPSE_ARGS = ["-vf", f"setpts={1 / TIMELAPSE_SPEED}*PTS", "-r", "30", "-c:v", "libx264", "-preset", "veryfast",
                   "-crf", "26", "-pix_fmt", "yuv420p"]
+# Where Frigate keeps exports, as clients are told (served at /exports/<file>).
+FRIGATE_EXPORTS = "/media/frigate/exports/"
 # Exports waiting at once; more are refused (one at a time is all a Pi's card and CPU should do).
 MAX_QUEUED = 20
 
@@ -96,9 +98,15 @@ class Export:
     error: str | None
 
     def to_frigate(self, progress: float | None = None) -> dict:
-        """Frigate's fields, plus the range, the playback, ``progress`` while in progress and an ``error``."""
+        """Frigate's fields, plus the range, the playback, ``progress`` while in progress and an ``error``.
+
+        The files are named where Frigate keeps them (:data:`FRIGATE_EXPORTS`): its web UI links
+        ``exports/<file>`` by dropping ``/media/frigate/``, and a client learns no path of this machine.
+        """
         return {"id": self.id, "camera": self.camera, "name": self.name, "date": self.date,
-                "video_path": self.video_path, "thumb_path": self.thumb_path, "in_progress": self.in_progress,
+                "video_path": FRIGATE_EXPORTS + Path(self.video_path).name,
+                "thumb_path": FRIGATE_EXPORTS + Path(self.thumb_path).name if self.thumb_path else "",
+                "in_progress": self.in_progress,
                 "start_time": self.start_time, "end_time": self.end_time, "playback": self.playback,
                 "progress": 1.0 if not self.in_progress else (progress or 0.0), "error": self.error}
 

@@ -179,6 +179,7 @@ class EventQuery:
     lengths need an end. ``in_progress`` compares a scheduled end with ``now``.
     """
 
+    ids: Sequence[str] | None = None
     cameras: Sequence[str] | None = None
     labels: Sequence[str] | None = None
     sub_labels: Sequence[str] | None = None
@@ -219,6 +220,8 @@ class EventQuery:
             where.append(f"{column} IN ({', '.join('?' for _ in values)})")
             params.extend(values)
 
+        if self.ids:
+            any_of("id", self.ids)
         if self.cameras:
             any_of("camera", self.cameras)
         if self.labels:
@@ -468,6 +471,21 @@ class EventStore:
             f"SELECT count(*) FROM (SELECT 1 FROM event_tags WHERE kind = ? AND value IN "
             f"({', '.join('?' for _ in values)}) LIMIT ?)", (kind, *values, RARE_TAG + 1))
         return int(row[0]) if row else 0
+
+    def labels(self, camera: str | None = None) -> list[str]:
+        """The labels of the events (of ``camera``'s), sorted: one index step per label, not a scan of
+        the events (a recursive query that asks for the next label each time)."""
+        where = "camera = :camera AND " if camera else ""
+        rows = self._db.query(
+            f"WITH RECURSIVE found(label) AS (SELECT min(label) FROM events WHERE {where}label IS NOT NULL "
+            f"UNION ALL SELECT (SELECT min(label) FROM events WHERE {where}label > found.label) FROM found "
+            "WHERE found.label IS NOT NULL) SELECT label FROM found WHERE label IS NOT NULL", {"camera": camera})
+        return [row["label"] for row in rows]
+
+    def sub_labels(self) -> list[str]:
+        """The sub labels events have, as set (``"alice, bob"`` is one), sorted."""
+        rows = self._db.query("SELECT DISTINCT sub_label FROM events WHERE sub_label IS NOT NULL AND sub_label != ''")
+        return sorted(row["sub_label"] for row in rows)
 
     def summary(self, utc_offset: float = 0.0, has_clip: bool | None = None,
                 has_snapshot: bool | None = None) -> list[dict[str, Any]]:

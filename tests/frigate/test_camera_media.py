@@ -152,7 +152,7 @@ def test_zones_and_faces(admin):
     assert admin.get("/api/zones").json == {"cam": {}, "yard": {}}
     assert admin.get("/api/zones/yard").json == {}
     assert admin.get("/api/zones/nocam").status_code == 404
-    assert admin.get("/api/faces").json == []
+    assert admin.get("/api/faces").json == {}
     assert admin.post("/api/faces/reprocess", json={}).json == {"success": False,
                                                                "message": "Face recognition is not enabled."}
     assert admin.get("/api/camera/notifications").json == {"cam": {"enabled": True}, "yard": {"enabled": True}}

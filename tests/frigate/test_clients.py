@@ -16,7 +16,7 @@ QUERIES = {"/api/ffprobe": "?paths=cam", "/api/review_ids": "?ids=x"}
 # Routes over kept footage or exports, which this test's idle camera has none of: a 404 that says
 # so is their right answer (a body the server could not read would be a 400 or 415).
 NEED_FOOTAGE = {"frigate_recordings.recording_snapshot", "frigate_recordings.range_clip", "frigate_vod.vod_range",
-                "frigate_vod.vod_event", "frigate_vod.vod_hour", "frigate_vod.vod_segment",
+                "frigate_vod.vod_event", "frigate_vod.vod_hour",
                 "frigate_exports.get_export", "frigate_export_files.export_file", "frigate_review.review_item",
                 "frigate_review_files.review_thumbnail", "frigate_previews.preview_range",
                 "frigate_previews.preview_hour", "frigate_previews.preview_thumbnail",

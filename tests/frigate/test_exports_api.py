@@ -23,6 +23,13 @@ def finished(footage: Footage, export_id: str, timeout: float = 60) -> dict:
     return wait_for(done, timeout=timeout)  # type: ignore[return-value]
 
 
+def on_disk(footage: Footage, frigate_path: str) -> Path:
+    """The file an export's ``video_path``/``thumb_path`` names: Frigate's exports directory, as its web
+    UI links it (``exports/<file>``, from ``/media/frigate/exports/<file>``), is ``exports/`` here."""
+    assert frigate_path.startswith("/media/frigate/exports/"), frigate_path
+    return footage.appliance.paths.exports / frigate_path.removeprefix("/media/frigate/exports/")
+
+
 def test_a_realtime_export_is_a_playable_mp4_of_the_range(footage: Footage, tmp_path: Path):
     rows = footage.at_least(8)
     start, end = rows[1]["start_time"] + 0.5, rows[6]["end_time"] - 0.5
@@ -37,13 +44,13 @@ def test_a_realtime_export_is_a_playable_mp4_of_the_range(footage: Footage, tmp_
     export = finished(footage, export_id)
     assert export["name"] == "Front door" and export["camera"] == "cam" and export["date"] == start
     assert export["progress"] == 1.0 and export["error"] is None
-    video = Path(export["video_path"])
-    assert video.parent == footage.appliance.paths.exports and video.exists()
-    assert Path(export["thumb_path"]).read_bytes()[:2] == b"\xff\xd8"
+    video = on_disk(footage, export["video_path"])
+    assert video.exists()
+    assert on_disk(footage, export["thumb_path"]).read_bytes()[:2] == b"\xff\xd8"
     assert float(ffprobe(video)["format"]["duration"]) == pytest.approx(end - start, abs=0.6)
     assert play_frames(str(video)) == pytest.approx((end - start) * 10, abs=6)
-    # Served with Range as Frigate's web server serves its exports.
-    url = footage.url(f"/exports/{video.name}")
+    # Served with Range where Frigate's web UI looks for it.
+    url = footage.url("/" + export["video_path"].removeprefix("/media/frigate/"))
     part = requests.get(url, headers={"Range": "bytes=0-99"}, timeout=10)
     assert part.status_code == 206 and part.content == video.read_bytes()[:100]
     # The janitor counts it.
@@ -59,7 +66,7 @@ def test_a_timelapse_export_is_25_times_shorter(footage: Footage):
                                     json={"playback": "timelapse_25x"}).json["export_id"]
     export = finished(footage, export_id)
     assert export["playback"] == "timelapse_25x" and export["name"].startswith("cam ")
-    duration = float(ffprobe(export["video_path"])["format"]["duration"])
+    duration = float(ffprobe(on_disk(footage, export["video_path"]))["format"]["duration"])
     played = sum(row["end_time"] - row["start_time"] for row in rows)  # gaps are not waited through
     assert duration == pytest.approx(played / 25, abs=0.2)
 
@@ -76,7 +83,7 @@ def test_rename_both_ways_and_delete(footage: Footage):
     assert footage.client.get(f"/api/exports/{export_id}").json["name"] == "Parcel 2"
     deleted = footage.client.delete(f"/api/export/{export_id}")
     assert deleted.status_code == 200 and deleted.json["success"] is True
-    assert not Path(export["video_path"]).exists() and not Path(export["thumb_path"]).exists()
+    assert not on_disk(footage, export["video_path"]).exists() and not on_disk(footage, export["thumb_path"]).exists()
     assert footage.client.get(f"/api/exports/{export_id}").status_code == 404
     assert footage.client.delete(f"/api/export/{export_id}").status_code == 404
     assert footage.client.patch("/api/export/nope/rename", json={"name": "x"}).status_code == 404
@@ -122,7 +129,7 @@ def test_an_export_left_unfinished_by_a_stop_is_made_at_the_next_start(footage: 
         restarted = Exporter(appliance.db, appliance.paths, appliance.recorder.recordings)
         restarted.start()
         try:
-            assert Path(finished(footage, export_id)["video_path"]).exists()
+            assert on_disk(footage, finished(footage, export_id)["video_path"]).exists()
         finally:
             restarted.stop()
     finally:

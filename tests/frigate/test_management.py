@@ -82,6 +82,16 @@ def test_ffprobe_probes_configured_cameras_only(client):
         assert response.status_code == 400 and response.json["field"] == "paths", bad
 
 
+def test_ffprobe_is_for_admins_and_never_shows_a_cameras_password(client, appliance, viewer):
+    """As in Frigate, only admins probe; ffprobe names the URL it failed to open, password and all."""
+    appliance.settings.update({"Cameras": [{"name": "door", "source": "rtsp",
+                                            "url": "rtsp://admin:s3cret@127.0.0.1:1/stream"}]})
+    assert viewer.get("/api/ffprobe?paths=door").status_code == 403
+    probed = client.get("/api/ffprobe?paths=door")
+    assert probed.status_code == 200 and probed.json[0]["return_code"] != 0
+    assert "127.0.0.1:1/stream" in probed.json[0]["stderr"] and "s3cret" not in probed.get_data(as_text=True)
+
+
 def test_restart_uses_the_appliances_restart(client, runner, viewer):
     assert viewer.post("/api/restart", headers={"X-CSRF-Token": "1"}).status_code == 403
     response = client.post("/api/restart", json={})
@@ -110,4 +120,4 @@ def test_logs_by_service(client, appliance):
                                                    "lines": ["2026/01/01 10:00:00 INF [RTSP] listener opened"]}
     assert client.get("/api/logs/nginx").json == {"totalLines": 0, "lines": []}
     assert client.get("/api/logs/kernel").status_code == 404
-    assert client.get("/api/logs/frigate?start=-1").json["field"] == "start"
+    assert client.get("/api/logs/frigate?start=x").json["field"] == "start"

@@ -130,6 +130,8 @@ def test_a_client_that_leaves_mid_clip_leaves_no_ffmpeg_behind(footage: Footage)
     ("/api/recordings/summary?timezone=nowhere", 400, "timezone"),
     ("/api/cam/recordings/abc/snapshot.png", 400, "frame_time"),
     ("/api/cam/recordings/-5/snapshot.png", 400, "frame_time"),
+    ("/api/cam/recordings/1e308/snapshot.png", 400, "frame_time"),  # an SQLite integer overflowed: a 500
+    ("/api/cam/start/0/end/1e300/clip.mp4", 400, "end"),
     ("/api/cam/recordings/10/snapshot.gif", 400, "format"),
     ("/api/cam/recordings/10/snapshot.png?height=-1", 400, "height"),
     ("/api/nocam/recordings/10/snapshot.png", 404, None),

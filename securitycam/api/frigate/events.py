@@ -54,6 +54,9 @@ THUMBNAIL_HEIGHT = 175
 PREVIEW_SECONDS = 20
 # Joined clips a client can ask for: at most this many ffmpeg runs at once.
 _FFMPEG_SLOTS = threading.BoundedSemaphore(2)
+# Sorts Frigate's Explore page asks for that need data kept here for no event (estimated speeds, a
+# search's relevance): Frigate orders such events newest first, and so does this.
+NEWEST_FIRST_SORTS = ("relevance", "speed_asc", "speed_desc")
 # data keys that are the appliance's bookkeeping (server paths), not the event's.
 _PRIVATE_DATA = ("clips",)
 
@@ -160,8 +163,20 @@ def event_boxes(event: Event) -> list[Box]:
     return boxes
 
 
+# The picture types Frigate serves its stills as, by the extension asked for (its web UI asks for webp).
+IMAGE_TYPES = {"jpg": ("JPEG", "image/jpeg"), "jpeg": ("JPEG", "image/jpeg"), "png": ("PNG", "image/png"),
+               "webp": ("WEBP", "image/webp")}
+
+
 def jpeg_response(data: bytes, download_name: str | None = None, cache: bool = False) -> Response:
-    response = Response(data, mimetype="image/jpeg")
+    return image_response(data, "jpg", download_name, cache)
+
+
+def image_response(jpeg: bytes, extension: str, download_name: str | None = None, cache: bool = False) -> Response:
+    """``jpeg`` as the picture type of ``extension`` (converted only when that is not JPEG)."""
+    image_format, mimetype = IMAGE_TYPES[extension]
+    data = jpeg if image_format == "JPEG" else encode(open_jpeg(jpeg), image_format)
+    response = Response(data, mimetype=mimetype)
     response.headers["Cache-Control"] = "private, max-age=31536000" if cache else "no-store"
     if download_name:
         response.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
@@ -209,7 +224,7 @@ def crop_to(data: bytes, box: Box, quality: int) -> bytes:
     return encode(image.crop(region), quality=quality)
 
 
-def event_thumbnail(event: Event) -> Response:
+def event_thumbnail(event: Event, extension: str = "jpg") -> Response:
     """175 pixels tall like Frigate's; ``format=android`` pads it to 2:1 for notifications."""
     android = request.args.get("format", "ios")
     if android not in ("ios", "android"):
@@ -224,7 +239,7 @@ def event_thumbnail(event: Event) -> Response:
         raise ApiError(404, f"Event {event.id} has no readable thumbnail") from exc
     if android == "android":
         image = two_to_one(image)
-    return jpeg_response(encode(image), cache=not in_progress(event, now()))
+    return image_response(encode(image), extension, cache=not in_progress(event, now()))
 
 
 def thumbnail_base64(event: Event) -> str | None:
@@ -305,11 +320,14 @@ def preview_gif(event: Event) -> Response:
 
 def query_from_request() -> EventQuery:
     sort = request.args.get("sort") or "date_desc"
+    if sort in NEWEST_FIRST_SORTS:
+        sort = "date_desc"
     if sort not in SORTS:
-        raise params.bad("sort", f"must be one of {', '.join(SORTS)}")
+        raise params.bad("sort", f"must be one of {', '.join((*SORTS, *NEWEST_FIRST_SORTS))}")
     time_range = params.time_range()
     tz = params.zone()
     return EventQuery(
+        ids=params.names("event_id"),
         cameras=params.names("cameras", "camera"),
         labels=params.names("labels", "label"),
         sub_labels=params.names("sub_labels", "sub_label"),
@@ -342,6 +360,21 @@ def list_events():  # type: ignore[no-untyped-def]
     events = appliance().events.list(query)
     return jsonify([frigate_event(event, moment, thumbnail_base64(event) if with_thumbnails else None)
                     for event in events])
+
+
+@bp.get("/labels")
+def labels():  # type: ignore[no-untyped-def]
+    """The labels events have (``camera``: of that camera's), as Frigate's filters list them."""
+    return jsonify(appliance().events.labels(request.args.get("camera") or None))
+
+
+@bp.get("/sub_labels")
+def sub_labels():  # type: ignore[no-untyped-def]
+    """The sub labels events have; ``split_joined=1`` lists each name of ``"alice, bob"`` on its own."""
+    found = appliance().events.sub_labels()
+    if params.flag("split_joined", False):
+        found = sorted({name.strip() for sub_label in found for name in sub_label.split(",") if name.strip()})
+    return jsonify(found)
 
 
 @bp.get("/events/summary")
@@ -417,9 +450,11 @@ def set_sub_label(event_id: str):  # type: ignore[no-untyped-def]
     return jsonify(success=True, message=f"Event {event.id} sub label set to {sub_label or 'None'}")
 
 
-@bp.get("/events/<event_id>/thumbnail.jpg")
-def thumbnail(event_id: str):  # type: ignore[no-untyped-def]
-    return event_thumbnail(find_event(event_id))
+@bp.get("/events/<event_id>/thumbnail.jpg", defaults={"extension": "jpg"})
+@bp.get("/events/<event_id>/thumbnail.png", defaults={"extension": "png"})
+@bp.get("/events/<event_id>/thumbnail.webp", defaults={"extension": "webp"})
+def thumbnail(event_id: str, extension: str):  # type: ignore[no-untyped-def]
+    return event_thumbnail(find_event(event_id), extension)
 
 
 @bp.get("/events/<event_id>/snapshot.jpg")
@@ -442,17 +477,20 @@ def snapshot_by_file_name(name: str):  # type: ignore[no-untyped-def]
     return jpeg_response(stored.read_bytes(), cache=True)
 
 
-@bp.get("/events/<event_id>/snapshot-clean.png")
-def snapshot_clean(event_id: str):  # type: ignore[no-untyped-def]
+@bp.get("/events/<event_id>/snapshot-clean.png", defaults={"extension": "png"})
+@bp.get("/events/<event_id>/snapshot-clean.webp", defaults={"extension": "webp"})
+def snapshot_clean(event_id: str, extension: str):  # type: ignore[no-untyped-def]
     event = find_event(event_id)
     download = params.flag("download", False)
     stored = stored_picture(event, clean=True)
     if stored is None:
         raise ApiError(404, f"Event {event.id} has no clean snapshot")
-    data = stored.read_bytes() if stored.suffix == ".png" else encode(open_jpeg(stored.read_bytes()), "PNG")
-    response = Response(data, mimetype="image/png")
+    image_format, mimetype = IMAGE_TYPES[extension]
+    data = stored.read_bytes() if stored.suffix == f".{extension}" \
+        else encode(open_jpeg(stored.read_bytes()), image_format)
+    response = Response(data, mimetype=mimetype)
     if download:
-        response.headers["Content-Disposition"] = f'attachment; filename="{event.camera}-{event.id}-clean.png"'
+        response.headers["Content-Disposition"] = f'attachment; filename="{event.camera}-{event.id}-clean.{extension}"'
     return response
 
 

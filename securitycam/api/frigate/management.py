@@ -28,9 +28,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, Field
 
 from securitycam import __version__
-from securitycam.api.common import ApiError, appliance
+from securitycam.api.common import ApiError, admin_only, appliance
 from securitycam.api.frigate import params
 from securitycam.api.system import RESTART_COMMAND, run_later
+from securitycam.config.credentials import redact
 from securitycam.config.models import CameraSettings, Settings
 from securitycam.recorder.process import run_job
 from securitycam.system import logs
@@ -385,10 +386,12 @@ def probe_target(camera: CameraSettings) -> list[str]:
 
 
 @bp.get("/ffprobe")
+@admin_only
 def ffprobe():  # type: ignore[no-untyped-def]
     """``paths``: ``,``-separated camera names (or ``camera:<index>``), ffprobe's streams of each.
 
-    Only configured cameras may be probed, so a client cannot make the appliance open any URL or file.
+    Only configured cameras may be probed, so a client cannot make the appliance open any URL or file;
+    only by admins, as in Frigate (it starts a process and talks to the camera).
     """
     raw = request.args.get("paths", "")
     if not raw.strip():
@@ -415,12 +418,13 @@ def run_ffprobe(camera: CameraSettings) -> dict[str, Any]:
     try:
         done = run_job(command, capture_output=True, text=True, timeout=FFPROBE_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return {"return_code": -1, "stderr": str(exc), "stdout": ""}
+        return {"return_code": -1, "stderr": redact(str(exc)), "stdout": ""}
     try:
         stdout: Any = json.loads(done.stdout) if done.stdout.strip() else ""
     except ValueError:
-        stdout = done.stdout
-    return {"return_code": done.returncode, "stderr": done.stderr.strip(), "stdout": stdout}
+        stdout = redact(done.stdout)
+    # ffprobe names the URL it could not open, password included.
+    return {"return_code": done.returncode, "stderr": redact(done.stderr.strip()), "stdout": stdout}
 
 
 # -- restart and logs --------------------------------------------------------------------------------------
@@ -434,12 +438,13 @@ def restart():  # type: ignore[no-untyped-def]
 
 @bp.get("/logs/<service>")
 def service_logs(service: str):  # type: ignore[no-untyped-def]
-    """Frigate's ``{"totalLines", "lines"}`` (``start``, ``end`` slice them; ``download`` gives the text):
+    """Frigate's ``{"totalLines", "lines"}`` (``start``, ``end`` slice them as Python does, so
+    ``start=-100`` is the last hundred, as Frigate's log page asks; ``download`` gives the text):
     ``frigate`` is the appliance's log, ``go2rtc`` MediaMTX's (the live-view relay here); there is no nginx."""
     if service not in LOG_SERVICES:
         raise ApiError(404, "Not a valid service")
-    start = params.whole("start", 0, 0, 10_000_000)
-    end = params.whole("end", 0, 0, 10_000_000) or None
+    start = params.whole("start", 0, -10_000_000, 10_000_000)
+    end = params.whole("end", 0, -10_000_000, 10_000_000) or None
     lines = logs.raw_lines(appliance().paths.logs, "api" if service == "frigate" else "mediamtx") \
         if service != "nginx" else []
     if params.flag("download", False):

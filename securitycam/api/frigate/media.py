@@ -30,6 +30,7 @@ from securitycam.api.frigate.events import (
     event_clip,
     event_snapshot,
     event_thumbnail,
+    image_response,
     jpeg_response,
     live_frame,
     render,
@@ -97,14 +98,17 @@ def mjpeg(camera: str):  # type: ignore[no-untyped-def]
                     headers={"Cache-Control": "no-store"})
 
 
-@bp.get("/<camera>/latest.jpg")
-def latest(camera: str):  # type: ignore[no-untyped-def]
-    return jpeg_response(rendered_frame(find_camera(camera)))
+@bp.get("/<camera>/latest.jpg", defaults={"extension": "jpg"})
+@bp.get("/<camera>/latest.jpeg", defaults={"extension": "jpeg"})
+@bp.get("/<camera>/latest.png", defaults={"extension": "png"})
+@bp.get("/<camera>/latest.webp", defaults={"extension": "webp"})
+def latest(camera: str, extension: str):  # type: ignore[no-untyped-def]
+    return image_response(rendered_frame(find_camera(camera)), extension)
 
 
 @bp.get("/camera/<camera>/latest.jpg")
 def camera_latest(camera: str):  # type: ignore[no-untyped-def]
-    return latest(camera)
+    return latest(camera, "jpg")
 
 
 def latest_event(camera: str, label: str) -> Event:
@@ -192,8 +196,8 @@ def camera_zones(camera: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/faces")
 def faces():  # type: ignore[no-untyped-def]
-    """No face recognition here: an empty list."""
-    return jsonify([])
+    """No face recognition here: no faces, in Frigate's shape (an object of name: image files)."""
+    return jsonify({})
 
 
 @bp.post("/faces/reprocess")

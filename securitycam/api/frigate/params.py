@@ -73,7 +73,11 @@ def names(name: str, *aliases: str) -> list[str] | None:
 
 
 def zone(name: str = "timezone") -> ZoneInfo:
-    raw = request.args.get(name) or "utc"
+    return named_zone(name, request.args.get(name) or "utc")
+
+
+def named_zone(name: str, raw: str) -> ZoneInfo:
+    """The IANA zone ``raw`` (``utc`` in any case, as Frigate's clients send it); a 400 naming ``name``."""
     try:
         return ZoneInfo("UTC" if raw.lower() == "utc" else raw)
     except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -20,11 +20,11 @@ import math
 import threading
 from collections import defaultdict
 from datetime import datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Response, jsonify, request
 
 from securitycam.api.common import ApiError, appliance, query_int
+from securitycam.api.frigate import params
 from securitycam.config.models import CameraSettings
 from securitycam.recorder import ranges
 from securitycam.recorder.recordings import RecordingStore
@@ -49,16 +49,20 @@ def known_camera(name: str) -> CameraSettings:
     return camera
 
 
+# 9999-12-31 23:59:59 UTC: no later time is a date (nor fits SQLite's integers when rounded).
+LAST_EPOCH = 253_402_300_799.0
+
+
 def epoch(name: str, raw: str | None, default: float | None = None) -> float:
-    """The epoch-seconds parameter ``name``; a 400 names it unless it is a finite, non-negative number."""
+    """The epoch-seconds parameter ``name``; a 400 names it unless it is a number from 0 to :data:`LAST_EPOCH`."""
     if raw is None and default is not None:
         return default
     try:
         value = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
         raise ApiError(400, f"{name}: must be a number of epoch seconds", field=name) from exc
-    if not math.isfinite(value) or value < 0:
-        raise ApiError(400, f"{name}: must be a number of epoch seconds", field=name)
+    if not 0 <= value <= LAST_EPOCH:  # NaN fails this too
+        raise ApiError(400, f"{name}: must be a number of epoch seconds (up to year 9999)", field=name)
     return value
 
 
@@ -69,17 +73,6 @@ def time_range(start: float, end: float, start_name: str = "start", end_name: st
     if end - start > longest:
         raise ApiError(400, f"{end_name}: the range may be at most {longest / 3600:g} hours", field=end_name)
     return start, end
-
-
-def time_zone(default: str = "utc") -> tzinfo:
-    """The ``timezone`` query parameter (an IANA name; Frigate's ``utc`` by default)."""
-    name = request.args.get("timezone") or default
-    if name.lower() == "utc":
-        return ZoneInfo("UTC")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ApiError(400, f"timezone: unknown time zone {name!r}", field="timezone") from exc
 
 
 @bp.get("/<camera_name>/recordings")
@@ -95,7 +88,7 @@ def recordings(camera_name: str):  # type: ignore[no-untyped-def]
 @bp.get("/<camera_name>/recordings/summary")
 def recordings_summary(camera_name: str):  # type: ignore[no-untyped-def]
     """Per local day (newest first) and hour: seconds of footage, motion, objects, events with a clip."""
-    zone = time_zone()
+    zone = params.zone()
     known_camera(camera_name)
     hours: dict[str, dict[str, float]] = defaultdict(lambda: {"duration": 0.0, "motion": 0, "objects": 0})
     for _camera, bucket, duration, motion, objects in store().buckets([camera_name]):
@@ -122,7 +115,7 @@ def recordings_summary(camera_name: str):  # type: ignore[no-untyped-def]
 @bp.get("/recordings/summary")
 def all_recordings_summary():  # type: ignore[no-untyped-def]
     """``{"YYYY-MM-DD": true}`` for each local day with recordings of ``cameras`` (``all`` by default)."""
-    zone = time_zone()
+    zone = params.zone()
     raw = request.args.get("cameras", "all")
     cameras = None if raw in ("", "all") else [name for name in raw.split(",") if name]
     days = {_local_hour(bucket, zone).split(" ")[0] for _camera, bucket, *_rest in store().buckets(cameras)}
