@@ -22,6 +22,8 @@ BODIES = [
               "address": "nope", "type": 5, "gpio": "x", "enabled": "maybe", "timeout": -1,
               "name": "\x00", "user": None, "password": ["x"], "value": {"deep": [1]}}},
     {"json": {}},
+    # Nested deeper than Python's JSON decoder recurses (RecursionError), well under any size limit.
+    {"data": b'{"a": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "content_type": "application/json"},
 ]
 QUERIES = "?path=../../etc/passwd&video_path=%00&limit=-5&since=not-a-date&page=0&per_page=99999&token=bad"
 
@@ -34,7 +36,7 @@ def concrete(rule) -> str:
     return path
 
 
-@pytest.mark.parametrize("body", BODIES, ids=["malformed", "array", "string", "wrong-types", "empty"])
+@pytest.mark.parametrize("body", BODIES, ids=["malformed", "array", "string", "wrong-types", "empty", "deeply-nested"])
 def test_no_endpoint_answers_500_to_bad_input(app, client, body):
     tried = unauthorized = 0
     for rule in app.url_map.iter_rules():

@@ -87,6 +87,8 @@ def json_object(optional: bool = False) -> dict[str, Any]:
         data = request.get_json(force=True, silent=False)
     except HTTPException as exc:
         raise ApiError(400, "malformed JSON body") from exc
+    except RecursionError as exc:  # the stdlib decoder recurses once per level of nesting
+        raise ApiError(400, "the JSON body is nested too deeply") from exc
     if not isinstance(data, dict):
         raise ApiError(400, "the JSON body must be an object")
     return data
