@@ -1,5 +1,6 @@
 """Every page on a phone (390×844): nothing is wider than the screen (no sideways scrolling, no
-control cut off at the right edge), and every visible control, navbar included, has a name."""
+control cut off at the right edge), every visible control, navbar included, has a name, and all
+text contrasts with its background as WCAG AA asks (4.5:1, 3:1 for large text)."""
 
 from __future__ import annotations
 
@@ -40,12 +41,53 @@ UNNAMED = """() => [...document.querySelectorAll('input, select, textarea, butto
             && !el.title && !el.querySelector('img[alt]:not([alt=""])'))
     .map((el) => el.outerHTML.slice(0, 100))"""
 
+# Each visible text's colour against the background it sits on (the first opaque one up the tree,
+# translucent ones blended over it); text over a background image is not judged.
+LOW_CONTRAST = r"""() => {
+    const rgba = (css) => {
+        const parts = (css.match(/rgba?\(([^)]+)\)/) || [])[1]?.split(/[ ,\/]+/).filter(Boolean).map(Number);
+        return parts && {r: parts[0], g: parts[1], b: parts[2], a: parts.length > 3 ? parts[3] : 1};
+    };
+    const over = (top, base) => ({r: top.r * top.a + base.r * (1 - top.a), g: top.g * top.a + base.g * (1 - top.a),
+                                  b: top.b * top.a + base.b * (1 - top.a)});
+    const luminance = ({r, g, b}) => {
+        const linear = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+    };
+    const background = (el) => {
+        const layers = [];
+        for (let up = el; up; up = up.parentElement) {
+            const style = getComputedStyle(up);
+            if (style.backgroundImage !== 'none') return null;
+            const colour = rgba(style.backgroundColor);
+            if (colour && colour.a > 0) layers.push(colour);
+            if (colour && colour.a >= 1) break;
+        }
+        return layers.reverse().reduce((base, layer) => over(layer, base), {r: 255, g: 255, b: 255});
+    };
+    const low = [];
+    for (const el of document.querySelectorAll('body *')) {
+        const style = getComputedStyle(el);
+        const text = [...el.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim());
+        if (!text || !el.getClientRects().length || style.visibility === 'hidden' || el.closest(':disabled')) continue;
+        const back = background(el);
+        if (!back) continue;
+        const [light, dark] = [luminance(over(rgba(style.color), back)), luminance(back)].sort((a, b) => b - a);
+        const ratio = (light + 0.05) / (dark + 0.05);
+        const size = parseFloat(style.fontSize);
+        const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+        if (ratio < (large ? 3 : 4.5)) low.push(`${el.tagName} "${el.textContent.trim().slice(0, 30)}" ${ratio}`);
+    }
+    return low.slice(0, 10);
+}"""
+
 
 def check_fits(page: Page) -> None:
     page.wait_for_timeout(300)  # late layout: charts sized to their box, images decoded
     sideways = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert (sideways, page.evaluate(OVERFLOWING)) == (0, []), page.url
     assert page.evaluate(UNNAMED) == [], page.url
+    assert page.evaluate(LOW_CONTRAST) == [], page.url
 
 
 @pytest.mark.parametrize("name", list(SIGNED_IN))
