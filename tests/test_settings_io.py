@@ -185,3 +185,14 @@ def test_a_sensor_saved_before_its_type_was_known_does_not_block_other_changes(
     answer = client.post("/settings", json={"RotationAngle": 90})
     assert answer.status_code == 200, answer.json
     assert client.get("/settings").json["Sensor"]["type"] == "removed_driver"
+
+
+def test_a_new_type_through_sensor_starts_from_its_own_calibration(client: FlaskClient) -> None:
+    configured = client.post("/sensor/configure", json={"type": "vibration", "gpio": 5,
+                                                        "calibration": {"pulse_count": 3, "pulse_window": 5}})
+    assert configured.status_code == 200
+    response = client.post("/settings", json={"Sensor": {"type": "pir"}})
+    assert response.status_code == 200, response.json
+    assert response.json["settings"]["Sensor"]["type"] == "pir"
+    assert response.json["settings"]["Sensor"]["calibration"] == {}
+    assert client.get("/sensor/status").json["error"] is None
