@@ -152,3 +152,47 @@ def test_target_lists_posted_set_the_tracked_devices(client: FlaskClient, applia
     assert response.json["settings"]["TARGET_BT_ADDRESSES"] == [{"address": "D4:11:22:33:44:03", "name": "W"}]
     assert [d["address"] for d in client.get("/devices/wifi").json["devices"]] == [LAPTOP]
     assert not appliance.presence.tracked(PHONE)
+
+
+@pytest.mark.parametrize(("route", "body", "field"), [
+    ("/settings", {"Sensor": {"type": "bogus"}}, "Sensors.0.type"),
+    ("/settings/import", {"Sensor": {"type": "bogus"}}, "Sensors.0.type"),
+    ("/settings", {"Sensors": [{"id": "s2", "type": "nope"}]}, "Sensors.0.type"),
+    ("/settings", {"Sensor": {"type": "vibration", "calibration": {"pulse_count": "many"}}},
+     "Sensors.0.calibration.pulse_count"),
+    ("/settings", {"Sensors": [{"id": "a", "type": "pir", "gpio": 5}, {"id": "b", "type": "reed_switch", "gpio": 5}]},
+     "Sensors.0.gpio"),
+])
+def test_settings_refuse_a_sensor_the_sensor_api_would_refuse(
+    client: FlaskClient, data_dir: Path, route: str, body: dict, field: str
+) -> None:
+    client.post("/sensor/configure", json={"type": "mock"})
+    before = settings_file(data_dir)
+    response = client.post(route, json=body)
+    assert response.status_code == 400 and response.json["field"] == field, response.json
+    assert settings_file(data_dir) == before
+    assert client.get("/sensor/status").json["error"] is None
+
+
+def test_a_sensor_saved_before_its_type_was_known_does_not_block_other_changes(
+    client: FlaskClient, appliance: Appliance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unknown_type(draft):  # type: ignore[no-untyped-def]
+        draft.Sensors = [draft.Sensors[0].model_copy(update={"type": "removed_driver"})]
+    with monkeypatch.context() as unchecked:  # as a settings file written by another version would be
+        unchecked.setattr(appliance.settings, "_checks", [])
+        appliance.settings.modify(unknown_type)
+    answer = client.post("/settings", json={"RotationAngle": 90})
+    assert answer.status_code == 200, answer.json
+    assert client.get("/settings").json["Sensor"]["type"] == "removed_driver"
+
+
+def test_a_new_type_through_sensor_starts_from_its_own_calibration(client: FlaskClient) -> None:
+    configured = client.post("/sensor/configure", json={"type": "vibration", "gpio": 5,
+                                                        "calibration": {"pulse_count": 3, "pulse_window": 5}})
+    assert configured.status_code == 200
+    response = client.post("/settings", json={"Sensor": {"type": "pir"}})
+    assert response.status_code == 200, response.json
+    assert response.json["settings"]["Sensor"]["type"] == "pir"
+    assert response.json["settings"]["Sensor"]["calibration"] == {}
+    assert client.get("/sensor/status").json["error"] is None

@@ -320,7 +320,13 @@ class Settings(Shareable):
         sensors = data.get("Sensors")
         sensors = list(sensors) if isinstance(sensors, list) and sensors else [SensorSettings().model_dump()]
         first = sensors[0].model_dump() if isinstance(sensors[0], BaseModel) else sensors[0]
-        sensors[0] = {**first, **legacy} if isinstance(first, dict) and isinstance(legacy, dict) else legacy
+        if isinstance(first, dict) and isinstance(legacy, dict):
+            merged = {**first, **legacy}
+            if merged.get("type") != first.get("type") and "calibration" not in legacy:
+                merged["calibration"] = {}  # a new type starts from its own, as /sensor/configure does
+            sensors[0] = merged
+        else:
+            sensors[0] = legacy
         data["Sensors"] = sensors
         return data
 

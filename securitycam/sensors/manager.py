@@ -39,6 +39,7 @@ from securitycam.bus import SENSOR_STATE, EventBus
 from securitycam.clock import Clock
 from securitycam.config import SettingsStore
 from securitycam.config.models import SensorSettings, Settings
+from securitycam.config.store import SettingRefused
 from securitycam.sensors.base import CalibrationError, SensorDriver, sensor_types
 from securitycam.sensors.presence import NobodyHome, PresenceCheck
 from securitycam.store.events import EventStore
@@ -149,6 +150,20 @@ class SensorManager:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         settings.on_change(self._settings_changed)
+        settings.add_check(self._check_changed_sensors)
+
+    def _check_changed_sensors(self, new: Settings) -> None:
+        """Refuse a sensor changed through the settings (``POST /settings``, an import, the seed's
+        ``Sensor``) that ``/sensor/configure`` would refuse: unknown type, bad calibration, a pin taken.
+        Sensors left as they were pass, so one saved by another version blocks no other change."""
+        before = {sensor.id: sensor.model_dump() for sensor in self._settings.get().Sensors}
+        for index, sensor in enumerate(new.Sensors):
+            if before.get(sensor.id) == sensor.model_dump():  # not ==: the shared copy's read-only flag differs
+                continue
+            try:
+                check_sensor(sensor, new.Sensors)
+            except SensorConfigError as exc:
+                raise SettingRefused(f"Sensors.{index}.{exc.field}", str(exc)) from exc
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
