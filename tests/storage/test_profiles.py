@@ -269,3 +269,9 @@ def test_another_disk_mounted_in_its_place_is_not_the_profile(client, appliance:
         alert = alerts(client)
         assert alert["alerts"][f"storage_profile_{profile['id']}"] == "warn"
         assert appliance.recorder.recordings.root_for("cam") == data_dir / "recordings"
+
+
+def test_an_id_past_64_bits_is_no_profile(client):
+    huge = "9" * 24
+    assert client.put(f"/storage/profiles/{huge}", json={"name": "z"}).status_code == 404
+    assert client.delete(f"/storage/profiles/{huge}").status_code == 404
