@@ -282,6 +282,15 @@ def test_the_setup_form_works_without_script(pi, nmcli, phone):
     ({"admin_password": "abc"}, "admin_password"),
     ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "x", "wifi_password": "1234567"}, "wifi_password"),
     ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "x" * 33}, "wifi_ssid"),
+    # Past nmcli's reach: a NUL cannot be in an argument (subprocess raises ValueError), a control
+    # character or a passphrase outside printable ASCII is refused by NetworkManager only after the
+    # hotspot went down, and an SSID is at most 32 bytes, not characters.
+    ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "Home\x00"}, "wifi_ssid"),
+    ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "Home\n"}, "wifi_ssid"),
+    ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "\u00e9" * 17}, "wifi_ssid"),
+    ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "x", "wifi_password": "pass\x00word"}, "wifi_password"),
+    ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "x", "wifi_password": "m\u00f6tley crue"}, "wifi_password"),
+    ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "x", "wifi_password": "g" * 64}, "wifi_password"),
     ({"admin_password": ADMIN_PASSWORD, "timezone": "../../etc/passwd"}, "timezone"),
     ({"admin_password": ADMIN_PASSWORD, "camera_source": "webcam"}, "camera_source"),
 ])
@@ -291,6 +300,31 @@ def test_bad_setup_answers_400_naming_the_field_and_changes_nothing(pi, runner, 
     assert answer.status_code == 400 and answer.json["success"] is False and answer.json["field"] == field
     assert pi.first_boot.state == PORTAL and pi.paths.default_password_file.exists()
     assert not any(call[0] == "timedatectl" for call in runner.calls)
+
+
+def test_a_raw_psk_and_a_long_passphrase_are_taken(pi, runner, nmcli, phone):
+    pi.first_boot.step()
+    for password in ("0123456789abcdef" * 4, "~" * 63):
+        answer = phone.post("/setup", json={"admin_password": ADMIN_PASSWORD, "wifi_ssid": "Cafe",
+                                            "wifi_password": password})
+        assert answer.status_code == 202, answer.json
+        assert pi.first_boot.wait_idle()
+        assert ["--wait", "45", "device", "wifi", "connect", "Cafe", "password", password, "ifname",
+                "wlan0"] in nmcli_calls(runner)
+
+
+def test_a_join_that_fails_unexpectedly_still_brings_the_hotspot_back(pi, runner, nmcli, phone):
+    def broken(args: list[str]) -> CommandResult:
+        raise ValueError("embedded null byte")  # what subprocess raises for an argument it cannot pass
+
+    pi.first_boot.step()
+    runner.respond(["nmcli", "--wait"], broken)
+    answer = phone.post("/setup", json={"admin_password": ADMIN_PASSWORD, "wifi_ssid": HOME,
+                                        "wifi_password": WIFI_PASSWORD})
+    assert answer.status_code == 202
+    assert pi.first_boot.wait_idle(), "the join never ended: the appliance stays off the network for good"
+    status = phone.get("/setup/status").json
+    assert status["state"] == PORTAL and nmcli.hotspot and "embedded null byte" in status["error"]
 
 
 def test_without_the_hotspot_a_fresh_appliance_cannot_be_claimed(pi, nmcli, phone):

@@ -25,6 +25,7 @@ a JSON body gets JSON.
 from __future__ import annotations
 
 import socket
+import string
 import zoneinfo
 from functools import cache
 from typing import Any
@@ -74,11 +75,24 @@ class SetupForm(BaseModel):
     camera_source: str = Field("", max_length=32)
     camera_url: str = Field("", max_length=1024)
 
+    @field_validator("wifi_ssid")
+    @classmethod
+    def _ssid(cls, value: str) -> str:
+        if any(ord(char) < 32 or ord(char) == 127 for char in value):
+            raise ValueError("a network name cannot hold control characters")
+        if len(value.encode()) > 32:
+            raise ValueError("a network name is at most 32 bytes")
+        return value
+
     @field_validator("wifi_password")
     @classmethod
-    def _wpa_length(cls, value: str) -> str:
-        if value and len(value) < 8:
-            raise ValueError("a WPA2 password has 8 to 63 characters (empty for an open network)")
+    def _wpa_passphrase(cls, value: str) -> str:
+        # IEEE 802.11i: a passphrase of 8 to 63 printable ASCII characters, or the key as 64 hex digits.
+        if not value or (all(char in string.hexdigits for char in value) and len(value) == 64):
+            return value
+        if not 8 <= len(value) <= 63 or any(not " " <= char <= "~" for char in value):
+            raise ValueError("a WPA2 password has 8 to 63 letters, digits, spaces or ASCII symbols, "
+                             "or is 64 hex digits (empty for an open network)")
         return value
 
     @field_validator("timezone")

@@ -225,6 +225,9 @@ class FirstBoot:
             failure = None
         except NetworkError as exc:
             failure = exc
+        except Exception as exc:  # an ending thread must not leave the appliance JOINING with no hotspot
+            log.exception("joining %r failed", ssid)
+            failure = exc
         with self._lock:
             if failure is None:
                 self.address = self.network.address()
