@@ -169,13 +169,17 @@ class Deployed:
             (bin_dir / name).chmod(0o755)
         venv = tmp_path / "venv"
         (venv / "bin").mkdir(parents=True)
-        (venv / "bin" / "python").write_text(f'#!/bin/sh\necho "python $*" >> {self.calls}\n')
+        # pip fails in a version whose health file says "uninstallable" (a dependency that is not there).
+        (venv / "bin" / "python").write_text(
+            f'#!/bin/sh\necho "python $*" >> {self.calls}\n'
+            '[ "$1 $2" = "-m pip" ] && grep -qx uninstallable health && exit 1\nexit 0\n')
         (venv / "bin" / "python").chmod(0o755)
         self.env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "SECURITYCAM_VENV": str(venv),
                     "SECURITYCAM_HEALTH_SECONDS": "3"}
 
-    def commit(self, health: str, message: str) -> str:
+    def commit(self, health: str, message: str, dependencies: str = "") -> str:
         (self.work / "health").write_text(f"{health}\n")
+        (self.work / "pyproject.toml").write_text(f"[project]\nname = 'x'\n{dependencies}")
         (self.work / "version").write_text(f"{message}\n")
         git(self.work, "add", "-A")
         git(self.work, "commit", "-qm", message)
@@ -223,6 +227,17 @@ def test_update_rolls_back_a_version_that_does_not_answer(deployed):
     # The script's output goes to its log and to standard output, errors included.
     assert f"{broken[:8]} did not answer" in done.stdout and f"rolled back to {first[:8]}; it answers" in done.stdout
     assert deployed.head() == first and deployed.restarts() == 2
+
+
+def test_update_rolls_back_a_version_that_does_not_install(deployed):
+    first = deployed.head()
+    deployed.update()  # the venv's stamp: only a changed pyproject.toml installs again
+    broken = deployed.commit("uninstallable", "a dependency that does not exist",
+                             dependencies="dependencies = ['no-such-package']\n")
+    done = deployed.update()
+    assert done.returncode == 1, done.stdout
+    assert f"{broken[:8]} did not install" in done.stdout and f"rolled back to {first[:8]}; it answers" in done.stdout
+    assert deployed.head() == first and deployed.restarts() == 1  # only the version rolled back to
 
 
 def test_update_refuses_a_checkout_with_local_changes(deployed):
