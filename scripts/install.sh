@@ -2,7 +2,8 @@
 # Install securitycam as systemd services on Raspberry Pi OS Bookworm (32- or 64-bit), from this
 # checkout (run it with sudo where the checkout is to stay, e.g. /opt/securitycam):
 #   sudo ./scripts/install.sh [--data-dir /var/lib/securitycam] [--boot-dir /boot/firmware]
-#   ./scripts/install.sh --dry-run [--arch arm64|armhf]   # print every action, change nothing
+#   ./scripts/install.sh --dry-run [--arch arm64|armhf]   # print every action (as on a Pi of that
+#                                                         # architecture), change nothing
 # Idempotent: run it again after an update; a step already done is skipped. Its output is kept
 # in <data-dir>/logs/install/, where the dashboard's log viewer (/logs/install) finds it.
 set -euo pipefail
@@ -30,11 +31,12 @@ BOOT_DIR=/boot/firmware
 [ -d /boot/firmware ] || BOOT_DIR=/boot
 ARCH=$(dpkg --print-architecture 2>/dev/null || uname -m)
 DRY_RUN=
+ARCH_GIVEN=
 while [ $# -gt 0 ]; do
   case "$1" in
     --data-dir) DATA_DIR="$2"; shift 2 ;;
     --boot-dir) BOOT_DIR="$2"; shift 2 ;;
-    --arch) ARCH="$2"; shift 2 ;;
+    --arch) ARCH="$2"; ARCH_GIVEN=1; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
@@ -48,6 +50,11 @@ if [ -z "$DRY_RUN" ]; then
   exec > >(tee -a "$LOG") 2>&1
 fi
 echo "installing securitycam from $PWD into $DATA_DIR (${DRY_RUN:+dry run, }architecture $ARCH)"
+
+# on_pi: a Raspberry Pi, or a dry run with --arch, which shows what a Pi of that architecture gets.
+on_pi() {
+  is_raspberry_pi || { [ -n "$DRY_RUN" ] && [ -n "$ARCH_GIVEN" ]; }
+}
 
 install_mediamtx() {
   local asset="${MEDIAMTX_ASSET[$ARCH]:-}" sum="${MEDIAMTX_SHA256[$ARCH]:-}"
@@ -80,7 +87,7 @@ render() {
       -e "s#/boot/firmware#$BOOT_DIR#g" -e "s#@UID@#$SERVICE_UID#g" -e "s#@GID@#$SERVICE_GID#g" "$1"
 }
 
-if is_raspberry_pi; then ensure_system_packages "${PI_PACKAGES[@]}"; else ensure_system_packages curl; fi
+if on_pi; then ensure_system_packages "${PI_PACKAGES[@]}"; else ensure_system_packages curl; fi
 
 id securitycam >/dev/null 2>&1 ||
   act useradd --system --home-dir "$DATA_DIR" --shell /usr/sbin/nologin --user-group securitycam
@@ -92,7 +99,7 @@ done
 SERVICE_UID=$(id -u securitycam 2>/dev/null || echo "<uid of securitycam>")
 SERVICE_GID=$(id -g securitycam 2>/dev/null || echo "<gid of securitycam>")
 
-if is_raspberry_pi; then ensure_venv pi; else ensure_venv; fi
+if on_pi; then ensure_venv pi; else ensure_venv; fi
 # The service's file system is read-only (ProtectSystem=strict): compile the bytecode now, or
 # Python compiles every module again at every start.
 act "$VENV/bin/python" -m compileall -q securitycam "$VENV/lib"

@@ -64,22 +64,41 @@ def test_the_service_unit_is_hardened_as_the_appliance_needs():
     assert "\n[Install]\n" not in (ROOT / "systemd" / "securitycam-update.service").read_text()  # never at boot
 
 
-def test_install_dry_run_lists_every_action_and_changes_nothing(tmp_path):
+# The Pi's packages the dry run names (those this machine lacks: it asks dpkg here).
+PI_PACKAGES = ("iptables", "bluez", "network-manager", "polkitd", "avahi-daemon", "curl", "ca-certificates")
+MEDIAMTX = {
+    # Raspberry Pi OS 64-bit (Pi 3, 4, 5, Zero 2 W) and 32-bit (armhf: ARMv7 and up for these boards).
+    "arm64": ("linux_arm64v8", "f2f02109dd3d88773d7de5ae84385d41041bc9d60d0459eb6c61462cb2da0d1e"),
+    "armhf": ("linux_armv7", "387a84bf47a0c3066d0159f84c8b9ea1da73a0233b4fc67f22731bc8001a6f74"),
+}
+
+
+def installed_here(package: str) -> bool:
+    return "install ok installed" in run(["dpkg-query", "-W", "-f=${Status}", package]).stdout
+
+
+@pytest.mark.parametrize("arch", MEDIAMTX)
+def test_install_dry_run_lists_every_action_and_changes_nothing(tmp_path, arch):
+    """``--arch`` makes the dry run what a Raspberry Pi of that architecture would get: its apt
+    packages, the ``[pi]`` extra, its MediaMTX archive and checksum."""
     venv = tmp_path / "venv"
     data_dir = "/srv/securitycam-dry-run-test"
     before = run(["id", "securitycam"]).returncode
-    result = run(["bash", "scripts/install.sh", "--dry-run", "--arch", "arm64", "--data-dir", data_dir,
+    result = run(["bash", "scripts/install.sh", "--dry-run", "--arch", arch, "--data-dir", data_dir,
                   "--boot-dir", "/boot/firmware"], cwd=ROOT, env={**os.environ, "SECURITYCAM_VENV": str(venv)})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     actions = [line for line in lines if line.startswith(("would run: ", "would write: "))]
-    archive = "mediamtx_v1.9.3_linux_arm64v8.tar.gz"
+    asset, checksum = MEDIAMTX[arch]
+    archive = f"mediamtx_v1.9.3_{asset}.tar.gz"
+    missing = [package for package in PI_PACKAGES if not installed_here(package)]
     expected_in_order = [
+        *(["would run: apt-get install -y "] if missing else []),
         f"would run: python3 -m venv {venv}",
-        f"would run: {venv}/bin/python -m pip install --quiet -e .",
+        f"would run: {venv}/bin/python -m pip install --quiet -e .[pi]",
         f"would run: {venv}/bin/python -m compileall -q securitycam {venv}/lib",
         f"https://github.com/bluenviron/mediamtx/releases/download/v1.9.3/{archive}",
-        "would run: sha256sum --check (f2f02109dd3d88773d7de5ae84385d41041bc9d60d0459eb6c61462cb2da0d1e ",
+        f"would run: sha256sum --check ({checksum} ",
         "would run: install -m 0755 ",
         f"would run: mkdir -p {data_dir}/cache {data_dir}/logs",
         f"would run: chown -R securitycam:securitycam {data_dir}",
@@ -101,6 +120,8 @@ def test_install_dry_run_lists_every_action_and_changes_nothing(tmp_path):
         found = next((i for i, line in enumerate(actions[position:], position) if wanted in line), None)
         assert found is not None, f"{wanted!r} missing (or out of order) in:\n" + "\n".join(actions)
         position = found + 1
+    apt = next((line for line in actions if line.startswith("would run: apt-get install -y ")), "")
+    assert set(missing) <= set(apt.split()[4:]), apt
     if before != 0:
         assert any(line.startswith("would run: useradd --system") for line in actions)
     assert lines[-1] == "dry run: nothing was changed"
