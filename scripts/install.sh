@@ -10,16 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
+# shellcheck source=scripts/mediamtx.sh
+. scripts/mediamtx.sh
 
-# MediaMTX release archives by Debian architecture, with their SHA-256 (the release's
-# checksums.sha256); a download that does not match is refused.
-MEDIAMTX_VERSION=v1.9.3
-declare -A MEDIAMTX_ASSET=([arm64]=linux_arm64v8 [armhf]=linux_armv7 [amd64]=linux_amd64)
-declare -A MEDIAMTX_SHA256=(
-  [arm64]=f2f02109dd3d88773d7de5ae84385d41041bc9d60d0459eb6c61462cb2da0d1e
-  [armhf]=387a84bf47a0c3066d0159f84c8b9ea1da73a0233b4fc67f22731bc8001a6f74
-  [amd64]=0b885dbfa4ef9c14cd00191c57d90d804255ff50403a28b85ceee7988c535b60
-)
 # iptables: the captive portal's port-80 rule; network-manager: the first-boot hotspot (nmcli);
 # polkitd: lets the service (no sudo under NoNewPrivileges) ask NetworkManager and systemd;
 # avahi-daemon: <hostname>.local, the address the setup page gives; curl: downloads, health checks.
@@ -56,31 +49,6 @@ on_pi() {
   is_raspberry_pi || { [ -n "$DRY_RUN" ] && [ -n "$ARCH_GIVEN" ]; }
 }
 
-install_mediamtx() {
-  local asset="${MEDIAMTX_ASSET[$ARCH]:-}" sum="${MEDIAMTX_SHA256[$ARCH]:-}"
-  if [ -z "$asset" ]; then
-    echo "no MediaMTX release for $ARCH: the appliance records from its sources directly"
-    return 0
-  fi
-  if [ "$(/usr/local/bin/mediamtx --version 2>/dev/null)" = "$MEDIAMTX_VERSION" ]; then
-    return 0
-  fi
-  local archive="mediamtx_${MEDIAMTX_VERSION}_${asset}.tar.gz" work
-  work=$(mktemp -d)
-  # shellcheck disable=SC2064  # expand $work now: it is local
-  trap "rm -rf '$work'" RETURN
-  act curl -fsSL --retry 3 -o "$work/$archive" \
-    "https://github.com/bluenviron/mediamtx/releases/download/$MEDIAMTX_VERSION/$archive"
-  if [ -n "$DRY_RUN" ]; then
-    echo "would run: sha256sum --check ($sum  $work/$archive)"
-  else
-    echo "$sum  $work/$archive" | sha256sum --check --quiet ||
-      { echo "MediaMTX download does not match its pinned checksum: refused" >&2; return 1; }
-  fi
-  act tar -xzf "$work/$archive" -C "$work" mediamtx
-  act install -m 0755 "$work/mediamtx" /usr/local/bin/mediamtx
-}
-
 # render FILE: a unit or config file of the checkout with this install's paths and ids in it.
 render() {
   sed -e "s#/opt/securitycam#$PWD#g" -e "s#/var/lib/securitycam#$DATA_DIR#g" \
@@ -103,7 +71,7 @@ if on_pi; then ensure_venv pi; else ensure_venv; fi
 # The service's file system is read-only (ProtectSystem=strict): compile the bytecode now, or
 # Python compiles every module again at every start.
 act "$VENV/bin/python" -m compileall -q securitycam "$VENV/lib"
-install_mediamtx
+install_mediamtx "$ARCH"
 
 act mkdir -p "$DATA_DIR/cache" "$DATA_DIR/logs"
 act chown -R securitycam:securitycam "$DATA_DIR"

@@ -130,6 +130,37 @@ def test_install_dry_run_lists_every_action_and_changes_nothing(tmp_path, arch):
     assert not (Path("/etc/polkit-1/rules.d/50-securitycam.rules").exists() and before != 0)
 
 
+def test_a_mediamtx_download_is_installed_only_with_its_pinned_checksum(tmp_path):
+    """install.sh's MediaMTX step for real, with a ``curl`` that serves an archive which is not the
+    release's: refused for every architecture; the same archive with its own checksum pinned goes in."""
+    payload = tmp_path / "payload"
+    payload.mkdir()
+    (payload / "mediamtx").write_text("#!/bin/sh\necho tampered\n")
+    archive = tmp_path / "not-the-release.tar.gz"
+    run(["tar", "-czf", str(archive), "-C", str(payload), "mediamtx"])
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "curl").write_text(
+        f'#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = -o ] && cp {archive} "$2"; shift; done\n')
+    (bin_dir / "curl").chmod(0o755)
+    target = tmp_path / "installed" / "mediamtx"
+    target.parent.mkdir()
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "MEDIAMTX_BIN": str(target)}
+
+    def install(arch: str, pin_this_archive: bool = False) -> subprocess.CompletedProcess[str]:
+        pin = f"MEDIAMTX_SHA256[{arch}]=$(sha256sum {archive} | cut -d' ' -f1); " if pin_this_archive else ""
+        return run(["bash", "-c", f"set -euo pipefail; . scripts/lib.sh; . scripts/mediamtx.sh; {pin}"
+                                  f"install_mediamtx {arch}"], cwd=ROOT, env=env)
+
+    for arch in MEDIAMTX:
+        refused = install(arch)
+        assert refused.returncode == 1 and "does not match its pinned checksum: refused" in refused.stderr
+        assert not target.exists()
+    accepted = install("arm64", pin_this_archive=True)
+    assert accepted.returncode == 0, accepted.stderr
+    assert target.read_text() == "#!/bin/sh\necho tampered\n"
+
+
 NOBODY = 65534
 
 
@@ -141,7 +172,7 @@ def test_install_refuses_to_run_without_root_or_dry_run():
         shared = Path(tempfile.mkdtemp(prefix="install-as-nobody-"))
         try:
             (shared / "scripts").mkdir()
-            for name in ("install.sh", "lib.sh"):
+            for name in ("install.sh", "lib.sh", "mediamtx.sh"):
                 shutil.copy(ROOT / "scripts" / name, shared / "scripts" / name)
                 (shared / "scripts" / name).chmod(0o644)
             for folder in (shared, shared / "scripts"):
