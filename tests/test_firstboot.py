@@ -3,6 +3,8 @@ NetworkManager would, and the tests read back the commands the appliance ran."""
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from securitycam.appliance import Appliance, Hardware
 from securitycam.clock import ManualClock
 from securitycam.system.firstboot import HOTSPOT_RETRY, OFFLINE, ONLINE, PORTAL
 from securitycam.system.host import HostReader
+from securitycam.system.logs import API_LOG_NAME, log_to_console
 from securitycam.system.nmcli import HOTSPOT_CONNECTION, parse_wifi_list, split_terse
 from securitycam.system.runner import CommandResult, RecordingRunner
 from tests.conftest import FAST_DELAYS, write_sys
@@ -189,6 +192,19 @@ def test_probes_open_the_portal_sheet_only_while_the_hotspot_is_up(pi, phone, pa
     on = phone.get(path, headers={"Host": "captive.apple.com"})
     assert on.status_code == 302 and on.headers["Location"] == "http://10.42.0.1/ui/setup/"
     assert on.headers["Cache-Control"] == "no-store"
+
+
+def test_the_hotspot_password_is_printed_but_not_in_the_log_every_user_reads(pi, nmcli, phone):
+    console = io.StringIO()
+    handler = log_to_console(console)
+    try:
+        pi.first_boot.step()
+    finally:
+        logging.getLogger("securitycam").removeHandler(handler)
+    password = pi.settings.get().FirstBoot.hotspot_password
+    assert password and password in console.getvalue() and pi.first_boot.ssid in console.getvalue()
+    api_log = (pi.paths.logs / "api" / API_LOG_NAME).read_text()
+    assert f"setup hotspot on: Wi-Fi {pi.first_boot.ssid!r}" in api_log and password not in api_log
 
 
 def test_a_saved_network_gets_a_grace_period_and_is_retried(pi, runner, nmcli, clock):
