@@ -18,7 +18,7 @@ from securitycam.clock import ManualClock
 from securitycam.system.firstboot import HOTSPOT_RETRY, OFFLINE, ONLINE, PORTAL
 from securitycam.system.host import HostReader
 from securitycam.system.logs import API_LOG_NAME, log_to_console
-from securitycam.system.nmcli import HOTSPOT_CONNECTION, parse_wifi_list, split_terse
+from securitycam.system.nmcli import HOTSPOT_CONNECTION, NetworkManager, parse_wifi_list, split_terse
 from securitycam.system.runner import CommandResult, RecordingRunner
 from tests.conftest import FAST_DELAYS, write_sys
 
@@ -205,6 +205,17 @@ def test_the_hotspot_password_is_printed_but_not_in_the_log_every_user_reads(pi,
     assert password and password in console.getvalue() and pi.first_boot.ssid in console.getvalue()
     api_log = (pi.paths.logs / "api" / API_LOG_NAME).read_text()
     assert f"setup hotspot on: Wi-Fi {pi.first_boot.ssid!r}" in api_log and password not in api_log
+
+
+def test_off_a_pi_the_recorded_join_does_not_log_the_wifi_password(caplog):
+    runner = RecordingRunner()
+    network = NetworkManager(runner)
+    with caplog.at_level(logging.INFO, logger="securitycam"):
+        network.join(HOME, WIFI_PASSWORD)
+        network.hotspot_up("securitycam-0000", "hotspot-secret")
+    assert runner.calls[0][-3:-2] == [WIFI_PASSWORD]  # what the Pi would run is recorded whole
+    assert "not executed" in caplog.text and HOME in caplog.text
+    assert WIFI_PASSWORD not in caplog.text and "hotspot-secret" not in caplog.text
 
 
 def test_a_saved_network_gets_a_grace_period_and_is_retried(pi, runner, nmcli, clock):
