@@ -218,6 +218,15 @@ def test_off_a_pi_the_recorded_join_does_not_log_the_wifi_password(caplog):
     assert WIFI_PASSWORD not in caplog.text and "hotspot-secret" not in caplog.text
 
 
+def test_the_page_windows_opens_after_its_probe_leads_to_setup(pi, phone):
+    # Windows 10/11, having found a portal, opens http://www.msftconnecttest.com/redirect in a browser.
+    pi.first_boot.state = ONLINE
+    assert phone.get("/redirect").status_code == 404
+    pi.first_boot.step()
+    on = phone.get("/redirect", headers={"Host": "www.msftconnecttest.com"})
+    assert on.status_code == 302 and on.headers["Location"] == "http://10.42.0.1/ui/setup/"
+
+
 def test_a_saved_network_gets_a_grace_period_and_is_retried(pi, runner, nmcli, clock):
     nmcli.saved = ["Home"]
     pi.first_boot.step()
