@@ -220,8 +220,8 @@ class FirstBoot:
     def _join(self, ssid: str, password: str, was_online: bool) -> None:
         # The worker leaves a joining appliance alone, so the slow nmcli calls run without the lock.
         threading.Event().wait(self._join_delay)
-        self._portal_off()
         try:
+            self._portal_off()
             self.network.join(ssid, password)
             failure = None
         except NetworkError as exc:
