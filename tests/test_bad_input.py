@@ -56,6 +56,16 @@ def test_no_endpoint_answers_500_to_bad_input(app, client, body):
     assert unauthorized <= 3, "the client lost its session part way: later endpoints were not exercised"
 
 
+def answered_without_500(method: str, rule: str, response) -> bool:  # type: ignore[no-untyped-def]
+    """Assert ``response`` is no 500 (503 is honest: no Bluetooth adapter here); whether it counts
+    (the spec's documented 500s do not)."""
+    if (method, rule) in DOCUMENTED_500:
+        return False
+    answer = (method, rule, response.status_code, response.get_data()[:200])
+    assert response.status_code < 500 or response.status_code == 503, answer
+    return True
+
+
 # Names a logged-in user can send that make the filesystem itself fail: longer than NAME_MAX
 # (ENAMETOOLONG), a symlink loop (ELOOP, or RuntimeError from Path.resolve), a dangling link.
 LONG_NAME = "output_" + "a" * 300 + ".mp4"
@@ -102,11 +112,7 @@ def test_no_endpoint_answers_500_to_names_the_filesystem_refuses(app, client, ho
                 response = client.get(f"{path}?{query}")
             else:
                 response = client.open(f"{path}?{query}", method=method, json=dict.fromkeys(PATH_KEYS, name))
-            if (method, rule.rule) in DOCUMENTED_500:
-                continue
-            answer = (method, rule.rule, response.status_code, response.get_data()[:200])
-            assert response.status_code < 500 or response.status_code == 503, answer
-            tried += 1
+            tried += answered_without_500(method, rule.rule, response)
     assert tried > 60
 
 
@@ -151,9 +157,5 @@ def test_no_endpoint_answers_500_to_numbers_past_64_bits_or_the_last_day(app, cl
                 response = client.get(f"{path}?{EDGE_QUERY}", headers=headers)
             else:
                 response = client.open(f"{path}?{EDGE_QUERY}", method=method, headers=headers, json={})
-            if (method, rule.rule) in DOCUMENTED_500:
-                continue
-            answer = (method, rule.rule, response.status_code, response.get_data()[:200])
-            assert response.status_code < 500 or response.status_code == 503, answer
-            tried += 1
+            tried += answered_without_500(method, rule.rule, response)
     assert tried > 60
