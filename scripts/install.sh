@@ -2,23 +2,17 @@
 # Install securitycam as systemd services on Raspberry Pi OS Bookworm (32- or 64-bit), from this
 # checkout (run it with sudo where the checkout is to stay, e.g. /opt/securitycam):
 #   sudo ./scripts/install.sh [--data-dir /var/lib/securitycam] [--boot-dir /boot/firmware]
-#   ./scripts/install.sh --dry-run [--arch arm64|armhf]   # print every action, change nothing
+#   ./scripts/install.sh --dry-run [--arch arm64|armhf]   # print every action (as on a Pi of that
+#                                                         # architecture), change nothing
 # Idempotent: run it again after an update; a step already done is skipped. Its output is kept
 # in <data-dir>/logs/install/, where the dashboard's log viewer (/logs/install) finds it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
+# shellcheck source=scripts/mediamtx.sh
+. scripts/mediamtx.sh
 
-# MediaMTX release archives by Debian architecture, with their SHA-256 (the release's
-# checksums.sha256); a download that does not match is refused.
-MEDIAMTX_VERSION=v1.9.3
-declare -A MEDIAMTX_ASSET=([arm64]=linux_arm64v8 [armhf]=linux_armv7 [amd64]=linux_amd64)
-declare -A MEDIAMTX_SHA256=(
-  [arm64]=f2f02109dd3d88773d7de5ae84385d41041bc9d60d0459eb6c61462cb2da0d1e
-  [armhf]=387a84bf47a0c3066d0159f84c8b9ea1da73a0233b4fc67f22731bc8001a6f74
-  [amd64]=0b885dbfa4ef9c14cd00191c57d90d804255ff50403a28b85ceee7988c535b60
-)
 # iptables: the captive portal's port-80 rule; network-manager: the first-boot hotspot (nmcli);
 # polkitd: lets the service (no sudo under NoNewPrivileges) ask NetworkManager and systemd;
 # avahi-daemon: <hostname>.local, the address the setup page gives; curl: downloads, health checks.
@@ -30,11 +24,12 @@ BOOT_DIR=/boot/firmware
 [ -d /boot/firmware ] || BOOT_DIR=/boot
 ARCH=$(dpkg --print-architecture 2>/dev/null || uname -m)
 DRY_RUN=
+ARCH_GIVEN=
 while [ $# -gt 0 ]; do
   case "$1" in
     --data-dir) DATA_DIR="$2"; shift 2 ;;
     --boot-dir) BOOT_DIR="$2"; shift 2 ;;
-    --arch) ARCH="$2"; shift 2 ;;
+    --arch) ARCH="$2"; ARCH_GIVEN=1; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
@@ -49,29 +44,9 @@ if [ -z "$DRY_RUN" ]; then
 fi
 echo "installing securitycam from $PWD into $DATA_DIR (${DRY_RUN:+dry run, }architecture $ARCH)"
 
-install_mediamtx() {
-  local asset="${MEDIAMTX_ASSET[$ARCH]:-}" sum="${MEDIAMTX_SHA256[$ARCH]:-}"
-  if [ -z "$asset" ]; then
-    echo "no MediaMTX release for $ARCH: the appliance records from its sources directly"
-    return 0
-  fi
-  if [ "$(/usr/local/bin/mediamtx --version 2>/dev/null)" = "$MEDIAMTX_VERSION" ]; then
-    return 0
-  fi
-  local archive="mediamtx_${MEDIAMTX_VERSION}_${asset}.tar.gz" work
-  work=$(mktemp -d)
-  # shellcheck disable=SC2064  # expand $work now: it is local
-  trap "rm -rf '$work'" RETURN
-  act curl -fsSL --retry 3 -o "$work/$archive" \
-    "https://github.com/bluenviron/mediamtx/releases/download/$MEDIAMTX_VERSION/$archive"
-  if [ -n "$DRY_RUN" ]; then
-    echo "would run: sha256sum --check ($sum  $work/$archive)"
-  else
-    echo "$sum  $work/$archive" | sha256sum --check --quiet ||
-      { echo "MediaMTX download does not match its pinned checksum: refused" >&2; return 1; }
-  fi
-  act tar -xzf "$work/$archive" -C "$work" mediamtx
-  act install -m 0755 "$work/mediamtx" /usr/local/bin/mediamtx
+# on_pi: a Raspberry Pi, or a dry run with --arch, which shows what a Pi of that architecture gets.
+on_pi() {
+  is_raspberry_pi || { [ -n "$DRY_RUN" ] && [ -n "$ARCH_GIVEN" ]; }
 }
 
 # render FILE: a unit or config file of the checkout with this install's paths and ids in it.
@@ -80,7 +55,7 @@ render() {
       -e "s#/boot/firmware#$BOOT_DIR#g" -e "s#@UID@#$SERVICE_UID#g" -e "s#@GID@#$SERVICE_GID#g" "$1"
 }
 
-if is_raspberry_pi; then ensure_system_packages "${PI_PACKAGES[@]}"; else ensure_system_packages curl; fi
+if on_pi; then ensure_system_packages "${PI_PACKAGES[@]}"; else ensure_system_packages curl; fi
 
 id securitycam >/dev/null 2>&1 ||
   act useradd --system --home-dir "$DATA_DIR" --shell /usr/sbin/nologin --user-group securitycam
@@ -92,11 +67,11 @@ done
 SERVICE_UID=$(id -u securitycam 2>/dev/null || echo "<uid of securitycam>")
 SERVICE_GID=$(id -g securitycam 2>/dev/null || echo "<gid of securitycam>")
 
-if is_raspberry_pi; then ensure_venv pi; else ensure_venv; fi
+if on_pi; then ensure_venv pi; else ensure_venv; fi
 # The service's file system is read-only (ProtectSystem=strict): compile the bytecode now, or
 # Python compiles every module again at every start.
 act "$VENV/bin/python" -m compileall -q securitycam "$VENV/lib"
-install_mediamtx
+install_mediamtx "$ARCH"
 
 act mkdir -p "$DATA_DIR/cache" "$DATA_DIR/logs"
 act chown -R securitycam:securitycam "$DATA_DIR"

@@ -61,7 +61,7 @@ ensure_venv() {
   [ -n "$extra" ] && spec=".[$extra]"
   if [ ! -x "$VENV/bin/python" ]; then
     echo "creating the virtualenv $VENV"
-    act python3 -m venv "$VENV"
+    act python3 -m venv "$VENV" || return 1
   fi
   local stamp="$VENV/.installed-${extra:-base}" done_stamp
   local satisfying=("$stamp")
@@ -72,8 +72,9 @@ ensure_venv() {
     fi
   done
   echo "installing securitycam${extra:+[$extra]} into $VENV"
-  act "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  act "$VENV/bin/python" -m pip install --quiet -e "$spec"
+  # Each step says when it fails, also where a caller tests ensure_venv (no set -e inside it then).
+  act "$VENV/bin/python" -m pip install --quiet --upgrade pip || return 1
+  act "$VENV/bin/python" -m pip install --quiet -e "$spec" || return 1
   act touch "$stamp"
 }
 

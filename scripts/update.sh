@@ -50,9 +50,11 @@ echo "update available: ${old:0:8} -> ${new:0:8}"
 git log --oneline --no-decorate "$old..$new"
 [ -z "$CHECK_ONLY" ] || exit 0
 
+# install_version COMMIT: check it out and install it; whether that worked. It runs as a condition
+# (set -e is off there), so each step's failure is passed on by hand.
 install_version() {
-  git reset --quiet --hard "$1"
-  if is_raspberry_pi; then ensure_venv pi; else ensure_venv; fi
+  git reset --quiet --hard "$1" || return 1
+  if is_raspberry_pi; then ensure_venv pi || return 1; else ensure_venv || return 1; fi
   "$VENV/bin/python" -m compileall -q securitycam
 }
 
@@ -67,14 +69,15 @@ restart_and_check() {
   return 1
 }
 
-install_version "$new"
-if restart_and_check; then
+if ! install_version "$new"; then
+  echo "${new:0:8} did not install: rolling back to ${old:0:8}" >&2
+elif restart_and_check; then
   echo "updated to ${new:0:8}; it answers"
   exit 0
+else
+  echo "${new:0:8} did not answer $HEALTH_URL within ${HEALTH_SECONDS} s: rolling back to ${old:0:8}" >&2
 fi
-echo "${new:0:8} did not answer $HEALTH_URL within ${HEALTH_SECONDS} s: rolling back to ${old:0:8}" >&2
-install_version "$old"
-if restart_and_check; then
+if install_version "$old" && restart_and_check; then
   echo "rolled back to ${old:0:8}; it answers" >&2
 else
   echo "rolled back to ${old:0:8}, which does not answer either: see journalctl -u $SERVICE" >&2

@@ -6,12 +6,21 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from securitycam.api import register_blueprints
 from securitycam.api.common import install_error_handlers
 from securitycam.api.guard import install_guard
 from securitycam.appliance import Appliance, Hardware
 from securitycam.system.logs import setup_logging
+
+
+class RowId(IntegerConverter):
+    """``<int:...>`` in a route: up to 18 digits, always a number SQLite holds. A longer one matches
+    no route (404, as ``abc`` does), where werkzeug's own converter would pass it on for SQLite to
+    refuse with an ``OverflowError``."""
+
+    regex = r"\d{1,18}"
 
 
 def create_app(
@@ -32,6 +41,7 @@ def create_app(
     app = Flask(__name__)
     # "//etc/passwd" in a file path must reach the path check (and be refused), not be redirected.
     app.url_map.merge_slashes = False
+    app.url_map.converters["int"] = RowId
     app.config.update(
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=1024 * 1024,

@@ -64,22 +64,41 @@ def test_the_service_unit_is_hardened_as_the_appliance_needs():
     assert "\n[Install]\n" not in (ROOT / "systemd" / "securitycam-update.service").read_text()  # never at boot
 
 
-def test_install_dry_run_lists_every_action_and_changes_nothing(tmp_path):
+# The Pi's packages the dry run names (those this machine lacks: it asks dpkg here).
+PI_PACKAGES = ("iptables", "bluez", "network-manager", "polkitd", "avahi-daemon", "curl", "ca-certificates")
+MEDIAMTX = {
+    # Raspberry Pi OS 64-bit (Pi 3, 4, 5, Zero 2 W) and 32-bit (armhf: ARMv7 and up for these boards).
+    "arm64": ("linux_arm64v8", "f2f02109dd3d88773d7de5ae84385d41041bc9d60d0459eb6c61462cb2da0d1e"),
+    "armhf": ("linux_armv7", "387a84bf47a0c3066d0159f84c8b9ea1da73a0233b4fc67f22731bc8001a6f74"),
+}
+
+
+def installed_here(package: str) -> bool:
+    return "install ok installed" in run(["dpkg-query", "-W", "-f=${Status}", package]).stdout
+
+
+@pytest.mark.parametrize("arch", MEDIAMTX)
+def test_install_dry_run_lists_every_action_and_changes_nothing(tmp_path, arch):
+    """``--arch`` makes the dry run what a Raspberry Pi of that architecture would get: its apt
+    packages, the ``[pi]`` extra, its MediaMTX archive and checksum."""
     venv = tmp_path / "venv"
     data_dir = "/srv/securitycam-dry-run-test"
     before = run(["id", "securitycam"]).returncode
-    result = run(["bash", "scripts/install.sh", "--dry-run", "--arch", "arm64", "--data-dir", data_dir,
+    result = run(["bash", "scripts/install.sh", "--dry-run", "--arch", arch, "--data-dir", data_dir,
                   "--boot-dir", "/boot/firmware"], cwd=ROOT, env={**os.environ, "SECURITYCAM_VENV": str(venv)})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     actions = [line for line in lines if line.startswith(("would run: ", "would write: "))]
-    archive = "mediamtx_v1.9.3_linux_arm64v8.tar.gz"
+    asset, checksum = MEDIAMTX[arch]
+    archive = f"mediamtx_v1.9.3_{asset}.tar.gz"
+    missing = [package for package in PI_PACKAGES if not installed_here(package)]
     expected_in_order = [
+        *(["would run: apt-get install -y "] if missing else []),
         f"would run: python3 -m venv {venv}",
-        f"would run: {venv}/bin/python -m pip install --quiet -e .",
+        f"would run: {venv}/bin/python -m pip install --quiet -e .[pi]",
         f"would run: {venv}/bin/python -m compileall -q securitycam {venv}/lib",
         f"https://github.com/bluenviron/mediamtx/releases/download/v1.9.3/{archive}",
-        "would run: sha256sum --check (f2f02109dd3d88773d7de5ae84385d41041bc9d60d0459eb6c61462cb2da0d1e ",
+        f"would run: sha256sum --check ({checksum} ",
         "would run: install -m 0755 ",
         f"would run: mkdir -p {data_dir}/cache {data_dir}/logs",
         f"would run: chown -R securitycam:securitycam {data_dir}",
@@ -101,12 +120,45 @@ def test_install_dry_run_lists_every_action_and_changes_nothing(tmp_path):
         found = next((i for i, line in enumerate(actions[position:], position) if wanted in line), None)
         assert found is not None, f"{wanted!r} missing (or out of order) in:\n" + "\n".join(actions)
         position = found + 1
+    apt = next((line for line in actions if line.startswith("would run: apt-get install -y ")), "")
+    assert set(missing) <= set(apt.split()[4:]), apt
     if before != 0:
         assert any(line.startswith("would run: useradd --system") for line in actions)
     assert lines[-1] == "dry run: nothing was changed"
     assert not venv.exists() and not Path(data_dir).exists()
     assert run(["id", "securitycam"]).returncode == before
     assert not (Path("/etc/polkit-1/rules.d/50-securitycam.rules").exists() and before != 0)
+
+
+def test_a_mediamtx_download_is_installed_only_with_its_pinned_checksum(tmp_path):
+    """install.sh's MediaMTX step for real, with a ``curl`` that serves an archive which is not the
+    release's: refused for every architecture; the same archive with its own checksum pinned goes in."""
+    payload = tmp_path / "payload"
+    payload.mkdir()
+    (payload / "mediamtx").write_text("#!/bin/sh\necho tampered\n")
+    archive = tmp_path / "not-the-release.tar.gz"
+    run(["tar", "-czf", str(archive), "-C", str(payload), "mediamtx"])
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "curl").write_text(
+        f'#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = -o ] && cp {archive} "$2"; shift; done\n')
+    (bin_dir / "curl").chmod(0o755)
+    target = tmp_path / "installed" / "mediamtx"
+    target.parent.mkdir()
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "MEDIAMTX_BIN": str(target)}
+
+    def install(arch: str, pin_this_archive: bool = False) -> subprocess.CompletedProcess[str]:
+        pin = f"MEDIAMTX_SHA256[{arch}]=$(sha256sum {archive} | cut -d' ' -f1); " if pin_this_archive else ""
+        return run(["bash", "-c", f"set -euo pipefail; . scripts/lib.sh; . scripts/mediamtx.sh; {pin}"
+                                  f"install_mediamtx {arch}"], cwd=ROOT, env=env)
+
+    for arch in MEDIAMTX:
+        refused = install(arch)
+        assert refused.returncode == 1 and "does not match its pinned checksum: refused" in refused.stderr
+        assert not target.exists()
+    accepted = install("arm64", pin_this_archive=True)
+    assert accepted.returncode == 0, accepted.stderr
+    assert target.read_text() == "#!/bin/sh\necho tampered\n"
 
 
 NOBODY = 65534
@@ -120,7 +172,7 @@ def test_install_refuses_to_run_without_root_or_dry_run():
         shared = Path(tempfile.mkdtemp(prefix="install-as-nobody-"))
         try:
             (shared / "scripts").mkdir()
-            for name in ("install.sh", "lib.sh"):
+            for name in ("install.sh", "lib.sh", "mediamtx.sh"):
                 shutil.copy(ROOT / "scripts" / name, shared / "scripts" / name)
                 (shared / "scripts" / name).chmod(0o644)
             for folder in (shared, shared / "scripts"):
@@ -169,13 +221,17 @@ class Deployed:
             (bin_dir / name).chmod(0o755)
         venv = tmp_path / "venv"
         (venv / "bin").mkdir(parents=True)
-        (venv / "bin" / "python").write_text(f'#!/bin/sh\necho "python $*" >> {self.calls}\n')
+        # pip fails in a version whose health file says "uninstallable" (a dependency that is not there).
+        (venv / "bin" / "python").write_text(
+            f'#!/bin/sh\necho "python $*" >> {self.calls}\n'
+            '[ "$1 $2" = "-m pip" ] && grep -qx uninstallable health && exit 1\nexit 0\n')
         (venv / "bin" / "python").chmod(0o755)
         self.env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "SECURITYCAM_VENV": str(venv),
                     "SECURITYCAM_HEALTH_SECONDS": "3"}
 
-    def commit(self, health: str, message: str) -> str:
+    def commit(self, health: str, message: str, dependencies: str = "") -> str:
         (self.work / "health").write_text(f"{health}\n")
+        (self.work / "pyproject.toml").write_text(f"[project]\nname = 'x'\n{dependencies}")
         (self.work / "version").write_text(f"{message}\n")
         git(self.work, "add", "-A")
         git(self.work, "commit", "-qm", message)
@@ -223,6 +279,17 @@ def test_update_rolls_back_a_version_that_does_not_answer(deployed):
     # The script's output goes to its log and to standard output, errors included.
     assert f"{broken[:8]} did not answer" in done.stdout and f"rolled back to {first[:8]}; it answers" in done.stdout
     assert deployed.head() == first and deployed.restarts() == 2
+
+
+def test_update_rolls_back_a_version_that_does_not_install(deployed):
+    first = deployed.head()
+    deployed.update()  # the venv's stamp: only a changed pyproject.toml installs again
+    broken = deployed.commit("uninstallable", "a dependency that does not exist",
+                             dependencies="dependencies = ['no-such-package']\n")
+    done = deployed.update()
+    assert done.returncode == 1, done.stdout
+    assert f"{broken[:8]} did not install" in done.stdout and f"rolled back to {first[:8]}; it answers" in done.stdout
+    assert deployed.head() == first and deployed.restarts() == 1  # only the version rolled back to
 
 
 def test_update_refuses_a_checkout_with_local_changes(deployed):

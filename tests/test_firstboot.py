@@ -3,6 +3,8 @@ NetworkManager would, and the tests read back the commands the appliance ran."""
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +17,8 @@ from securitycam.appliance import Appliance, Hardware
 from securitycam.clock import ManualClock
 from securitycam.system.firstboot import HOTSPOT_RETRY, OFFLINE, ONLINE, PORTAL
 from securitycam.system.host import HostReader
-from securitycam.system.nmcli import HOTSPOT_CONNECTION, parse_wifi_list, split_terse
+from securitycam.system.logs import API_LOG_NAME, log_to_console
+from securitycam.system.nmcli import HOTSPOT_CONNECTION, NetworkManager, parse_wifi_list, split_terse
 from securitycam.system.runner import CommandResult, RecordingRunner
 from tests.conftest import FAST_DELAYS, write_sys
 
@@ -191,6 +194,39 @@ def test_probes_open_the_portal_sheet_only_while_the_hotspot_is_up(pi, phone, pa
     assert on.headers["Cache-Control"] == "no-store"
 
 
+def test_the_hotspot_password_is_printed_but_not_in_the_log_every_user_reads(pi, nmcli, phone):
+    console = io.StringIO()
+    handler = log_to_console(console)
+    try:
+        pi.first_boot.step()
+    finally:
+        logging.getLogger("securitycam").removeHandler(handler)
+    password = pi.settings.get().FirstBoot.hotspot_password
+    assert password and password in console.getvalue() and pi.first_boot.ssid in console.getvalue()
+    api_log = (pi.paths.logs / "api" / API_LOG_NAME).read_text()
+    assert f"setup hotspot on: Wi-Fi {pi.first_boot.ssid!r}" in api_log and password not in api_log
+
+
+def test_off_a_pi_the_recorded_join_does_not_log_the_wifi_password(caplog):
+    runner = RecordingRunner()
+    network = NetworkManager(runner)
+    with caplog.at_level(logging.INFO, logger="securitycam"):
+        network.join(HOME, WIFI_PASSWORD)
+        network.hotspot_up("securitycam-0000", "hotspot-secret")
+    assert runner.calls[0][-3:-2] == [WIFI_PASSWORD]  # what the Pi would run is recorded whole
+    assert "not executed" in caplog.text and HOME in caplog.text
+    assert WIFI_PASSWORD not in caplog.text and "hotspot-secret" not in caplog.text
+
+
+def test_the_page_windows_opens_after_its_probe_leads_to_setup(pi, phone):
+    # Windows 10/11, having found a portal, opens http://www.msftconnecttest.com/redirect in a browser.
+    pi.first_boot.state = ONLINE
+    assert phone.get("/redirect").status_code == 404
+    pi.first_boot.step()
+    on = phone.get("/redirect", headers={"Host": "www.msftconnecttest.com"})
+    assert on.status_code == 302 and on.headers["Location"] == "http://10.42.0.1/ui/setup/"
+
+
 def test_a_saved_network_gets_a_grace_period_and_is_retried(pi, runner, nmcli, clock):
     nmcli.saved = ["Home"]
     pi.first_boot.step()
@@ -282,6 +318,15 @@ def test_the_setup_form_works_without_script(pi, nmcli, phone):
     ({"admin_password": "abc"}, "admin_password"),
     ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "x", "wifi_password": "1234567"}, "wifi_password"),
     ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "x" * 33}, "wifi_ssid"),
+    # Past nmcli's reach: a NUL cannot be in an argument (subprocess raises ValueError), a control
+    # character or a passphrase outside printable ASCII is refused by NetworkManager only after the
+    # hotspot went down, and an SSID is at most 32 bytes, not characters.
+    ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "Home\x00"}, "wifi_ssid"),
+    ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "Home\n"}, "wifi_ssid"),
+    ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "\u00e9" * 17}, "wifi_ssid"),
+    ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "x", "wifi_password": "pass\x00word"}, "wifi_password"),
+    ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "x", "wifi_password": "m\u00f6tley crue"}, "wifi_password"),
+    ({"admin_password": ADMIN_PASSWORD, "wifi_ssid": "x", "wifi_password": "g" * 64}, "wifi_password"),
     ({"admin_password": ADMIN_PASSWORD, "timezone": "../../etc/passwd"}, "timezone"),
     ({"admin_password": ADMIN_PASSWORD, "camera_source": "webcam"}, "camera_source"),
 ])
@@ -291,6 +336,31 @@ def test_bad_setup_answers_400_naming_the_field_and_changes_nothing(pi, runner, 
     assert answer.status_code == 400 and answer.json["success"] is False and answer.json["field"] == field
     assert pi.first_boot.state == PORTAL and pi.paths.default_password_file.exists()
     assert not any(call[0] == "timedatectl" for call in runner.calls)
+
+
+def test_a_raw_psk_and_a_long_passphrase_are_taken(pi, runner, nmcli, phone):
+    pi.first_boot.step()
+    for password in ("0123456789abcdef" * 4, "~" * 63):
+        answer = phone.post("/setup", json={"admin_password": ADMIN_PASSWORD, "wifi_ssid": "Cafe",
+                                            "wifi_password": password})
+        assert answer.status_code == 202, answer.json
+        assert pi.first_boot.wait_idle()
+        assert ["--wait", "45", "device", "wifi", "connect", "Cafe", "password", password, "ifname",
+                "wlan0"] in nmcli_calls(runner)
+
+
+def test_a_join_that_fails_unexpectedly_still_brings_the_hotspot_back(pi, runner, nmcli, phone):
+    def broken(args: list[str]) -> CommandResult:
+        raise ValueError("embedded null byte")  # what subprocess raises for an argument it cannot pass
+
+    pi.first_boot.step()
+    runner.respond(["nmcli", "--wait"], broken)
+    answer = phone.post("/setup", json={"admin_password": ADMIN_PASSWORD, "wifi_ssid": HOME,
+                                        "wifi_password": WIFI_PASSWORD})
+    assert answer.status_code == 202
+    assert pi.first_boot.wait_idle(), "the join never ended: the appliance stays off the network for good"
+    status = phone.get("/setup/status").json
+    assert status["state"] == PORTAL and nmcli.hotspot and "embedded null byte" in status["error"]
 
 
 def test_without_the_hotspot_a_fresh_appliance_cannot_be_claimed(pi, nmcli, phone):

@@ -36,3 +36,17 @@ def test_a_refused_path_of_one_folder_names_it(client, url, message):
     response = client.get(url)
     assert response.status_code == 400
     assert response.json["message"] == f"invalid path: {message}"
+
+
+def test_storage_profiles_do_not_repeat_the_names_in_a_refusal(client, tmp_path):
+    # Every profile has a recordings/ folder of its own: the refusal names the kind of file once.
+    for name in ("USB", "NAS"):
+        (tmp_path / name).mkdir()
+        assert client.post("/storage/profiles", json={"name": name, "path": str(tmp_path / name)}).status_code == 201
+    response = client.get("/video?path=/etc/passwd")
+    assert response.json == {"success": False, "message": f"invalid path: {CLIP_OR_TIMELAPSE}"}
+    lock = client.post("/storage/lock", json={"path": "/etc/passwd"})
+    assert lock.json["message"] == (
+        "invalid path: only output_*.mp4 or snapshot_*.jpg files in recordings/, "
+        "timelapse_*.mp4 files in timelapse/ or *.mp4 files in exports/"
+    )

@@ -207,3 +207,11 @@ def test_settings_reads_are_for_admins(app, client):
     viewer_token = viewer.post("/auth/login", data={"username": "eve", "password": "eve's long password"})
     refused = viewer.get("/settings", headers={"Authorization": f"Bearer {viewer_token.json['access_token']}"})
     assert refused.status_code == 403 and "admin role" in refused.json["message"]
+
+
+def test_the_list_refuses_days_and_offsets_past_what_it_can_count(client):
+    for query, field in (({"date": "9999-12-31"}, "date"), ({"offset": "9" * 24}, "offset"),
+                         ({"date": "2026-02-30"}, "date"), ({"type": "audio"}, "type")):
+        answer = client.get("/events", query_string=query, headers=JSON)
+        assert answer.status_code == 400 and answer.json["field"] == field, (query, answer.json)
+    assert client.get("/events", query_string={"date": "9999-12-30"}, headers=JSON).json == []

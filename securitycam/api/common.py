@@ -92,7 +92,11 @@ def json_object(optional: bool = False) -> dict[str, Any]:
     return data
 
 
-def query_int(name: str, default: int, low: int, high: int | None = None) -> int:
+# The largest integer SQLite holds: a query parameter beyond it would reach SQLite as an OverflowError.
+SQLITE_MAX_INT = 2**63 - 1
+
+
+def query_int(name: str, default: int, low: int, high: int = SQLITE_MAX_INT) -> int:
     """The whole-number query parameter ``name`` (``default`` when absent); a 400 names it otherwise."""
     raw = request.args.get(name)
     if raw is None:
@@ -101,8 +105,8 @@ def query_int(name: str, default: int, low: int, high: int | None = None) -> int
         value = int(raw)
     except ValueError as exc:
         raise ApiError(400, f"{name}: must be an integer", field=name) from exc
-    if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+    if value < low or value > high:
+        bounds = f"at least {low}" if value < low and high == SQLITE_MAX_INT else f"between {low} and {high}"
         raise ApiError(400, f"{name}: must be {bounds}", field=name)
     return value
 

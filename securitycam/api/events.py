@@ -62,11 +62,11 @@ def _day(raw: str) -> tuple[float, float]:
         if not _DATE.match(raw):
             raise ValueError(raw)
         start = datetime.strptime(raw, "%Y-%m-%d").astimezone()
-    except ValueError as exc:
-        raise ApiError(400, "date: must be a day as YYYY-MM-DD", field="date") from exc
-    # The next midnight, not 24 h later: a day with a clock change is 23 or 25 h long.
-    end = datetime.combine(start.date() + timedelta(days=1), start.time()).astimezone()
-    return start.timestamp(), end.timestamp()
+        # The next midnight, not 24 h later: a day with a clock change is 23 or 25 h long.
+        end = datetime.combine(start.date() + timedelta(days=1), start.time()).astimezone()
+        return start.timestamp(), end.timestamp()
+    except (ValueError, OverflowError) as exc:  # 9999-12-31 has no next midnight
+        raise ApiError(400, "date: must be a day as YYYY-MM-DD (0001-01-02 to 9999-12-30)", field="date") from exc
 
 
 def _type(event: Event) -> str | None:

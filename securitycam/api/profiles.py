@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint, jsonify
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from securitycam.api.common import ApiError, admin_only, appliance, parse_body
 from securitycam.storage.profiles import ProfileError, StorageProfiles
@@ -37,10 +37,14 @@ class ProfileChange(BaseModel):
 
     @field_validator("name", "path", "description", mode="after")
     @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and any(ord(char) < 32 for char in value):
+    def _printable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if any(ord(char) < 32 for char in value):
             raise ValueError("must not hold control characters")
-        return value.strip() if value is not None else None
+        if info.field_name == "name" and not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
 
 
 class NewProfile(ProfileChange):

@@ -14,6 +14,7 @@ its "Success" page, Windows ``/connecttest.txt`` (``/ncsi.txt`` before Windows 1
 ``/canonical.html`` and ``/success.txt``. Any other answer means "captive portal": while the
 hotspot is up each gets a ``302`` to the setup page (which the phone opens in its sign-in sheet);
 otherwise the answer its system expects, so a phone on the appliance's LAN does not see a portal.
+Windows then opens ``/redirect`` in a browser, which leads to the setup page too.
 Every name resolves to the appliance on the hotspot, and port 80 reaches the app through the
 captive-portal rule, so these paths are asked of us whatever host the probe names.
 
@@ -25,6 +26,7 @@ a JSON body gets JSON.
 from __future__ import annotations
 
 import socket
+import string
 import zoneinfo
 from functools import cache
 from typing import Any
@@ -55,6 +57,9 @@ SUCCESS_BODIES = {
     "/success.txt": ("success\n", "text/plain"),
 }
 NO_CONTENT_PROBES = ("/generate_204", "/gen_204")
+# Not probes: what a system opens in a browser once its probe found a portal (Windows 10/11:
+# http://www.msftconnecttest.com/redirect). Nothing asks them of us otherwise.
+PORTAL_PAGES = ("/redirect",)
 
 
 @cache
@@ -74,11 +79,24 @@ class SetupForm(BaseModel):
     camera_source: str = Field("", max_length=32)
     camera_url: str = Field("", max_length=1024)
 
+    @field_validator("wifi_ssid")
+    @classmethod
+    def _ssid(cls, value: str) -> str:
+        if any(ord(char) < 32 or ord(char) == 127 for char in value):
+            raise ValueError("a network name cannot hold control characters")
+        if len(value.encode()) > 32:
+            raise ValueError("a network name is at most 32 bytes")
+        return value
+
     @field_validator("wifi_password")
     @classmethod
-    def _wpa_length(cls, value: str) -> str:
-        if value and len(value) < 8:
-            raise ValueError("a WPA2 password has 8 to 63 characters (empty for an open network)")
+    def _wpa_passphrase(cls, value: str) -> str:
+        # IEEE 802.11i: a passphrase of 8 to 63 printable ASCII characters, or the key as 64 hex digits.
+        if not value or (all(char in string.hexdigits for char in value) and len(value) == 64):
+            return value
+        if not 8 <= len(value) <= 63 or any(not " " <= char <= "~" for char in value):
+            raise ValueError("a WPA2 password has 8 to 63 letters, digits, spaces or ASCII symbols, "
+                             "or is 64 hex digits (empty for an open network)")
         return value
 
     @field_validator("timezone")
@@ -243,6 +261,8 @@ def setup():  # type: ignore[no-untyped-def]
 def _probe(path: str) -> Response:
     if appliance().first_boot.portal_on():
         response = redirect(f"http://{HOTSPOT_ADDRESS}{SETUP_PAGE}", code=302)
+    elif path in PORTAL_PAGES:
+        raise ApiError(404, f"{path} leads to the setup page only while the setup hotspot is up")
     elif path in NO_CONTENT_PROBES:
         response = Response(status=204)
     else:
@@ -253,6 +273,6 @@ def _probe(path: str) -> Response:
     return response
 
 
-for _path in (*NO_CONTENT_PROBES, *SUCCESS_BODIES):
+for _path in (*NO_CONTENT_PROBES, *SUCCESS_BODIES, *PORTAL_PAGES):
     bp.add_url_rule(_path, f"probe{_path.replace('/', '_').replace('.', '_')}",
                     public(lambda _path=_path: _probe(_path)))

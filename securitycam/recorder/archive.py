@@ -127,7 +127,9 @@ def accepted(places: list[tuple[Path, str]]) -> str:
     """``places`` in words, by directory: "output_*.mp4 files in recordings/ or timelapse_*.mp4 files in timelapse/"."""
     patterns: dict[str, list[str]] = {}
     for directory, pattern in places:
-        patterns.setdefault(directory.name, []).append(pattern)
+        names = patterns.setdefault(directory.name, [])
+        if pattern not in names:  # each storage profile has a recordings/ of its own
+            names.append(pattern)
     phrases = [f"{' or '.join(names)} files in {directory}/" for directory, names in patterns.items()]
     return " or ".join(phrases) if len(phrases) <= 2 else f"{', '.join(phrases[:-1])} or {phrases[-1]}"
 

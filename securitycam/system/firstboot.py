@@ -40,7 +40,7 @@ from securitycam.config import Settings, SettingsStore
 from securitycam.fileio import write_atomic
 from securitycam.system.captive import CaptivePortal
 from securitycam.system.host import HostReader
-from securitycam.system.logs import CONSOLE
+from securitycam.system.logs import CONSOLE, CONSOLE_ONLY
 from securitycam.system.nmcli import HOTSPOT_ADDRESS, HOTSPOT_CONNECTION, NetworkError, NetworkManager, WifiNetwork
 from securitycam.system.runner import CommandRunner
 from securitycam.worker import PeriodicWorker
@@ -170,8 +170,9 @@ class FirstBoot:
             return
         self._captive.set_enabled(True)
         self.state, self._portal_since = PORTAL, self._clock.monotonic()
-        log.info("setup hotspot on: Wi-Fi %r, password %s (also in %s); setup page http://%s/",
-                 self.ssid, password, self.note_file, HOTSPOT_ADDRESS, extra=CONSOLE)
+        log.info("setup hotspot on: Wi-Fi %r, its password in %s; setup page http://%s/",
+                 self.ssid, self.note_file, HOTSPOT_ADDRESS, extra=CONSOLE)
+        log.info("setup hotspot %r password: %s", self.ssid, password, extra=CONSOLE_ONLY)
 
     def _adopt_portal(self, now: float) -> None:
         """The hotspot is up already (the service restarted during setup): keep it, and the phone on it."""
@@ -219,11 +220,14 @@ class FirstBoot:
     def _join(self, ssid: str, password: str, was_online: bool) -> None:
         # The worker leaves a joining appliance alone, so the slow nmcli calls run without the lock.
         threading.Event().wait(self._join_delay)
-        self._portal_off()
         try:
+            self._portal_off()
             self.network.join(ssid, password)
             failure = None
         except NetworkError as exc:
+            failure = exc
+        except Exception as exc:  # an ending thread must not leave the appliance JOINING with no hotspot
+            log.exception("joining %r failed", ssid)
             failure = exc
         with self._lock:
             if failure is None:

@@ -5,7 +5,8 @@ never take more than 5 MiB of an SD card. Entries are one line each, ``<ISO time
 <logger>: <message>``; continuation lines (tracebacks) belong to the entry above them.
 ``securitycam serve`` also prints warnings, errors and the start-up lines (logged with
 ``extra=CONSOLE``: where it listens, where the password is, what hardware is simulated) on its
-standard output, the terminal or the journal.
+standard output, the terminal or the journal; ``extra=CONSOLE_ONLY`` records (the setup hotspot's
+password) go there and not to the API log.
 
 Credentials in URLs (a camera's ``rtsp://user:password@...``) are masked in what we log, and in
 every log shown to a client: ffmpeg and MediaMTX write their own files and quote the URLs they
@@ -60,6 +61,9 @@ class LogEntry:
 
 CONSOLE = {"console": True}
 """``extra=`` for a log record that is also printed on the terminal of ``securitycam serve``."""
+CONSOLE_ONLY = {"console": True, "console_only": True}
+"""``extra=`` for a record printed on the terminal (the journal) only: a secret the API log, which
+every user may read (``GET /logs/api``), must not hold."""
 
 
 class _RedactingFormatter(logging.Formatter):
@@ -99,6 +103,7 @@ def setup_logging(logs_dir: Path, level: int = logging.INFO) -> logging.Handler:
         api_dir / API_LOG_NAME, maxBytes=API_LOG_BYTES, backupCount=API_LOG_BACKUPS, encoding="utf-8"
     )
     handler.setFormatter(_IsoFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(lambda record: not getattr(record, "console_only", False))
     handler.securitycam = True  # type: ignore[attr-defined]
     for old in [h for h in logger.handlers if getattr(h, "securitycam", False)]:
         logger.removeHandler(old)

@@ -77,6 +77,13 @@ class SubprocessRunner(CommandRunner):
 
 
 Responder = Callable[[list[str]], CommandResult]
+# Arguments whose next argument is a secret (nmcli's Wi-Fi passwords): logged as ***.
+SECRET_OPTIONS = frozenset({"password", "wifi-sec.psk"})
+
+
+def loggable(args: list[str]) -> str:
+    """``args`` as one line for a log (which every user may read), secrets masked."""
+    return " ".join("***" if index and args[index - 1] in SECRET_OPTIONS else arg for index, arg in enumerate(args))
 
 
 MAX_RECORDED_CALLS = 10_000
@@ -117,7 +124,7 @@ class RecordingRunner(CommandRunner):
                 return responder(args)
         if args and args[0] in self._passthrough:
             return self._real.run(args, timeout)
-        log.info("not executed (no hardware): %s", " ".join(args))
+        log.info("not executed (no hardware): %s", loggable(args))
         return CommandResult(0)
 
     def wait_for(self, prefix: Sequence[str], timeout: float = 5.0) -> list[str] | None:

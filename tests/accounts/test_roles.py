@@ -45,10 +45,10 @@ PUBLIC = {
     "setup.status",
     "setup.wifi",
     "setup.setup",
-    # The operating systems' captive-portal probes.
+    # The operating systems' captive-portal probes, and the page Windows opens after its probe.
     *(f"setup.probe_{name}" for name in ("generate_204", "gen_204", "hotspot-detect_html",
                                          "library_test_success_html", "connecttest_txt", "ncsi_txt",
-                                         "canonical_html", "success_txt")),
+                                         "canonical_html", "success_txt", "redirect")),
 }
 # Reads that show secrets, or (the update check's ``git fetch``) cost the appliance real work.
 ADMIN_ONLY_READS = {"accounts.list_api_keys", "frigate_auth.list_users", "system.update_check",

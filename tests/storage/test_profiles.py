@@ -114,6 +114,7 @@ def test_an_unwritable_directory_is_refused(client, tmp_path: Path):
     ({"name": 3, "path": "/mnt/x"}, "name"),
     ({"name": "x", "path": 5}, "path"),
     ({"name": "x\n", "path": "/mnt/x"}, "name"),
+    ({"name": "   ", "path": "/mnt/x"}, "name"),
     ({"name": "x", "path": "/mnt/x", "max_size_gb": -1}, "max_size_gb"),
     ({"name": "x", "path": "/mnt/x", "max_size_gb": "100"}, "max_size_gb"),
     ({"name": "x", "path": "/mnt/x", "max_size_gb": True}, "max_size_gb"),
@@ -269,3 +270,16 @@ def test_another_disk_mounted_in_its_place_is_not_the_profile(client, appliance:
         alert = alerts(client)
         assert alert["alerts"][f"storage_profile_{profile['id']}"] == "warn"
         assert appliance.recorder.recordings.root_for("cam") == data_dir / "recordings"
+
+
+def test_a_blank_name_is_refused_in_a_change_too(client, disk_dir: Path):
+    profile = make_profile(client, disk_dir)
+    answer = client.put(f"/storage/profiles/{profile['id']}", json={"name": "   "})
+    assert answer.status_code == 400 and answer.json["field"] == "name"
+    assert client.get("/storage/profiles").json[0]["name"] == "USB"
+
+
+def test_an_id_past_64_bits_is_no_profile(client):
+    huge = "9" * 24
+    assert client.put(f"/storage/profiles/{huge}", json={"name": "z"}).status_code == 404
+    assert client.delete(f"/storage/profiles/{huge}").status_code == 404
