@@ -368,7 +368,7 @@ def delete_event(event_id: str):  # type: ignore[no-untyped-def]
     for picture in a.paths.event_pictures(event.camera, event.id):
         picture.unlink(missing_ok=True)
     a.events.delete(event.id)
-    remove_thumbnails(a.detection.reviews.forget_events([event.id]))
+    remove_thumbnails(a.detection.forget_events([event.id]))
     return jsonify(success=True, message=f"Event {event.id} deleted")
 
 
