@@ -199,10 +199,13 @@ class Detection:
     # -- deleted events and review items -----------------------------------------------------------
 
     def forget_events(self, event_ids: Sequence[str]) -> list[ReviewSegment]:
-        """Take deleted events out of the review items, the open ones held in memory too; returns the
-        items deleted for being left with no event."""
+        """Deleted events: objects still tracked under them stop writing to them, and they leave the
+        review items, the open ones held in memory too; returns the items deleted for being left with
+        no event."""
         with self._lock:
             keepers = list(self.keepers.values())
+            for pipeline in self.pipelines.values():
+                pipeline.objects.forget_events(event_ids)
         for keeper in keepers:
             keeper.forget_events(event_ids)
         return self.reviews.forget_events(event_ids)
