@@ -10,9 +10,9 @@ from flask.testing import FlaskClient
 
 from securitycam.appliance import Appliance
 from securitycam.store import db as database
-from securitycam.store.db import Database
 from securitycam.store.events import EventStore
 from securitycam.store.timeline import TimelineStore
+from tests.schema import older_schema
 
 T0 = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 
@@ -84,10 +84,7 @@ def test_deleting_an_event_deletes_its_timeline_rows(client: FlaskClient, applia
 
 def test_rows_of_events_deleted_before_the_migration_go_with_it(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    steps = database._SCHEMAS["timeline"]
-    monkeypatch.setitem(database._SCHEMAS, "timeline", steps[:2])
-    db = Database(tmp_path / "db.sqlite")
-    db.migrate()
+    db, upgrade = older_schema(tmp_path / "db.sqlite", monkeypatch, "timeline", 2)  # before the trigger
     events, timeline = EventStore(db), TimelineStore(db)
     for event_id in ("ev-kept", "ev-deleted"):
         events.open("front", "object", "person", start_time=T0, event_id=event_id)
@@ -95,8 +92,7 @@ def test_rows_of_events_deleted_before_the_migration_go_with_it(tmp_path: Path,
     events.delete("ev-deleted")  # before the migration, its rows stayed
     assert len(timeline.list(source_id="ev-deleted")) == 1
 
-    monkeypatch.setitem(database._SCHEMAS, "timeline", steps)
-    assert db.migrate()["timeline"] == len(steps)
+    assert upgrade() == len(database._SCHEMAS["timeline"])
 
     assert timeline.list(source_id="ev-deleted") == [] and len(timeline.list(source_id="ev-kept")) == 1
     events.delete("ev-kept")  # the store deletes an event's rows with it from now on
