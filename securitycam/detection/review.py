@@ -17,7 +17,7 @@ Severity only ever rises, from ``detection`` to ``alert``:
   detection.
 
 The open item is held here and saved whole at each change, so deleting an event or an item goes
-through :class:`~securitycam.detection.service.DetectionService` (``forget_events``,
+through :class:`~securitycam.detection.service.Detection` (``forget_events``,
 ``delete_reviews``), which tells the keepers before the store.
 
 The store announces each item once when it becomes an alert or first holds a sensor trigger

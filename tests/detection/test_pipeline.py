@@ -231,7 +231,7 @@ def test_an_event_deleted_while_its_object_walks_on_stays_deleted(rig_for) -> No
     assert event.end_time is None  # she is half-way
     (item,) = rig.reviews.list()
 
-    # What DetectionService.forget_events does for DELETE /api/events/<id>, then the row goes.
+    # What Detection.forget_events does for DELETE /api/events/<id>, then the row goes.
     rig.pipeline.objects.forget_events([event.id])
     rig.keeper.forget_events([event.id])
     rig.reviews.forget_events([event.id])
