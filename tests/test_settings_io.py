@@ -196,3 +196,87 @@ def test_a_new_type_through_sensor_starts_from_its_own_calibration(client: Flask
     assert response.json["settings"]["Sensor"]["type"] == "pir"
     assert response.json["settings"]["Sensor"]["calibration"] == {}
     assert client.get("/sensor/status").json["error"] is None
+
+
+@pytest.mark.parametrize("route", ["/settings", "/settings/import"])
+@pytest.mark.parametrize(("field", "value", "seed_key"), [
+    ("width", 1280, "StreamWidth"),
+    ("height", 720, "StreamHeight"),
+    ("fps", 5, "StreamFPS"),
+    ("rotation", 90, "RotationAngle"),
+    ("rotation_mode", "encoder", "RotationMode"),
+])
+def test_posting_settings_back_whole_does_not_undo_a_change_to_the_first_camera(
+    client: FlaskClient, route: str, field: str, value: object, seed_key: str
+) -> None:
+    settings = client.get("/settings/export" if route.endswith("import") else "/settings").json
+    settings["Cameras"][0][field] = value  # the stale seed key still says otherwise
+
+    response = client.post(route, json=settings)
+
+    assert response.status_code == 200, response.json
+    after = client.get("/settings").json
+    assert after["Cameras"][0][field] == value and after[seed_key] == value
+
+
+@pytest.mark.parametrize("route", ["/settings", "/settings/import"])
+def test_posting_settings_back_whole_does_not_undo_a_change_to_the_first_cameras_isp(
+    client: FlaskClient, route: str
+) -> None:
+    settings = client.get("/settings").json
+    settings["Cameras"][0]["isp"]["brightness"] = 0.5  # the stale ISP still says 0
+    settings["ISP"]["awb"] = "daylight"  # ...while the client changed another field through ISP
+
+    assert client.post(route, json=settings).status_code == 200
+
+    isp = client.get("/settings").json["Cameras"][0]["isp"]
+    assert isp["brightness"] == 0.5 and isp["awb"] == "daylight"
+
+
+def test_a_seed_camera_key_changed_alone_applies_and_cameras_wins_when_both_changed(client: FlaskClient) -> None:
+    settings = client.get("/settings").json
+    settings["StreamFPS"] = 5  # only the seed's name changed: it applies
+    settings["Cameras"][0]["width"] = 1280
+    settings["StreamWidth"] = 1920  # both changed: ours wins (a hand-edited export restored elsewhere)
+    settings["ISP"]["contrast"] = 2.0
+    settings["Cameras"][0]["isp"]["contrast"] = 1.5
+
+    assert client.post("/settings", json=settings).status_code == 200
+
+    camera = client.get("/settings").json["Cameras"][0]
+    assert (camera["fps"], camera["width"], camera["isp"]["contrast"]) == (5, 1280, 1.5)
+
+
+def test_a_hand_edited_export_restored_on_a_changed_appliance_keeps_the_edit(client: FlaskClient) -> None:
+    client.post("/stream_settings", json={"width": 1920, "height": 1080})
+    backup = client.get("/settings/export").json
+    backup["Cameras"][0]["width"] = 1280  # edited by hand; StreamWidth still says 1920
+    client.post("/stream_settings", json={"width": 640, "height": 360})
+
+    assert client.post("/settings/import", json=backup).status_code == 200
+
+    settings = client.get("/settings").json
+    assert settings["Cameras"][0]["width"] == 1280 and settings["Cameras"][0]["height"] == 1080
+
+
+def test_the_dashboards_cameras_form_saves_a_changed_width(client: FlaskClient) -> None:
+    cameras = client.get("/settings").json["Cameras"]  # what the settings page loads and posts back
+    cameras[0]["width"] = 1280
+
+    response = client.post("/settings", json={"Cameras": cameras})
+
+    assert response.status_code == 200, response.json
+    assert response.json["settings"]["Cameras"][0]["width"] == 1280
+    assert response.json["settings"]["StreamWidth"] == 1280
+
+
+def test_an_unchanged_sensor_field_does_not_undo_a_change_to_sensors(client: FlaskClient) -> None:
+    client.post("/sensor/configure", json={"type": "reed_switch", "gpio": 17, "hold_seconds": 3})
+    settings = client.get("/settings").json
+    settings["Sensors"][0]["hold_seconds"] = 42  # the stale Sensor still says 3...
+    settings["Sensor"]["gpio"] = 22  # ...and the client changed another field through Sensor
+
+    assert client.post("/settings", json=settings).status_code == 200
+
+    sensor = client.get("/settings").json["Sensors"][0]
+    assert sensor["hold_seconds"] == 42 and sensor["gpio"] == 22

@@ -104,7 +104,8 @@ def take_seed_camera_keys(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` (settings as a client sends them) with the seed's keys moved into the first camera.
 
     A seed key wins over the same field in ``Cameras``; ``ISP`` merges field by field, as the seed's
-    ``POST /settings`` does.
+    ``POST /settings`` does. (``POST /settings`` drops the keys a client sent back as it read them
+    first, :func:`securitycam.api.seed_names.take_seed_names`, so only changed ones get here.)
     """
     found = {seed: data[seed] for seed in SEED_CAMERA_KEYS if seed in data}
     if not found:

@@ -18,6 +18,8 @@ as it stops and moves, ``gone`` at the end. Bus: ``events`` messages (``new``, `
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,8 +72,25 @@ class ObjectEvents:
         self._clips = clips
         self._zones = Zones(camera.zones, self.width, self.height)
         self.lives: dict[str, Life] = {}
+        self._deleted: set[str] = set()
+        self._deleted_lock = threading.Lock()
+
+    def forget_events(self, event_ids: Collection[str]) -> None:
+        """Events deleted (from any thread) while their objects may still be tracked: from the next
+        frame on, those objects write nothing more for them (the row, timeline rows, snapshots and
+        review item would come back) and get no new event while they stay in view."""
+        with self._deleted_lock:
+            self._deleted.update(event_ids)
+
+    def _drop_deleted(self) -> None:
+        with self._deleted_lock:
+            deleted, self._deleted = self._deleted, set()
+        for life in self.lives.values() if deleted else ():
+            if life.event_id in deleted:
+                life.event_id, life.ended = None, True
 
     def handle(self, update: TrackerUpdate, frame_time: float, frame: np.ndarray | None) -> None:
+        self._drop_deleted()
         for obj in update.new + update.updated:
             life = self.lives.setdefault(obj.id, Life(obj))
             self._seen(life, frame_time, frame)
@@ -82,6 +101,7 @@ class ObjectEvents:
 
     def close(self, now: float) -> None:
         """The pipeline stops: every open event ends now (the objects are no longer watched)."""
+        self._drop_deleted()
         for life in list(self.lives.values()):
             self._end(life, min(now, life.obj.frame_time), "gone")
         self.lives.clear()

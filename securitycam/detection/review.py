@@ -16,6 +16,10 @@ Severity only ever rises, from ``detection`` to ``alert``:
   motion) is an alert, if nobody is home or ``only_when_away`` is off. A sensor on its own stays a
   detection.
 
+The open item is held here and saved whole at each change, so deleting an event or an item goes
+through :class:`~securitycam.detection.service.Detection` (``forget_events``,
+``delete_reviews``), which tells the keepers before the store.
+
 The store announces each item once when it becomes an alert or first holds a sensor trigger
 (:meth:`ReviewStore.on_new_alert`: the Web Push notifications). Items are announced on the bus as
 ``reviews`` messages (``type`` new, update, end, with ``before``
@@ -28,7 +32,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,6 +60,8 @@ class _Open:
     labels_seen: set[str] = field(default_factory=set)
     thumb_rank: int = -1
     manual_alert: bool = False
+    # Deleted events: an object still tracked under one's id must not bring it back into the item.
+    forgotten: set[str] = field(default_factory=set)
 
 
 class ReviewKeeper:
@@ -85,6 +91,8 @@ class ReviewKeeper:
         ``manual``: an API client created it (Frigate's manual event)."""
         with self._lock:
             item = self._open
+            if item is not None and event_id in item.forgotten:
+                return
             if item is None:
                 segment = self._store.open(self.camera, now, DETECTION)
                 item = self._open = _Open(segment, last_activity=now)
@@ -126,6 +134,25 @@ class ReviewKeeper:
             if self._open is not None and event_id in self._open.live:
                 self._open.live.discard(event_id)
                 self._open.last_activity = max(self._open.last_activity, now)
+
+    def forget_events(self, event_ids: Collection[str]) -> None:
+        """Deleted events leave the open item's copy of its row (the store takes them out of the rows):
+        each save writes the whole copy, which would bring them back, and a deleted event that never
+        ends would keep the item open for ever. Call it before the store's ``forget_events``."""
+        with self._lock:
+            item = self._open
+            if item is None:
+                return
+            item.forgotten.update(event_ids)
+            item.live.difference_update(event_ids)
+            item.segment.data["detections"] = [e for e in item.segment.data["detections"] if e not in item.forgotten]
+
+    def forget_items(self, segment_ids: Collection[str]) -> None:
+        """Deleted items: the open one among them is dropped (detection would go on saving to a row
+        that is gone); the camera's next event opens a new one. Call it before the store deletes them."""
+        with self._lock:
+            if self._open is not None and self._open.segment.id in segment_ids:
+                self._open = None
 
     def tick(self, now: float) -> None:
         """End the item once its events are over and the camera has been quiet long enough."""

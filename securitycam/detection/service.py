@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from securitycam.bus import EventBus
@@ -34,7 +35,7 @@ from securitycam.sensors.presence import NobodyHome, PresenceCheck
 from securitycam.store import Database
 from securitycam.store.events import Event, EventStore
 from securitycam.store.motion import MotionActivityStore, MotionTally
-from securitycam.store.review import ReviewStore
+from securitycam.store.review import ReviewSegment, ReviewStore
 from securitycam.store.timeline import TimelineStore
 from securitycam.worker import PeriodicWorker
 
@@ -194,6 +195,28 @@ class Detection:
             keepers = [keeper for name, keeper in self.keepers.items() if name not in self.pipelines]
         for keeper in keepers:
             keeper.tick(now)
+
+    # -- deleted events and review items -----------------------------------------------------------
+
+    def forget_events(self, event_ids: Sequence[str]) -> list[ReviewSegment]:
+        """Deleted events: objects still tracked under them stop writing to them, and they leave the
+        review items, the open ones held in memory too; returns the items deleted for being left with
+        no event."""
+        with self._lock:
+            keepers = list(self.keepers.values())
+            for pipeline in self.pipelines.values():
+                pipeline.objects.forget_events(event_ids)
+        for keeper in keepers:
+            keeper.forget_events(event_ids)
+        return self.reviews.forget_events(event_ids)
+
+    def delete_reviews(self, segment_ids: Sequence[str]) -> list[ReviewSegment]:
+        """Delete review items (an open one is dropped by its keeper first); returns those that existed."""
+        with self._lock:
+            keepers = list(self.keepers.values())
+        for keeper in keepers:
+            keeper.forget_items(segment_ids)
+        return self.reviews.delete_many(segment_ids)
 
     # -- sensor and API events join review items -----------------------------------------------
 

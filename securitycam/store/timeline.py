@@ -5,6 +5,10 @@ Rows have Frigate's shape: ``timestamp``, ``camera``, ``source`` (``tracked_obje
 ``entered_zone``, ``active``, ``stationary``, ``gone``, ``external``) and ``data`` (``camera``,
 ``label``, ``sub_label``, ``box`` and ``region`` as ``[x, y, w, h]`` fractions of the frame,
 ``zones``, ``attribute``). ``/api/timeline`` serves them.
+
+An event's rows go with it, as Frigate deletes them: a trigger on ``events`` deletes them in the
+statement that deletes the event, whichever path deletes it (the rows of events deleted before the
+trigger existed went when it was made).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import securitycam.store.events  # noqa: F401  (registers the events table first: the trigger is on it)
 from securitycam.store.db import Database, register_schema
 
 CLASS_TYPES = ("visible", "entered_zone", "active", "stationary", "attribute", "gone", "heard", "external")
@@ -34,6 +39,12 @@ register_schema(
         """,
         # The newest rows of every camera (``/api/timeline/hourly``) without sorting the table.
         "CREATE INDEX timeline_time ON timeline (timestamp);",
+        """
+        CREATE TRIGGER timeline_event_deleted AFTER DELETE ON events BEGIN
+            DELETE FROM timeline WHERE source_id = OLD.id;
+        END;
+        DELETE FROM timeline WHERE source_id NOT IN (SELECT id FROM events);
+        """,
     ],
 )
 
@@ -75,7 +86,3 @@ class TimelineStore:
         rows = self._db.query(f"SELECT * FROM timeline {clause} ORDER BY timestamp {order}, rowid {order} LIMIT ?",
                               (*params, limit))
         return [{**dict(row), "data": json.loads(row["data"])} for row in rows]
-
-    def delete_for(self, source_id: str) -> int:
-        with self._db.transaction() as tx:
-            return tx.execute("DELETE FROM timeline WHERE source_id = ?", (source_id,)).rowcount

@@ -222,6 +222,28 @@ def test_an_object_stationary_past_the_limit_ends_its_event(rig_for) -> None:
     assert standing.stationary
 
 
+def test_an_event_deleted_while_its_object_walks_on_stays_deleted(rig_for) -> None:
+    rig = rig_for(review={"quiet_seconds": 600})
+    walk = list(scene.walking(30))
+    rig.feed(scene.still(10))
+    rig.feed(walk[:15])
+    (event,) = rig.events.list()
+    assert event.end_time is None  # she is half-way
+    (item,) = rig.reviews.list()
+
+    # What Detection.forget_events does for DELETE /api/events/<id>, then the row goes.
+    rig.pipeline.objects.forget_events([event.id])
+    rig.keeper.forget_events([event.id])
+    rig.reviews.forget_events([event.id])
+    rig.events.delete(event.id)
+    rig.feed(walk[15:])  # she enters and crosses the rest of the picture, then leaves
+    rig.feed(scene.still(30))
+
+    assert rig.events.list() == []  # neither brought back nor opened anew for the same person
+    assert rig.timeline.list(source_id=event.id) == []
+    assert rig.reviews.get(item.id).data["detections"] == []
+
+
 def test_frames_that_stop_coming_let_the_objects_go(tmp_path: Path, person_model: Detector) -> None:
     db = Database(tmp_path / "stale.sqlite")
     db.migrate()

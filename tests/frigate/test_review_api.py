@@ -280,3 +280,47 @@ def test_deleting_an_event_takes_it_out_of_its_review_items_and_an_item_left_emp
     assert client.get(f"/api/review/{still_open.id}").json["data"]["detections"] == []
     assert client.get(f"/api/review/event/{deleted}").status_code == 404
     assert client.get(f"/api/review/event/{other}").json["id"] == shared.id
+
+
+def _sensor_event(appliance: Appliance, name: str) -> str:
+    """A sensor event in progress on ``cam``: detection's review keeper gathers it into the open item."""
+    return appliance.events.open("cam", "sensor", "reed_switch", sub_label=name).id
+
+
+def test_a_deleted_event_does_not_come_back_into_the_open_item_it_was_in(
+        client: FlaskClient, appliance: Appliance) -> None:
+    deleted, kept = _sensor_event(appliance, "front door"), _sensor_event(appliance, "back door")
+    item_id = client.get(f"/api/review/event/{kept}").json["id"]
+
+    assert client.delete(f"/api/events/{deleted}").json["success"] is True
+    later = _sensor_event(appliance, "garage")  # the keeper saves the open item again
+
+    item = client.get(f"/api/review/{item_id}").json
+    assert item["end_time"] is None and item["data"]["detections"] == [kept, later]
+    assert client.get(f"/api/review/event/{deleted}").status_code == 404
+    # An object still tracked under the deleted event's id (entering a zone) does not bring it back either.
+    appliance.detection.keepers["cam"].event_started(deleted, "person", time.time(), zones=["yard"])
+    assert client.get(f"/api/review/{item_id}").json["data"]["detections"] == [kept, later]
+
+
+def test_a_deleted_event_in_progress_does_not_keep_its_item_open(client: FlaskClient, appliance: Appliance) -> None:
+    deleted = _sensor_event(appliance, "front door")
+    item_id = client.get(f"/api/review/event/{deleted}").json["id"]
+
+    assert client.delete(f"/api/events/{deleted}").json["success"] is True
+    appliance.detection.keepers["cam"].tick(time.time() + HOUR)  # quiet long enough
+
+    assert client.get(f"/api/review/{item_id}").json["end_time"] is not None
+
+
+def test_deleting_the_open_item_lets_the_next_event_open_a_new_one(client: FlaskClient, appliance: Appliance) -> None:
+    first = _sensor_event(appliance, "front door")
+    deleted_item = client.get(f"/api/review/event/{first}").json["id"]
+
+    assert client.post("/api/reviews/delete", json={"ids": [deleted_item]}).status_code == 200
+    later = _sensor_event(appliance, "back door")
+
+    found = client.get(f"/api/review/event/{later}")
+    assert found.status_code == 200, found.json
+    assert found.json["id"] != deleted_item and found.json["data"]["detections"] == [later]
+    assert client.get(f"/api/review/{deleted_item}").status_code == 404

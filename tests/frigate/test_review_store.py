@@ -9,26 +9,22 @@ from pathlib import Path
 import pytest
 
 from securitycam.store import db as database
-from securitycam.store.db import Database
 from securitycam.store.review import ReviewQuery, ReviewStore
+from tests.schema import older_schema
 
 T0 = 1_767_225_600.0
 
 
 def test_items_written_before_the_migration_are_tagged_and_counted(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    steps = database._SCHEMAS["review"]
-    monkeypatch.setitem(database._SCHEMAS, "review", steps[:1])
-    db = Database(tmp_path / "db.sqlite")
-    db.migrate()
+    db, upgrade = older_schema(tmp_path / "db.sqlite", monkeypatch, "review", 1)
     data = {"detections": ["ev-1"], "objects": ["person"], "sub_labels": [], "zones": ["yard"], "audio": [],
             "sensors": []}
     with db.transaction() as tx:
         tx.execute("INSERT INTO review_segments (id, camera, start_time, end_time, severity, thumb_path, data, "
                    "has_been_reviewed) VALUES ('r1', 'front', ?, ?, 'alert', '', ?, 1)",
                    (T0, T0 + 30, json.dumps(data)))
-    monkeypatch.setitem(database._SCHEMAS, "review", steps)
-    assert db.migrate()["review"] == len(steps)
+    assert upgrade() == len(database._SCHEMAS["review"])
     store = ReviewStore(db)
     assert store.for_event("ev-1").id == "r1"
     assert [s.id for s in store.list(labels=["person"], zones=["yard"], after=T0 - 10, before=T0 + 10)] == ["r1"]
@@ -42,16 +38,12 @@ def test_items_written_before_the_migration_are_tagged_and_counted(tmp_path: Pat
 
 def test_label_counts_cover_items_and_marks_made_before_them(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    steps = database._SCHEMAS["review"]
-    monkeypatch.setitem(database._SCHEMAS, "review", steps[:-1])
-    db = Database(tmp_path / "db.sqlite")
-    db.migrate()
+    db, upgrade = older_schema(tmp_path / "db.sqlite", monkeypatch, "review", -1)
     store = ReviewStore(db)
     item = store.open("front", T0, "alert", data={"objects": ["person", "dog"], "audio": ["dog", "speech"]})
     store.open("back", T0 + 60, "detection", data={"objects": ["car"]})
     store.set_reviewed("admin", [item.id])
-    monkeypatch.setitem(database._SCHEMAS, "review", steps)
-    db.migrate()
+    upgrade()
     for label, alerts, reviewed in (("person", 1, 1), ("dog", 1, 1), ("speech", 1, 1), ("car", 0, 0)):
         (day,) = store.counts_per_day(ReviewQuery(user="admin", labels=[label], limit=None), 0).values()
         assert (day.total_alert, day.reviewed_alert, day.total_detection) == (alerts, reviewed, 1 - alerts), label

@@ -1,11 +1,18 @@
-"""Frigate's timeline endpoints through HTTP, over rows made by the real timeline store."""
+"""Frigate's timeline endpoints through HTTP, over rows made by the real timeline store; an event's
+rows go with it, as in Frigate."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
 from securitycam.appliance import Appliance
+from securitycam.store import db as database
+from securitycam.store.events import EventStore
+from securitycam.store.timeline import TimelineStore
+from tests.schema import older_schema
 
 T0 = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 
@@ -62,3 +69,32 @@ def test_hourly_groups_the_newest_rows_by_hour(client: FlaskClient, rows: None) 
 def test_bad_parameters_are_400_naming_them(client: FlaskClient, path: str, parameter: str) -> None:
     response = client.get(path)
     assert response.status_code == 400 and response.json["message"].startswith(f"{parameter}:")
+
+
+def test_deleting_an_event_deletes_its_timeline_rows(client: FlaskClient, appliance: Appliance, rows: None) -> None:
+    for event_id, camera, label in (("ev-person", "front", "person"), ("ev-car", "back", "car")):
+        appliance.events.open(camera, "object", label, start_time=T0 + 10, event_id=event_id)
+        appliance.events.end(event_id, T0 + 3720)
+
+    assert client.delete("/api/events/ev-person").json["success"] is True
+
+    assert client.get("/api/timeline?source_id=ev-person").json == []
+    assert [row["source_id"] for row in client.get("/api/timeline", json={}).json] == ["ev-car"]
+
+
+def test_rows_of_events_deleted_before_the_migration_go_with_it(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    db, upgrade = older_schema(tmp_path / "db.sqlite", monkeypatch, "timeline", 2)  # before the trigger
+    events, timeline = EventStore(db), TimelineStore(db)
+    for event_id in ("ev-kept", "ev-deleted"):
+        events.open("front", "object", "person", start_time=T0, event_id=event_id)
+        timeline.add(T0, "front", "tracked_object", event_id, "visible", {"label": "person"})
+    events.delete("ev-deleted")  # before the migration, its rows stayed
+    assert len(timeline.list(source_id="ev-deleted")) == 1
+
+    assert upgrade() == len(database._SCHEMAS["timeline"])
+
+    assert timeline.list(source_id="ev-deleted") == [] and len(timeline.list(source_id="ev-kept")) == 1
+    events.delete("ev-kept")  # the store deletes an event's rows with it from now on
+    assert timeline.list() == []
+    db.close()

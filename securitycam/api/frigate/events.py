@@ -396,12 +396,13 @@ def delete_event(event_id: str):  # type: ignore[no-untyped-def]
     a = appliance()
     event = find_event(event_id)
     a.recorder.forget(event.id)
+    # Detection first: an object still tracked under the event would write its snapshot again.
+    remove_thumbnails(a.detection.forget_events([event.id]))
     for clip in event_clips(event):
         a.janitor.delete(clip, "recording")
     for picture in a.paths.event_pictures(event.camera, event.id):
         picture.unlink(missing_ok=True)
     a.events.delete(event.id)
-    remove_thumbnails(a.detection.reviews.forget_events([event.id]))
     return jsonify(success=True, message=f"Event {event.id} deleted")
 
 

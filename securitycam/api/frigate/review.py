@@ -162,7 +162,7 @@ def mark_not_viewed(review_id: str):  # type: ignore[no-untyped-def]
 @bp.post("/reviews/delete")
 def delete_items():  # type: ignore[no-untyped-def]
     body = parse_body(ReviewIds)
-    remove_thumbnails(_store().delete_many(body.checked()))
+    remove_thumbnails(appliance().detection.delete_reviews(body.checked()))
     return jsonify(success=True, message="Deleted review items.")
 
 
