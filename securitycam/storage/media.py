@@ -299,17 +299,18 @@ class MediaIndex:
 
     def forget_events(self, ended_before: float, batch: int = 1000) -> int:
         """Delete the rows of events that ended before ``ended_before`` and have no file left (no clip,
-        no indexed file), unless retained; with any pictures of theirs. How many went."""
+        no indexed file), unless retained; with the pictures of one that says it has a snapshot (not
+        indexed yet). How many went."""
         forgotten = 0
         while True:
             with self._db.transaction() as tx:
                 rows = tx.execute(
                     "DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.end_time < ? "
                     "AND e.has_clip = 0 AND e.retain_indefinitely = 0 "
-                    "AND NOT EXISTS (SELECT 1 FROM media m WHERE m.event_id = e.id) LIMIT ?) RETURNING camera, id",
-                    (ended_before, batch)).fetchall()
-            for camera, event_id in rows:
-                for picture in self._paths.event_pictures(camera, event_id):
+                    "AND NOT EXISTS (SELECT 1 FROM media m WHERE m.event_id = e.id) LIMIT ?) "
+                    "RETURNING camera, id, has_snapshot", (ended_before, batch)).fetchall()
+            for camera, event_id, has_snapshot in rows:
+                for picture in self._paths.event_pictures(camera, event_id) if has_snapshot else ():
                     _remove(picture)
             forgotten += len(rows)
             if len(rows) < batch:
