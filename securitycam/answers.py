@@ -50,3 +50,8 @@ class SharedAnswers:
                 # Aged from when it came: a question slower than max_age is still answered once per caller wave.
                 slot.asked_at = self._clock.monotonic()
             return slot.value  # type: ignore[no-any-return]
+
+    def forget(self, key: Hashable) -> None:
+        """Ask ``key`` afresh next time: what it reads was just changed here."""
+        with self._lock:
+            self._slots.pop(key, None)

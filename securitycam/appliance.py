@@ -202,7 +202,7 @@ class Appliance:
         janitor = Janitor(MediaIndex(db, paths, events, profiles), settings, hw.host, paths, db, bus, hw.clock,
                           health, recordings=recorder.recordings, previews=previews)
         recorder.on_media(janitor.file_written)
-        captive_portal = CaptivePortal(hw.runner, settings)
+        captive_portal = CaptivePortal(hw.runner, settings, hw.clock)
         notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
         detection = Detection(settings, recorder, events, db, bus, paths, hw.clock, presence)
         detection.reviews.on_new_alert(notifier.review_alerted)

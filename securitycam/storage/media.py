@@ -260,8 +260,8 @@ class MediaIndex:
 
     def delete(self, files: list[MediaFile]) -> int:
         """Delete ``files`` with their sidecars, their rows, and their place in events (an event left
-        with no clip loses its pictures in ``clips/`` too, and their row: it has neither clip nor
-        snapshot any more).
+        with no clip loses its pictures in ``clips/`` too, with their index row: it then has neither
+        clip nor snapshot).
 
         Returns the bytes freed as the index counted them (file and sidecars) for every file that
         was still there; the janitor asks the disk afterwards for the truth.
@@ -369,10 +369,9 @@ class MediaIndex:
                 tx.executemany("DELETE FROM media WHERE path = ?", [(path,) for path in gone])
             done.forgotten = [Path(path) for path in gone]
         # Review thumbnails are written atomically too: what a crash left of one (of event pictures: above).
-        for directory in (self._paths.clips / "review",):
-            for entry in _files(directory):
-                if entry.name.startswith(PARTIAL_PREFIX) and _interrupted(entry.name) and _older(entry, now - grace):
-                    done.freed += _unlink(entry, done.stale)
+        for entry in _files(self._paths.clips / "review"):
+            if entry.name.startswith(PARTIAL_PREFIX) and _interrupted(entry.name) and _older(entry, now - grace):
+                done.freed += _unlink(entry, done.stale)
         for ring in (self._paths.cache, self._paths.recordings / ".segments"):
             for camera_dir in _subdirs(ring):
                 for entry in _files(camera_dir):
