@@ -1,6 +1,6 @@
 """Storage janitor figures: bringing 100,000 indexed clips under the limit, and a pass with room.
 
-    python bench/janitor.py [--clips 100000] [--over 20]
+    python bench/janitor.py [--clips 100000] [--over 20] [--events 100000]
 
 Builds the real appliance (cameras idle) in a temporary data directory holding ``--clips`` real
 0-byte ``output_*.mp4`` files, indexed in the media table as 2 MB clips (1 % of them belong to
@@ -11,7 +11,8 @@ clip and tries its three sidecars (absent here, so each costs a failed unlink).
 Printed: the first pass after a start (reconcile scan of the directory, age check), a pass with
 room (one disk-usage call; the fake's own SUM query is shown apart), deleting down to the limit
 (the fake's time shown apart), a reconcile with nothing new (and its peak Python memory), and the
-one-time backfill of every clip (the first start after an upgrade).
+one-time backfill of every clip (the first start after an upgrade), and deleting the rows of
+``--events`` ended events with no file left (sensor events with the camera off) once past the retention.
 Target (issue #5): deleting down to the limit and a pass with room both under one second.
 """
 
@@ -67,6 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=100_000)
     parser.add_argument("--over", type=float, default=20.0, help="percent of the clips that must go")
+    parser.add_argument("--events", type=int, default=100_000, help="events with no file, past the retention")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -133,6 +135,14 @@ def main() -> None:
         done, backfill = timed(lambda: media.reconcile(segments))
         print(f"backfill of {done.indexed} unindexed clips (first start after an upgrade): "
               f"{backfill * 1000:.0f} ms")
+
+        with appliance.db.transaction() as tx:
+            tx.executemany("INSERT INTO events (id, camera, label, source, start_time, end_time) "
+                           "VALUES (?, 'cam', 'door', 'sensor', ?, ?)",
+                           [(f"{START + n:.6f}-{n:06d}", START + n, START + n + 20) for n in range(args.events)])
+        forgotten, prune = timed(lambda: media.forget_events(time.time()))
+        print(f"rows of {forgotten} events with no file left deleted in {prune * 1000:.0f} ms "
+              f"({prune / max(1, forgotten) * 1e6:.0f} µs a row; none has a picture to delete)")
         appliance.db.close()
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from gpiozero.pins.mock import MockFactory
 
 from securitycam import diskfull
+from securitycam.answers import SharedAnswers
 from securitycam.auth import Accounts, AuthService
 from securitycam.auth.apikeys import ApiKeyStore
 from securitycam.auth.service import env_password
@@ -126,6 +127,8 @@ class Appliance:
     history: History
     previews: Previews
     night: NightMode
+    # Answers of routes that run a command or scan (Wi-Fi stations, ffprobe ...), shared by all clients.
+    answers: SharedAnswers
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
@@ -199,7 +202,7 @@ class Appliance:
         janitor = Janitor(MediaIndex(db, paths, events, profiles), settings, hw.host, paths, db, bus, hw.clock,
                           health, recordings=recorder.recordings, previews=previews)
         recorder.on_media(janitor.file_written)
-        captive_portal = CaptivePortal(hw.runner, settings)
+        captive_portal = CaptivePortal(hw.runner, settings, hw.clock)
         notifier = PushNotifier(db, paths.vapid_key_file, hw.clock)
         detection = Detection(settings, recorder, events, db, bus, paths, hw.clock, presence)
         detection.reviews.on_new_alert(notifier.review_alerted)
@@ -230,6 +233,7 @@ class Appliance:
             history=History(db, bus, hw.clock, lambda: host_figures(hw.host, paths.root)),  # type: ignore[arg-type]
             previews=previews,
             night=NightMode(settings, recorder, bus, hw.clock, hw.pin_factory),
+            answers=SharedAnswers(hw.clock),
         )
         # The recorder starts before the sensors and detection (anything that opens events): it ends
         # the events a crash left open, and a trigger at start-up then finds it listening.

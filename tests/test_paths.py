@@ -22,7 +22,7 @@ def test_a_refused_lock_names_every_archive_folder(client):
     response = client.post("/storage/lock", json={"path": "/etc/passwd"})
     assert response.status_code == 400
     assert response.json["message"] == (
-        "invalid path: only output_*.mp4 or snapshot_*.jpg files in recordings/, "
+        "invalid path: only output_*.mp4 or snapshot_*.jpg files in recordings/, *-*.jpg files in clips/, "
         "timelapse_*.mp4 files in timelapse/ or *.mp4 files in exports/"
     )
 
@@ -47,6 +47,6 @@ def test_storage_profiles_do_not_repeat_the_names_in_a_refusal(client, tmp_path)
     assert response.json == {"success": False, "message": f"invalid path: {CLIP_OR_TIMELAPSE}"}
     lock = client.post("/storage/lock", json={"path": "/etc/passwd"})
     assert lock.json["message"] == (
-        "invalid path: only output_*.mp4 or snapshot_*.jpg files in recordings/, "
+        "invalid path: only output_*.mp4 or snapshot_*.jpg files in recordings/, *-*.jpg files in clips/, "
         "timelapse_*.mp4 files in timelapse/ or *.mp4 files in exports/"
     )

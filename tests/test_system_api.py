@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from securitycam.clock import ManualClock
+from securitycam.system.captive import STATUS_REUSE, CaptivePortal
 from securitycam.system.info import UPDATE_CHECK_REUSE, GitInfo
 from securitycam.system.runner import CommandResult, CommandTimeout, SubprocessRunner
 from tests.conftest import write_sys
@@ -343,3 +344,31 @@ def test_monitor_pushes_system_info_while_someone_listens(sysroot, disk):
     monitor.stop()
     assert event.name == "system_info"
     assert event.data["cpu_temp"] == 48.0 and event.data["disk_percent"] == disk.percent
+
+
+
+def test_captive_portal_status_is_read_once_for_many_readers_and_again_after_a_change(appliance, iptables, runner):
+    clock = ManualClock()
+    portal = CaptivePortal(runner, appliance.settings, clock)
+
+    def checks() -> int:
+        return sum(call[:4] == ["iptables", "-t", "nat", "-C"] for call in runner.calls)
+
+    assert portal.apply(appliance.settings.get().CaptivePortal) is True
+    before = checks()
+    assert all(portal.status() == {"enabled": True, "active": True} for _ in range(20))
+    assert checks() == before + 1
+    iptables.rules.clear()  # removed by hand: seen once the reading is STATUS_REUSE old
+    clock.advance(STATUS_REUSE - 0.1)
+    assert portal.status()["active"] is True and checks() == before + 1
+    clock.advance(0.1)
+    assert portal.status()["active"] is False and checks() == before + 2
+    assert portal.apply(appliance.settings.get().CaptivePortal) is True  # a change is seen at once
+    assert portal.status()["active"] is True
+
+
+def test_captive_portal_status_after_a_change_is_fresh(client, iptables):
+    assert client.post("/captive-portal", json={"enabled": True}).json["active"] is True
+    assert client.get("/captive-portal").json == {"enabled": True, "active": True}
+    assert client.post("/captive-portal", json={"enabled": False}).json == {"enabled": False, "active": False}
+    assert client.get("/captive-portal").json == {"enabled": False, "active": False}

@@ -46,6 +46,8 @@ bp = Blueprint("setup", __name__)
 
 # The dashboard's page (dashboard/src/pages/setup.astro), a plain form posted to /setup.
 SETUP_PAGE = "/ui/setup/"
+# Seconds a Wi-Fi scan (nmcli rescans the radio) answers every client asking for the network list.
+NETWORK_SCAN_REUSE = 10.0
 SUCCESS_BODIES = {
     "/hotspot-detect.html": ("<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>", "text/html"),
     "/library/test/success.html": ("<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>",
@@ -235,7 +237,7 @@ def wifi():  # type: ignore[no-untyped-def]
     if first_boot.portal_on():
         return jsonify(networks=[n.to_dict() for n in first_boot.networks], cached=True)
     try:
-        networks = first_boot.network.scan()
+        networks = a.answers.get("wifi networks", first_boot.network.scan, NETWORK_SCAN_REUSE)
     except NetworkError as exc:
         raise ApiError(502, f"Wi-Fi scan failed: {exc}") from exc
     return jsonify(networks=[n.to_dict() for n in networks], cached=False)

@@ -75,16 +75,18 @@ def cleanup():  # type: ignore[no-untyped-def]
 
 @bp.post("/storage/lock")
 def lock():  # type: ignore[no-untyped-def]
-    """Lock (``locked: true``, the default) or unlock an archive file: the janitor never deletes a locked file."""
+    """Lock (``locked: true``, the default) or unlock an archive file (an event's snapshot in ``clips/``
+    too): the janitor never deletes a locked file."""
     body = parse_body(LockRequest)
     paths = appliance().paths
     path: Path = existing(archive.jailed_any(body.path, [
-        *places(archive.CLIP_PATTERN), *places(archive.SNAPSHOT_PATTERN),
+        *places(archive.CLIP_PATTERN), *places(archive.SNAPSHOT_PATTERN), (paths.clips, archive.EVENT_SNAPSHOT_PATTERN),
         (paths.timelapse, archive.TIMELAPSE_PATTERN), (paths.exports, "*.mp4"),
     ]), "file")
     media = janitor().media
-    if media.get(path) is None:
-        media.register(path)
+    if media.get(path) is None and media.register(path) is None:
+        # A sidecar (an event snapshot's thumbnail): it goes with its file, which is the one to lock.
+        raise ApiError(400, f"{path.name} is part of another file: lock that one", field="path")
     item = media.set_locked(path, body.locked)
     appliance().bus.publish(ARCHIVE_UPDATED, {"type": "lock", "path": str(path), "locked": body.locked})
     return jsonify(success=True, **(item.to_dict() if item else {"path": str(path), "locked": body.locked}))

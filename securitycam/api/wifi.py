@@ -21,6 +21,9 @@ from securitycam.bt.presence import BLUETOOTH, WIFI
 from securitycam.wifi import LIVE_STATES
 
 bp = Blueprint("wifi", __name__)
+# Seconds a reading of the hotspot's stations or the neighbour table serves every client (each one
+# runs iw or ip): a client polling in a loop costs the Pi no more processes than one every few seconds.
+READING_REUSE = 3.0
 
 
 def _mac(value: str) -> str:
@@ -69,8 +72,9 @@ def remove_device():  # type: ignore[no-untyped-def]
 
 
 def _stations() -> dict:
-    presence = appliance().presence
-    listing = presence.wifi.stations().as_dict()  # type: ignore[union-attr]
+    a = appliance()
+    presence = a.presence
+    listing = a.answers.get("wifi stations", presence.wifi.stations, READING_REUSE).as_dict()  # type: ignore[union-attr]
     for station in listing["stations"]:
         station["tracked"] = presence.tracked(station["address"], WIFI)
     return listing
@@ -85,8 +89,10 @@ def stations():  # type: ignore[no-untyped-def]
 @bp.get("/connections")
 def connections():  # type: ignore[no-untyped-def]
     """Who is connected now: tracked Bluetooth devices in range, live LAN neighbours, hotspot stations."""
-    presence = appliance().presence
-    wifi = [asdict(n) for n in presence.wifi.neighbours() if n.state in LIVE_STATES]  # type: ignore[union-attr]
+    a = appliance()
+    presence = a.presence
+    neighbours = a.answers.get("wifi neighbours", presence.wifi.neighbours, READING_REUSE)  # type: ignore[union-attr]
+    wifi = [asdict(n) for n in neighbours if n.state in LIVE_STATES]
     for neighbour in wifi:
         neighbour["tracked"] = presence.tracked(neighbour["address"], WIFI)
     return jsonify(bluetooth=[d for d in presence.devices(BLUETOOTH) if d["present"]], wifi=wifi,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,8 @@ class Life:
 
 class ObjectEvents:
     def __init__(self, camera: CameraSettings, events: EventStore, timeline: TimelineStore, review: ReviewKeeper,
-                 bus: EventBus, clips: Path) -> None:
+                 bus: EventBus, clips: Path,
+                 on_picture: Callable[[Path, str | None], None] = lambda _path, _event_id: None) -> None:
         self.camera = camera
         self.width, self.height = camera.detect_size()
         self._events = events
@@ -70,6 +71,7 @@ class ObjectEvents:
         self._review = review
         self._bus = bus
         self._clips = clips
+        self._on_picture = on_picture  # the storage janitor indexes each event snapshot (it ages out)
         self._zones = Zones(camera.zones, self.width, self.height)
         self.lives: dict[str, Life] = {}
         self._deleted: set[str] = set()
@@ -180,6 +182,7 @@ class ObjectEvents:
                 write_snapshot(files, life.best, life.obj.label, self.camera.snapshots)
                 columns["has_snapshot"] = True
                 life.best_written = life.best.frame_time
+                self._on_picture(files.snapshot, life.event_id)
             except (OSError, ValueError) as exc:
                 log.warning("event %s: cannot write its snapshot: %s", life.event_id, exc)
             life.picture_changed = False

@@ -135,7 +135,8 @@ class Detection:
         else:
             self.errors.pop(camera.name, None)
         keeper = self.keepers[camera.name]
-        objects = ObjectEvents(camera, self._events, self.timeline, keeper, self._bus, self._paths.clips)
+        objects = ObjectEvents(camera, self._events, self.timeline, keeper, self._bus, self._paths.clips,
+                               self._recorder.media_written)
         pipeline = CameraPipeline(camera, detector, lock, lambda: self._recorder.frame_pipe(camera.name), objects,
                                   keeper, self._events, self._bus, self._clock.time,
                                   MotionTally(camera.name, self.motion_activity, self._clock.time,

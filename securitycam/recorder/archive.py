@@ -23,6 +23,8 @@ from securitycam.recorder.clips import read_meta, sidecar
 
 CLIP_PATTERN = "output_*.mp4"
 SNAPSHOT_PATTERN = "snapshot_*.jpg"
+# An event's snapshot in clips/: ``<camera>-<event id>.jpg`` (its sidecars match too; the lock refuses them).
+EVENT_SNAPSHOT_PATTERN = "*-*.jpg"
 TIMELAPSE_PATTERN = "timelapse_*.mp4"
 
 

@@ -299,7 +299,9 @@ class Recorder:
         thread that wrote it; the storage janitor indexes the file and checks the space)."""
         self._media_listeners.append(listener)
 
-    def _media_written(self, path: Path, event_id: str | None = None) -> None:
+    def media_written(self, path: Path, event_id: str | None = None) -> None:
+        """Tell the media listeners that ``path`` is complete (the recorder's clips and snapshots, and
+        detection's event snapshots)."""
         for listener in list(self._media_listeners):
             try:
                 listener(path, event_id)
@@ -363,7 +365,7 @@ class Recorder:
             raise RecorderError(503, f"no recent frame from camera {recorder.name!r} ({recorder.state})")
         target = self._write_media(recorder.name, self._clock.time(), "snapshot", ".jpg",
                                    lambda path: write_atomic(path, frame))
-        self._media_written(target)
+        self.media_written(target)
         self._bus.publish(ARCHIVE_UPDATED, {"type": "snapshot", "path": str(target), "camera": recorder.name})
         return target
 
@@ -506,7 +508,7 @@ class Recorder:
                 return False
         else:
             clip.clips.append(str(output))
-            self._media_written(output, event.id)
+            self.media_written(output, event.id)
             data = {key: value for key, value in current.data.items() if key not in ("clip_error", "clip_retry_until")}
             # Never the same clip twice: the clip is made even if its event cannot say so (a full database).
             with diskfull.best_effort(f"noting the clip of event {event.id}"):

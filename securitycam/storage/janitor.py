@@ -7,7 +7,11 @@ Each pass (every ``interval`` seconds, at once when a new file is written, and o
    the disk (:meth:`MediaIndex.reconcile`): files copied in are indexed, orphaned sidecars, leftovers
    of interrupted writes and segment files the recorder no longer knows are deleted.
 2. **Age** (hourly): files older than ``StorageLimit.retention_days.<kind>`` days are deleted
-   (0 keeps a kind until space runs short). Recordings (kept segments) follow each camera's
+   (0 keeps a kind until space runs short); ``snapshots`` covers events' snapshots in ``clips/``
+   (with their clean copy and thumbnail) as well as saved frames. An event whose last file goes
+   keeps its row, without clip or snapshot; the rows of ended events with no file left are deleted
+   once older than both the ``clips`` and the ``snapshots`` days (never while either is 0: a row
+   frees no space), unless retained. Recordings (kept segments) follow each camera's
    ``record`` settings instead, whether or not ``enabled`` is on (they are the recorder's own
    rules, like its ring): older than ``retain.days`` and outside the footage of every event still
    within its ``alerts``/``detections`` ``retain.days``.
@@ -80,11 +84,12 @@ class CleanupReport:
     orphans: int = 0
     stale: int = 0
     indexed: int = 0
+    events: int = 0
     still_over: bool = False
 
     @property
     def deleted_count(self) -> int:
-        return sum(self.deleted.values()) + self.orphans + self.stale
+        return sum(self.deleted.values()) + self.orphans + self.stale + self.events
 
     def note(self, files: list[MediaFile] | list[Recording], reason: str) -> None:
         for item in files:
@@ -102,6 +107,7 @@ class CleanupReport:
             "deleted": self.deleted, "deleted_count": self.deleted_count,
             "freed_bytes": self.freed, "files": self.files, "files_truncated": sum(self.deleted.values()) > len(
                 self.files), "orphaned_sidecars": self.orphans, "stale_files": self.stale, "indexed": self.indexed,
+            "events_deleted": self.events,
             "still_over_limit": self.still_over, "usage_before": usage(self.usage_before),
             "usage_after": usage(self.usage_after),
         }
@@ -223,8 +229,8 @@ class Janitor:
         if postpone:
             self._worker.wake()  # the steps put off for space, now
         if report.deleted_count:
-            log.info("storage: deleted %s, %d orphaned sidecars, %d stale files; freed %d bytes",
-                     report.deleted, report.orphans, report.stale, report.freed)
+            log.info("storage: deleted %s, %d orphaned sidecars, %d stale files, %d events with no file; "
+                     "freed %d bytes", report.deleted, report.orphans, report.stale, report.events, report.freed)
             self._bus.publish(ARCHIVE_UPDATED, {"type": "cleanup", "deleted": report.deleted,
                                                 "freed_bytes": report.freed, "forced": force})
         return report
@@ -296,6 +302,9 @@ class Janitor:
             for batch in self.media.deletable(kind, before=now - days * DAY, outside=away):
                 report.freed += self.media.delete(batch)
                 report.note(batch, f"older than {days} days")
+        days = limits.retention_days
+        if days.clips > 0 and days.snapshots > 0:
+            report.events = self.media.forget_events(now - max(days.clips, days.snapshots) * DAY)
 
     def _free_space(self, limits: StorageLimitSettings, usage: DiskUsage, report: CleanupReport) -> DiskUsage:
         """Delete oldest first, kind by kind, until at most ``max_percent`` is used; the usage after."""

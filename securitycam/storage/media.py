@@ -1,11 +1,17 @@
 """The media index: every finished file of the archive, one SQLite row each.
 
-A row is a clip (``recordings/output_*.mp4``), a snapshot (``recordings/snapshot_*.jpg``), a
-timelapse (``timelapse/timelapse_*.mp4``) or an export (``exports/*.mp4``), with its size *including
-its sidecars* (``.thumb.jpg``, ``.sprite.jpg``, ``.meta.json``), the moment its footage was taken,
-the event it belongs to and whether the owner locked it. The recorder and the timelapse register a
+A row is a clip (``recordings/output_*.mp4``), a snapshot (``recordings/snapshot_*.jpg``, or an
+event's snapshot ``clips/<camera>-<event id>.jpg``), a timelapse (``timelapse/timelapse_*.mp4``) or
+an export (``exports/*.mp4``), with its size *including its sidecars* (a clip's ``.thumb.jpg``,
+``.sprite.jpg``, ``.meta.json``; an event snapshot's ``-clean.png``/``-clean.jpg`` and
+``-thumb.jpg``), the moment its footage was taken, the event it belongs to and whether the owner
+locked it. The recorder and the timelapse register a
 file the moment it is complete; :meth:`MediaIndex.reconcile` indexes what appeared on disk some
 other way (an upgrade, files copied in by hand) and forgets what disappeared.
+
+An event keeps its row in ``events`` while it has a file here. Deleting its last file clears its
+``has_clip``/``has_snapshot`` (and its pictures go); :meth:`MediaIndex.forget_events` deletes the
+rows of ended events that have no file left, once the janitor finds them old enough.
 
 The janitor chooses what to delete from this table alone: a pass is a few indexed queries, never
 a walk of a directory holding a hundred thousand files.
@@ -23,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from securitycam.paths import DataPaths
+from securitycam.paths import EVENT_PICTURES, DataPaths
 from securitycam.recorder.clips import SIDECARS, read_meta
 from securitycam.store.db import Database, prefix_filter, register_schema
 from securitycam.store.events import EventStore
@@ -59,6 +65,10 @@ register_schema(
 _STAMP = re.compile(r"_(\d{8})(?:_(\d{6}))?(?:_\d+)?$")
 # A file the recorder or the timelapse is still writing: hidden until renamed into place.
 PARTIAL_PREFIX = "."
+# An event snapshot's other pictures (its clean copy, its thumbnail), which go with it.
+EVENT_SIDECARS = tuple(suffix for suffix in EVENT_PICTURES if suffix != ".jpg")
+# ``<camera>-<event id>`` (the id is ``<start epoch>.<fraction>-<random>``, see ``new_event_id``).
+_EVENT_PICTURE = re.compile(r"-((\d+\.\d+)-[a-z0-9]+)$")
 
 
 @dataclass(frozen=True)
@@ -105,11 +115,17 @@ def footage_time(path: Path, fallback: float) -> float:
 
 
 def with_sidecars(path: Path | str) -> list[str]:
-    """The file and its sidecars' paths (``x.mp4`` -> ``x.thumb.jpg``, ...), as strings: the janitor
-    builds these for thousands of files a pass."""
+    """The file and its sidecars' paths (``x.mp4`` -> ``x.thumb.jpg``, ...; ``x.jpg`` ->
+    ``x-clean.png``, ...), as strings: the janitor builds these for thousands of files a pass."""
     name = os.fspath(path)
     stem = name[: name.rfind(".")]
-    return [name, *(stem + suffix for suffix in SIDECARS)]
+    return [name, *(stem + suffix for suffix in (EVENT_SIDECARS if name.endswith(".jpg") else SIDECARS))]
+
+
+def picture_event(path: Path) -> tuple[str, float] | None:
+    """The event id and start time in an event picture's name (``<camera>-<event id>.jpg``)."""
+    match = _EVENT_PICTURE.search(path.stem)
+    return (match.group(1), float(match.group(2))) if match else None
 
 
 def _size_on_disk(path: Path) -> int:
@@ -139,6 +155,7 @@ class MediaIndex:
         return [
             (self._paths.recordings, recordings),
             *((profile.recordings, recordings) for profile in profiles),
+            (self._paths.clips, [("", ".jpg", SNAPSHOTS)]),
             (self._paths.timelapse, [("timelapse_", ".mp4", TIMELAPSE)]),
             (self._paths.exports, [("", ".mp4", EXPORTS)]),
         ]
@@ -162,9 +179,8 @@ class MediaIndex:
             mtime = path.stat().st_mtime
         except OSError:
             return None
-        if event_id is None and kind == CLIPS:
-            event_id = (read_meta(path) or {}).get("event_id")
-        created = footage_time(path, mtime)
+        created, found_event = _when_and_event(kind, path, mtime)
+        event_id = event_id or found_event
         size = _size_on_disk(path)
         with self._db.transaction() as tx:
             row = tx.execute(
@@ -244,7 +260,8 @@ class MediaIndex:
 
     def delete(self, files: list[MediaFile]) -> int:
         """Delete ``files`` with their sidecars, their rows, and their place in events (an event left
-        with no clip loses its pictures in ``clips/`` too).
+        with no clip loses its pictures in ``clips/`` too, with their index row: it then has neither
+        clip nor snapshot).
 
         Returns the bytes freed as the index counted them (file and sidecars) for every file that
         was still there; the janitor asks the disk afterwards for the truth.
@@ -262,10 +279,42 @@ class MediaIndex:
             if item.event_id:
                 by_event.setdefault(item.event_id, set()).add(str(item.path))
         if by_event:
-            for camera, event_id in self._events.remove_clips(by_event):
+            emptied = self._events.remove_clips(by_event)
+            for camera, event_id in emptied:
                 for picture in self._paths.event_pictures(camera, event_id):
                     _remove(picture)
+            freed += self._forget_pictures([event_id for _camera, event_id in emptied])
         return freed
+
+    def _forget_pictures(self, event_ids: list[str]) -> int:
+        """Drop the snapshot rows of these events (their pictures are gone); the bytes they counted."""
+        freed = 0
+        with self._db.transaction() as tx:
+            for start in range(0, len(event_ids), 500):
+                chunk = event_ids[start:start + 500]
+                freed += sum(row[0] for row in tx.execute(
+                    f"DELETE FROM media WHERE kind = ? AND event_id IN ({', '.join('?' for _ in chunk)}) "
+                    "RETURNING size", (SNAPSHOTS, *chunk)).fetchall())
+        return freed
+
+    def forget_events(self, ended_before: float, batch: int = 1000) -> int:
+        """Delete the rows of events that ended before ``ended_before`` and have no file left (no clip,
+        no indexed file), unless retained; with the pictures of one that says it has a snapshot (not
+        indexed yet). How many went."""
+        forgotten = 0
+        while True:
+            with self._db.transaction() as tx:
+                rows = tx.execute(
+                    "DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.end_time < ? "
+                    "AND e.has_clip = 0 AND e.retain_indefinitely = 0 "
+                    "AND NOT EXISTS (SELECT 1 FROM media m WHERE m.event_id = e.id) LIMIT ?) "
+                    "RETURNING camera, id, has_snapshot", (ended_before, batch)).fetchall()
+            for camera, event_id, has_snapshot in rows:
+                for picture in self._paths.event_pictures(camera, event_id) if has_snapshot else ():
+                    _remove(picture)
+            forgotten += len(rows)
+            if len(rows) < batch:
+                return forgotten
 
     def delete_path(self, path: Path) -> int:
         """Delete one file a client named (indexed or not), as :meth:`delete` does."""
@@ -319,11 +368,10 @@ class MediaIndex:
             with self._db.transaction() as tx:
                 tx.executemany("DELETE FROM media WHERE path = ?", [(path,) for path in gone])
             done.forgotten = [Path(path) for path in gone]
-        # Event pictures and review thumbnails are written atomically too: what a crash left of one.
-        for directory in (self._paths.clips, self._paths.clips / "review"):
-            for entry in _files(directory):
-                if entry.name.startswith(PARTIAL_PREFIX) and _interrupted(entry.name) and _older(entry, now - grace):
-                    done.freed += _unlink(entry, done.stale)
+        # Review thumbnails are written atomically too: what a crash left of one (of event pictures: above).
+        for entry in _files(self._paths.clips / "review"):
+            if entry.name.startswith(PARTIAL_PREFIX) and _interrupted(entry.name) and _older(entry, now - grace):
+                done.freed += _unlink(entry, done.stale)
         for ring in (self._paths.cache, self._paths.recordings / ".segments"):
             for camera_dir in _subdirs(ring):
                 for entry in _files(camera_dir):
@@ -346,6 +394,10 @@ class MediaIndex:
                 if f"{stem}.mp4" in indexed:
                     return False
                 return not any(os.path.exists(directory / video) for video in (f"{stem}.mp4", f".{stem}.partial.mp4"))
+        for suffix in EVENT_SIDECARS:
+            if name.endswith(suffix):
+                snapshot = f"{name[: -len(suffix)]}.jpg"
+                return snapshot not in indexed and not os.path.exists(directory / snapshot)
         return False
 
 
@@ -367,14 +419,24 @@ def _remove(path: str | Path) -> bool:
         return False
 
 
+def _when_and_event(kind: str, path: Path, mtime: float) -> tuple[float, str | None]:
+    """When a file's footage was taken and its event: a clip's sidecar names the event, an event
+    picture's name holds the event's id and start."""
+    if kind == CLIPS:
+        event_id = (read_meta(path) or {}).get("event_id")
+        return footage_time(path, mtime), event_id if isinstance(event_id, str) else None
+    if kind == SNAPSHOTS and (event := picture_event(path)) is not None:
+        return event[1], event[0]
+    return footage_time(path, mtime), None
+
+
 def _backfill_row(kind: str, path: Path, entry: os.DirEntry) -> tuple[str, str, int, float, str | None]:
-    event_id = (read_meta(path) or {}).get("event_id") if kind == CLIPS else None
-    return (kind, str(path), _size_on_disk(path), footage_time(path, _stat(entry)[1]),
-            event_id if isinstance(event_id, str) else None)
+    created, event_id = _when_and_event(kind, path, _stat(entry)[1])
+    return kind, str(path), _size_on_disk(path), created, event_id
 
 
 def _kind_by_name(rules: list[tuple[str, str, str]], name: str) -> str | None:
-    if name.startswith(PARTIAL_PREFIX) or any(name.endswith(suffix) for suffix in SIDECARS):
+    if name.startswith(PARTIAL_PREFIX) or name.endswith(SIDECARS) or name.endswith(EVENT_SIDECARS):
         return None
     for prefix, suffix, kind in rules:
         if name.startswith(prefix) and name.endswith(suffix):

@@ -2,7 +2,9 @@
 
 The portal remembers the rule it put (the port it redirects to): ``active`` checks that rule
 with ``iptables -C``, and turning the portal off or moving it to another ``redirect_port``
-removes that rule, not one built from settings that may have changed since. It follows the
+removes that rule, not one built from settings that may have changed since. A reading of
+``active`` serves every caller for :data:`STATUS_REUSE` seconds (one ``iptables -C`` however
+often clients ask), and each change reads it again. It follows the
 ``CaptivePortal`` settings however they change (``POST /captive-portal`` or ``POST /settings``).
 Idempotent both ways: enabling twice adds the rule once, disabling removes every copy.
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from securitycam.answers import SharedAnswers
+from securitycam.clock import Clock
 from securitycam.config import Settings, SettingsStore
 from securitycam.config.models import CaptivePortalSettings
 from securitycam.system.runner import CommandRunner
@@ -20,13 +24,15 @@ log = logging.getLogger(__name__)
 
 # Copies of the rule removed at most when turning off (older versions could add duplicates).
 MAX_COPIES = 10
+STATUS_REUSE = 3.0
 
 
 class CaptivePortal:
-    def __init__(self, runner: CommandRunner, settings: SettingsStore) -> None:
+    def __init__(self, runner: CommandRunner, settings: SettingsStore, clock: Clock | None = None) -> None:
         self._runner = runner
         self._settings = settings
         self._lock = threading.Lock()
+        self._readings = SharedAnswers(clock)
         self._started = False
         # The port of the rule this process put and saw in place; None: no rule of ours.
         self._port: int | None = None
@@ -49,13 +55,17 @@ class CaptivePortal:
         return True
 
     def active(self) -> bool:
-        """Whether the rule this process put is in the table now."""
+        """Whether the rule this process put is in the table now (as read at most STATUS_REUSE s ago)."""
+        return self._readings.get("active", self._read_active, STATUS_REUSE)
+
+    def _read_active(self) -> bool:
         with self._lock:
             return self._port is not None and self._present(self._port)
 
     def apply(self, portal: CaptivePortalSettings) -> bool:
         """Make the rule match ``portal`` (on or off, which port); return whether it is active afterwards."""
         with self._lock:
+            self._readings.forget("active")
             previous, self._port = self._port, None
             wanted = portal.redirect_port if portal.enabled else None
             for port in {port for port in (previous, portal.redirect_port) if port not in (None, wanted)}:

@@ -22,6 +22,7 @@ from typing import Any
 import psutil
 
 from securitycam import __version__
+from securitycam.answers import SharedAnswers
 from securitycam.clock import Clock
 from securitycam.system.host import HostReader
 from securitycam.system.runner import CommandResult, CommandRunner, CommandTimeout
@@ -42,8 +43,7 @@ class GitInfo:
         self._clock = clock or Clock()
         self._cached: dict[str, str | None] | None = None
         self._lock = threading.Lock()
-        self._check_lock = threading.Lock()
-        self._last_check: tuple[float, dict[str, Any]] | None = None
+        self._checks = SharedAnswers(self._clock)
 
     def _run_git(self, *args: str, timeout: float = 5.0) -> CommandResult:
         return self._runner.run(["git", "-C", str(self._dir), "-c", f"safe.directory={self._dir}", *args],
@@ -75,11 +75,7 @@ class GitInfo:
         An answer younger than :data:`UPDATE_CHECK_REUSE` is given again without asking the remote;
         callers arriving while it is asked wait and share its answer.
         """
-        with self._check_lock:
-            now = self._clock.monotonic()
-            if self._last_check is None or now - self._last_check[0] >= UPDATE_CHECK_REUSE:
-                self._last_check = (now, self._compare_with_remote())
-            return dict(self._last_check[1])
+        return dict(self._checks.get("update check", self._compare_with_remote, UPDATE_CHECK_REUSE))
 
     def _compare_with_remote(self) -> dict[str, Any]:
         branch = self.deploy_info()["git_branch"]

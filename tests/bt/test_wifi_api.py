@@ -3,11 +3,14 @@ with the commands answered by the recording runner (the lowest layer) and time f
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from securitycam.api.wifi import READING_REUSE
 from securitycam.appliance import Appliance
 from securitycam.bt import PresenceMonitor
 from securitycam.clock import ManualClock
@@ -215,3 +218,50 @@ def test_devices_status_lists_both_kinds(client: FlaskClient, wifi_presence: Pre
     assert status["wifi"] == client.get("/devices/wifi").json["devices"]
     assert [d["address"] for d in status["bt"]] == [PHONE] and [d["address"] for d in status["wifi"]] == [LAPTOP]
     assert all({"present", "last_seen"} <= set(d) for d in status["bt"] + status["wifi"])
+
+
+# -- a client polling in a loop -----------------------------------------------------------------------
+@pytest.mark.parametrize("route", ["/wifi/stations", "/connections"])
+def test_concurrent_requests_share_one_reading(
+    app: Flask, token: str, runner: RecordingRunner, clock: ManualClock, route: str
+) -> None:
+    """Ten clients asking at once (and again and again) run iw and ip once; the next reading comes
+    only once the last one is READING_REUSE seconds old."""
+    release = threading.Event()
+
+    def slow_station_dump(_args: list[str]) -> CommandResult:
+        release.wait(10)
+        return CommandResult(0, STATION_DUMP)
+
+    runner.respond(["iw", "dev", "wlan0", "info"], CommandResult(0, AP_INFO))
+    runner.respond(["iw", "dev", "wlan0", "station", "dump"], slow_station_dump)
+    lan(runner, "192.168.1.23 dev wlan0 lladdr 3c:22:fb:00:11:22 REACHABLE\n")
+    headers = {"Authorization": f"Bearer {token}"}
+    start = threading.Barrier(10)
+    answers: list[dict] = []
+
+    def ask() -> None:
+        start.wait(10)
+        response = app.test_client().get(route, headers=headers)
+        answers.append(response.json)
+
+    askers = [threading.Thread(target=ask) for _ in range(10)]
+    for asker in askers:
+        asker.start()
+    assert runner.wait_for(["iw", "dev", "wlan0", "station", "dump"])
+    release.set()
+    for asker in askers:
+        asker.join(10)
+
+    def runs(*command: str) -> int:
+        return sum(call == list(command) for call in runner.calls)
+
+    assert len(answers) == 10 and all(answer == answers[0] for answer in answers)
+    assert runs("iw", "dev", "wlan0", "station", "dump") == 1
+    assert runs("ip", "neigh", "show") == (1 if route == "/connections" else 0)
+    clock.advance(READING_REUSE - 0.5)
+    app.test_client().get(route, headers=headers)
+    assert runs("iw", "dev", "wlan0", "station", "dump") == 1
+    clock.advance(0.5)
+    app.test_client().get(route, headers=headers)
+    assert runs("iw", "dev", "wlan0", "station", "dump") == 2

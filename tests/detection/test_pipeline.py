@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -56,6 +56,8 @@ class Rig:
     clips: Path
     presence: Home
     frame_number: int = 0
+    # (path, event id) of each snapshot announced to the storage janitor.
+    announced: list[tuple[Path, str | None]] = field(default_factory=list)
 
     def feed(self, frames: Iterable[np.ndarray]) -> None:
         for image in frames:
@@ -79,9 +81,11 @@ def rig_for(tmp_path: Path, person_model: Detector) -> Iterator:
         presence = Home()
         clips = tmp_path / "clips"
         keeper = ReviewKeeper("cam", settings.review, reviews, bus, clips / "review", presence)
-        objects = ObjectEvents(settings, events, timeline, keeper, bus, clips)
+        announced: list[tuple[Path, str | None]] = []
+        objects = ObjectEvents(settings, events, timeline, keeper, bus, clips,
+                               lambda path, event_id: announced.append((path, event_id)))
         pipeline = CameraPipeline(settings, detector, threading.Lock(), lambda: None, objects, keeper, events, bus)
-        return Rig(pipeline, events, reviews, timeline, bus, keeper, clips, presence)
+        return Rig(pipeline, events, reviews, timeline, bus, keeper, clips, presence, announced=announced)
 
     yield build
     db.close()
@@ -108,6 +112,8 @@ def test_a_person_walking_past_gives_one_event_with_snapshot_review_and_timeline
         assert picture is not None, key
     assert cv2.imread(data["snapshot"]["path"]).shape == (360, 640, 3)
     assert cv2.imread(data["snapshot"]["thumbnail_path"]).shape == (175, 175, 3)
+    # Each better picture is announced to the storage janitor, which indexes it (it ages out as snapshots do).
+    assert rig.announced and set(rig.announced) == {(Path(data["snapshot"]["path"]), event.id)}
     # The boxed snapshot differs from the clean one only by the drawn box.
     assert not np.array_equal(cv2.imread(data["snapshot"]["path"]), cv2.imread(data["snapshot"]["clean_path"]))
 

@@ -102,6 +102,9 @@ def test_api_event_boxes_are_drawn_on_its_snapshot_and_on_latest_with_bbox(admin
     appliance = live_app.extensions["securitycam"]
     saved = Image.open(appliance.paths.clips / f"cam-{event_id}.jpg").convert("RGB")
     assert red_edge(saved)
+    # Indexed at once, as a snapshot of its event (the janitor ages it out, /storage/status counts it).
+    indexed = appliance.janitor.media.get(appliance.paths.clips / f"cam-{event_id}.jpg")
+    assert indexed is not None and indexed.kind == "snapshots" and indexed.event_id == event_id
     clean = Image.open(io.BytesIO(admin.get(f"/api/events/{event_id}/snapshot-clean.png").data)).convert("RGB")
     assert not red_edge(clean)
     with_box = image_of(admin.get("/api/cam/latest.jpg?bbox=1")).convert("RGB")

@@ -20,15 +20,17 @@ KIB = 1024
 class DirectoryDisk:
     """``total`` bytes, of which ``base`` plus the archive's files (recordings, timelapse, exports, cache) are used."""
 
-    def __init__(self, root: Path, total: int, base: int = 0) -> None:
+    def __init__(self, root: Path, total: int, base: int = 0,
+                 parts: tuple[str, ...] = ("recordings", "timelapse", "exports", "cache")) -> None:
         self.root = root
         self.total = total
         self.base = base
+        self.parts = parts
         self.calls = 0
 
     def archive_bytes(self) -> int:
         total = 0
-        for part in ("recordings", "timelapse", "exports", "cache"):
+        for part in self.parts:
             for directory, _dirs, files in os.walk(self.root / part):
                 total += sum(os.path.getsize(os.path.join(directory, name)) for name in files)
         return total

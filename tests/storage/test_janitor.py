@@ -99,6 +99,8 @@ def test_an_event_whose_last_clip_goes_for_space_loses_its_pictures_too(
     assert not any(path.exists() for path in gone)
     assert quiet.events.get(one_clip).has_snapshot is False
     assert all(path.exists() for path in kept), "the event still has a clip, and its pictures"
+    # The pictures were indexed by the cleanup's reconcile; the rows of those that went went too.
+    assert quiet.janitor.media.get(gone[0]) is None and quiet.janitor.media.get(kept[0]) is not None
     assert outside.read_bytes() == b"not the appliance's"
 
 

@@ -400,6 +400,7 @@ def delete_event(event_id: str):  # type: ignore[no-untyped-def]
     remove_thumbnails(a.detection.forget_events([event.id]))
     for clip in event_clips(event):
         a.janitor.delete(clip, "recording")
+    a.janitor.delete(snapshot_file(event), "snapshot")  # with its index row; what is left of the rest below
     for picture in a.paths.event_pictures(event.camera, event.id):
         picture.unlink(missing_ok=True)
     a.events.delete(event.id)
@@ -566,6 +567,7 @@ def create_event(camera: str, label: str):  # type: ignore[no-untyped-def]
     frame = live_frame(camera)
     if frame is not None and save_snapshot(event, frame):
         a.events.update(event.id, has_snapshot=True)
+        a.janitor.file_written(snapshot_file(event), event.id)
     if body.duration is not None:
         a.events.end(event.id, event.start_time + body.duration)
     return jsonify(success=True, message="Successfully created event.", event_id=event.id)

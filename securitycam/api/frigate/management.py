@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import time
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -42,6 +43,8 @@ FRIGATE_VERSION = "0.16.0"
 MQTT_TOPIC_PREFIX = "frigate"
 LOG_SERVICES = ("frigate", "go2rtc", "nginx")
 FFPROBE_TIMEOUT = 15.0
+# Seconds one camera's ffprobe answer serves every client (a probe of an RTSP camera takes seconds).
+FFPROBE_REUSE = 10.0
 STARTED = time.time()
 MIB = 1024 * 1024
 
@@ -407,14 +410,18 @@ def ffprobe():  # type: ignore[no-untyped-def]
             camera = next((c for c in cameras if c.name == entry), None)
         if camera is None:
             raise params.bad("paths", f"{entry!r} is not a configured camera")
-        results.append(run_ffprobe(camera))
+        command = ffprobe_command(camera)
+        results.append(appliance().answers.get(("ffprobe", *command), partial(run_ffprobe, command), FFPROBE_REUSE))
     return jsonify(results)
 
 
-def run_ffprobe(camera: CameraSettings) -> dict[str, Any]:
-    command = ["ffprobe", "-v", "error", "-print_format", "json", "-show_entries",
-               "stream=codec_long_name,codec_name,width,height,bit_rate,duration,display_aspect_ratio,"
-               "avg_frame_rate", *probe_target(camera)]
+def ffprobe_command(camera: CameraSettings) -> list[str]:
+    return ["ffprobe", "-v", "error", "-print_format", "json", "-show_entries",
+            "stream=codec_long_name,codec_name,width,height,bit_rate,duration,display_aspect_ratio,"
+            "avg_frame_rate", *probe_target(camera)]
+
+
+def run_ffprobe(command: list[str]) -> dict[str, Any]:
     try:
         done = run_job(command, capture_output=True, text=True, timeout=FFPROBE_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
