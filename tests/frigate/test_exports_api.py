@@ -106,7 +106,7 @@ def test_exports_run_one_at_a_time_and_deleting_one_in_progress_cancels_it(foota
                 if any(export_id.split("_")[1] in path.name for export_id in ids[1:])]
 
     # The worker clears its partial file and concat script once its killed ffmpeg has exited.
-    wait_for(lambda: not leftovers(), timeout=10)
+    wait_for(lambda: not leftovers(), timeout=30)
 
 
 def test_an_export_left_unfinished_by_a_stop_is_made_at_the_next_start(footage: Footage):

@@ -32,7 +32,7 @@ def ready(appliance: Appliance) -> Appliance:
         "record": {"enabled": True, "retain": {"days": 1, "mode": "all"},
                    "alerts": {"retain": {"days": 2}}, "detections": {"retain": {"days": 0.5}}},
     }]})
-    wait_for(lambda: appliance.janitor._last_recording_expiry is not None, timeout=10)
+    wait_for(lambda: appliance.janitor._last_recording_expiry is not None, timeout=30)
     return appliance
 
 
@@ -98,7 +98,7 @@ def test_when_space_runs_short_recordings_go_first_oldest_first_but_never_held_f
 ):
     # The limit applies when the test asks (a forced cleanup), not in a pass of the janitor's own meanwhile.
     ready.settings.update({"StorageLimit": {"enabled": False, "max_percent": 10}})
-    wait_for(lambda: ready.janitor._last_recording_expiry is not None, timeout=10)
+    wait_for(lambda: ready.janitor._last_recording_expiry is not None, timeout=30)
     now = time.time()
     retained_at = now - 6 * 3600
     event(ready, retained_at, retain_indefinitely=True)
