@@ -90,7 +90,7 @@ def test_a_json_client_gets_the_event_list_with_filters(client, appliance: Appli
 
     assert ids(type="video") == [video_id] and ids(type="snapshot") == [snapshot.id]
     assert ids(camera_id="garden") == [old.id] and ids(camera_id="nope") == []
-    today = time.strftime("%Y-%m-%d")
+    today = time.strftime("%Y-%m-%d", time.localtime(snapshot.start_time))  # its day, even if midnight has passed
     assert ids(date=today) == [snapshot.id, video_id]
     assert ids(date=time.strftime("%Y-%m-%d", time.localtime(hour_ago(24 * 40)))) == [old.id]
     assert ids(limit=1, offset=1) == [video_id]
