@@ -211,8 +211,8 @@ def test_a_full_disk_wakes_the_janitor_to_free_space(rig: Rig):
         with rig.full():
             assert_insufficient_storage(client.post("/settings", json={"Timelapse": {"fps": 12}}))
             # Woken now, not at its next pass: the oldest clips go until the disk is at most 85 % used.
-            wait_for(lambda: janitor.passes > passes, timeout=5)
-            report = wait_for(lambda: client.get("/storage/status").json["last_cleanup"], timeout=5)
+            wait_for(lambda: janitor.passes > passes, timeout=20)
+            report = wait_for(lambda: client.get("/storage/status").json["last_cleanup"], timeout=20)
             assert report["out_of_space"] is True and report["deleted"]["clips"] >= 1, report
             assert not old[0].exists()
             assert client.post("/settings", json={"Timelapse": {"fps": 12}}).status_code == 200

@@ -15,6 +15,7 @@ from securitycam.bt.fake import FakeRadio
 from securitycam.clock import ManualClock
 from securitycam.system.runner import RecordingRunner
 from tests.bt.conftest import PHONE, TAG, WATCH
+from tests.waiting import wait_for
 
 
 def bluetoothctl_calls(runner: RecordingRunner, *command: str) -> list[list[str]]:
@@ -73,9 +74,7 @@ def test_second_scan_while_one_runs_is_refused_not_queued(client: FlaskClient, a
     other.environ_base.update(client.environ_base)
     thread = threading.Thread(target=lambda: first.update(r=other.post("/bt/scan", json={"duration": 1.5})))
     thread.start()
-    deadline = time.monotonic() + 1
-    while not radio.scan_modes and time.monotonic() < deadline:  # until the first scan is on the air
-        time.sleep(0.01)
+    wait_for(lambda: radio.scan_modes, timeout=30, what="the first scan to be on the air")
     response = client.post("/bt/scan", json={"duration": 0.05})
     thread.join()
     assert response.status_code == 409

@@ -3,6 +3,7 @@ wedging when ffmpeg stalls, exits or restarts."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from securitycam.detection.frames import FramePipe, frame_output_args
+from tests.waiting import wait_for
 
 WIDTH, HEIGHT, FPS = 64, 48, 10
 
@@ -73,13 +75,19 @@ def test_offset_from_the_recorder_sets_the_times(tmp_path: Path) -> None:
     assert frames and all(f.time == pytest.approx(1000.0 + f.number / FPS) for f in frames)
 
 
-def test_a_restarted_ffmpeg_starts_a_new_run(pipe: FramePipe) -> None:
-    for _ in range(2):
+def test_a_restarted_ffmpeg_starts_a_new_run(pipe: FramePipe, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="securitycam.detection.frames")
+
+    def runs_read_to_the_end() -> int:
+        return sum("frame pipe closed" in record.getMessage() for record in caplog.records)
+
+    for run in (1, 2):
         process = run_ffmpeg(pipe.fifo, 0.5)
-        assert process.wait(timeout=10) == 0
-        deadline = time.monotonic() + 5
-        while pipe.runs == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert process.wait(timeout=30) == 0
+        # Half a second of 64x48 frames fits in the FIFO's buffer: ffmpeg may exit before the reader has
+        # read a byte. And an ffmpeg opening the FIFO before the reader saw the last one leave would
+        # continue that run: wait until this run is read to its end.
+        wait_for(lambda run=run: runs_read_to_the_end() == run, timeout=30, what=f"run {run} to be read")
     assert pipe.runs == 2
     # Two half-second runs at 10 fps, every frame whole (the count is per run from 0).
     assert pipe.frames >= 8

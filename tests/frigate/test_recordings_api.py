@@ -113,7 +113,7 @@ def test_a_client_that_leaves_mid_clip_leaves_no_ffmpeg_behind(footage: Footage)
     response = requests.get(url, timeout=30, stream=True)
     next(response.iter_content(1024))
     response.close()
-    wait_for(lambda: not clip_ffmpegs(), timeout=10)
+    wait_for(lambda: not clip_ffmpegs(), timeout=30)
     # And the slot it held is free again: the next two clips are served.
     for _ in range(3):
         assert requests.get(url, timeout=30).status_code == 200

@@ -74,11 +74,18 @@ class Broker:
 
 
 class Listener:
-    """A subscriber: every message it gets, in order, as (topic, payload bytes, retain)."""
+    """A subscriber: every message it gets, in order, as (topic, payload bytes, retain).
+
+    The broker's own second delivery of a message to us is left out of ``messages`` (kept in
+    ``redeliveries``): stopped after our client had a QoS 1 message but before it had our PUBACK, the
+    broker sends it again with the DUP flag once we reconnect. That is the broker's "at least once"
+    towards us, not a message the appliance sent twice (a publisher's resend reaches us without DUP).
+    """
 
     def __init__(self, broker: Broker, topics: list[str], client_id: str = "test-listener",
                  persistent: bool = False) -> None:
         self.messages: list[tuple[str, bytes, bool]] = []
+        self.redeliveries: list[tuple[str, bytes]] = []
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self._topics = topics
@@ -98,8 +105,12 @@ class Listener:
         client.subscribe([(topic, 1) for topic in self._topics])
 
     def _message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
+        topic, payload = message.topic, bytes(message.payload)
         with self._lock:
-            self.messages.append((message.topic, bytes(message.payload), bool(message.retain)))
+            if message.dup and any(t == topic and p == payload for t, p, _ in self.messages):
+                self.redeliveries.append((topic, payload))
+            else:
+                self.messages.append((topic, payload, bool(message.retain)))
 
     def on(self, topic: str) -> list[bytes]:
         with self._lock:

@@ -104,7 +104,7 @@ def test_a_job_dies_when_the_appliance_is_killed(tmp_path: Path, job: str) -> No
         assert psutil.Process(ffmpeg).ppid() == appliance.pid
         appliance.send_signal(signal.SIGKILL)
         appliance.wait(timeout=10)
-        wait_for(lambda: not running(ffmpeg), timeout=10, what="the job's ffmpeg to die with the appliance")
+        wait_for(lambda: not running(ffmpeg), timeout=30, what="the job's ffmpeg to die with the appliance")
     finally:
         appliance.kill()
         appliance.wait(timeout=10)

@@ -111,7 +111,7 @@ def test_a_supervised_child_dies_with_the_process_that_started_it(tmp_path: Path
         assert running(ffmpeg)
         parent.kill()  # SIGKILL: no handler, no clean-up, as the OOM killer does it
         parent.wait()
-        wait_for(lambda: not running(ffmpeg), timeout=5)
+        wait_for(lambda: not running(ffmpeg), timeout=30)
     finally:
         parent.kill()
         with contextlib.suppress(ProcessLookupError, ValueError):
@@ -134,7 +134,7 @@ def test_a_stray_named_by_the_pid_file_is_reaped_at_start_but_a_stranger_is_not(
     try:
         for supervisor in supervisors:
             supervisor.start()
-        assert stray.wait(timeout=5) == -signal.SIGKILL
+        assert stray.wait(timeout=30) == -signal.SIGKILL
         pid = wait_for(lambda: supervisors[0].pid)
         assert json.loads(pid_file.read_text()) == {"pid": pid, "args": ["sleep", "30"]}
         assert stranger.poll() is None

@@ -54,7 +54,7 @@ def rig(live: Live, tmp_path: Path) -> Iterator[Rig]:
 
 
 def frame_of(live: Live) -> bytes:
-    return wait_for(lambda: live.appliance.recorder.cameras["cam"].latest_frame(), timeout=10)  # type: ignore[return-value]
+    return wait_for(lambda: live.appliance.recorder.cameras["cam"].latest_frame(), timeout=30)  # type: ignore[return-value]
 
 
 def test_frames_every_interval_a_count_that_survives_restart_and_a_video_at_rollover(rig: Rig):

@@ -14,7 +14,7 @@ def clock() -> Clock:
     return Clock()
 
 
-def wait_until(condition, timeout: float = 3.0) -> float:
+def wait_until(condition, timeout: float = 30.0) -> float:
     started = time.monotonic()
     while not condition():
         assert time.monotonic() - started < timeout, "timed out"

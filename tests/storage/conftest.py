@@ -52,7 +52,7 @@ def quiet(appliance: Appliance) -> Appliance:
     """The appliance with auto-delete off and its janitor's first pass done: files a test writes stay put
     until the test asks for a cleanup."""
     appliance.settings.update({"StorageLimit": {"enabled": False}})
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while appliance.janitor.last_report is None:
         assert time.monotonic() < deadline, "the janitor's first pass did not happen"
         time.sleep(0.02)
