@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from securitycam.clock import Clock
-from securitycam.store.db import Database, register_schema
+from securitycam.store.db import Backfill, Database, filled_below, register_schema, start_backfill
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +142,13 @@ def _quarter_flags(row: str) -> list[str]:
 
 
 def _summary_count(row: str, change: int) -> str:
-    """SQL that counts ``row`` in (``change`` 1) or out of (-1) event_summary; a row left empty goes."""
+    """SQL that counts ``row`` in (``change`` 1) or out of (-1) event_summary; a row left empty goes.
+    A day the backfill has not reached yet is not counted (it has no rows here to take out of either)."""
     if change > 0:
         return (f"INSERT INTO event_summary ({', '.join((*_SUMMARY_KEY, *_COUNTS))}) "
-                f"VALUES ({_summary_key(row)}, {', '.join(_quarter_flags(row))}) ON CONFLICT DO UPDATE SET "
+                f"SELECT {_summary_key(row)}, {', '.join(_quarter_flags(row))} "
+                f"WHERE CAST({row}.start_time / 86400 AS INTEGER) < {filled_below(_BACKFILL)} "
+                "ON CONFLICT DO UPDATE SET "
                 + ", ".join(f"{column} = {column} + excluded.{column}" for column in _COUNTS) + ";")
     key = f"({', '.join(_SUMMARY_KEY)}) = ({_summary_key(row)})"
     return ("UPDATE event_summary SET " + ", ".join(f"{column} = {column} - {flag}" for column, flag in
@@ -153,11 +156,20 @@ def _summary_count(row: str, change: int) -> str:
             + f" WHERE {key}; DELETE FROM event_summary WHERE {key} AND events <= 0;")
 
 
+# event_summary's rows counted from the events themselves (``{where}`` picks them): the backfill's, and
+# what a reader adds for the days the backfill has not reached yet.
+_COUNTED_EVENTS = (f"SELECT {_summary_key('e')}, {', '.join(f'sum({flag})' for flag in _quarter_flags('e'))} "
+                   "FROM events AS e WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6, 7")
+_BACKFILL = "event_summary"
+
+
 def _create_summary(tx: Any) -> None:
-    """event_summary per quarter hour (it was per hour: offsets with minutes could not use it)."""
+    """event_summary per quarter hour (it was per hour: offsets with minutes could not use it), filled
+    by the backfill (see :mod:`securitycam.store.db`)."""
     for trigger in _OLD_SUMMARY_TRIGGERS:
         tx.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     tx.execute("DROP TABLE IF EXISTS event_summary")
+    start_backfill(tx, _BACKFILL, "SELECT CAST(min(start_time) / 86400 AS INTEGER) FROM events")
     counted = ("start_time", "camera", "label", "sub_label", "zones", "has_clip", "has_snapshot")
     changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in counted)
     count_columns = ", ".join(f"{column} INTEGER NOT NULL DEFAULT 0" for column in _COUNTS)
@@ -170,11 +182,26 @@ def _create_summary(tx: Any) -> None:
         f"CREATE TRIGGER event_summary_gone AFTER DELETE ON events BEGIN {_summary_count('OLD', -1)} END",
         f"CREATE TRIGGER event_summary_changed AFTER UPDATE OF {', '.join(counted)} ON events WHEN {changed} "
         f"BEGIN {_summary_count('OLD', -1)} {_summary_count('NEW', 1)} END",
-        f"INSERT INTO event_summary ({', '.join((*_SUMMARY_KEY, *_COUNTS))}) "
-        f"SELECT {_summary_key('e')}, {', '.join(f'total({flag})' for flag in _quarter_flags('e'))} "
-        f"FROM events AS e GROUP BY 1, 2, 3, 4, 5, 6, 7",
     ):
         tx.execute(statement)
+
+
+def _fill_summary_day(tx: Any, day: int) -> None:
+    # The range lets the start time index find the day; the day itself is computed as the triggers do.
+    tx.execute(f"INSERT INTO event_summary ({', '.join((*_SUMMARY_KEY, *_COUNTS))}) "
+               + _COUNTED_EVENTS.format(where="e.start_time >= ? AND e.start_time < ? "
+                                              "AND CAST(e.start_time / 86400 AS INTEGER) = ?"),
+               (day * 86400 - 1, (day + 1) * 86400 + 1, day))
+
+
+def _next_summary_day(tx: Any, day: int) -> int | None:
+    row = tx.execute("SELECT CAST(start_time / 86400 AS INTEGER) FROM events WHERE start_time >= ? "
+                     "AND CAST(start_time / 86400 AS INTEGER) > ? ORDER BY start_time LIMIT 1",
+                     ((day + 1) * 86400 - 1, day)).fetchone()
+    return int(row[0]) if row else None
+
+
+SUMMARY_BACKFILL = Backfill(_BACKFILL, _fill_summary_day, _next_summary_day)
 
 
 @dataclass(frozen=True)
@@ -498,8 +525,13 @@ class EventStore:
         # Counts before the local day's first quarter go to the UTC day's row + shift, the rest to the next.
         before = f"q{_QUARTERS_A_DAY - quarter}" if quarter else "events"
         parts = [(shift, before)] + ([(shift + 1, f"events - {before}")] if quarter else [])
+        table = "event_summary"
+        if SUMMARY_BACKFILL.pending(self._db):
+            table = ("(SELECT * FROM event_summary UNION ALL " + _COUNTED_EVENTS.format(
+                where=f"e.start_time >= {filled_below(_BACKFILL)} * 86400 - 1 "
+                      f"AND CAST(e.start_time / 86400 AS INTEGER) >= {filled_below(_BACKFILL)}") + ")")
         counted = " UNION ALL ".join(f"SELECT day + {step} AS day, camera, label, sub_label, zones, {count} AS events "
-                                     f"FROM event_summary {where}" for step, count in parts)
+                                     f"FROM {table} {where}" for step, count in parts)
         rows = self._db.tuples(
             f"SELECT day, camera, label, sub_label, zones, sum(events) AS events FROM ({counted}) WHERE events > 0 "
             "GROUP BY day, camera, label, sub_label, zones ORDER BY day, camera, label, sub_label, zones",

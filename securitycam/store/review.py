@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from securitycam.store.db import Database, register_schema
+from securitycam.store.db import Backfill, Database, filled_below, register_schema, start_backfill
 from securitycam.store.events import new_event_id
 
 log = logging.getLogger(__name__)
@@ -122,8 +122,11 @@ def _sources(item: str, who: str, where: str = "true") -> list[tuple[str, str]]:
 
 
 def _count(item: str, who: str, change: int, where: str = "true") -> str:
-    """SQL adding ``item`` (``change`` 1) to, or taking it (-1) out of, every counted table for each of ``who``."""
+    """SQL adding ``item`` (``change`` 1) to, or taking it (-1) out of, every counted table for each of ``who``.
+    An item of a day the backfill has not reached yet is not counted (it has no rows to take out of either)."""
     statements = []
+    if change > 0:
+        where = f"{where} AND CAST({item}.start_time / 86400 AS INTEGER) < {filled_below(_BACKFILL)}"
     for table, select in _sources(item, who, where):
         keys = _KEYS[table]
         if change > 0:
@@ -170,15 +173,39 @@ def _quarter_counts(tx: Any) -> None:
                  "item.id = OLD.review_id") + " END",
     ):
         tx.execute(statement)
-    for who, where in (("review_segments AS item, (SELECT '' AS username) AS who", "true"),
-                       ("review_status AS who JOIN review_segments AS item ON item.id = who.review_id", "true")):
-        for table, select in _sources("item", who, where):
-            keys = _KEYS[table]
-            tx.execute(f"INSERT INTO {table} ({keys}, {', '.join(_TALLIES)}) "
-                       f"SELECT {keys}, {', '.join(f'sum({tally})' for tally in _TALLIES)} "
-                       f"FROM ({select}) GROUP BY {keys} "
-                       "ON CONFLICT DO UPDATE SET "
-                       + ", ".join(f"{tally} = {tally} + excluded.{tally}" for tally in _TALLIES))
+    start_backfill(tx, _BACKFILL, "SELECT CAST(min(start_time) / 86400 AS INTEGER) FROM review_segments")
+
+
+_BACKFILL = "review_counts"
+
+
+def _counted_items(table: str, where: str) -> str:
+    """``table``'s rows counted from the items themselves (``where`` picks them, as ``item``), for everyone
+    and each user who marked them: the backfill's, and what a reader adds for the days it has not reached."""
+    selects = [select for who in ("review_segments AS item, (SELECT '' AS username) AS who",
+                                  "review_status AS who JOIN review_segments AS item ON item.id = who.review_id")
+               for counted, select in _sources("item", who, where) if counted == table]
+    keys = _KEYS[table]
+    return (f"SELECT {keys}, {', '.join(f'sum({tally}) AS {tally}' for tally in _TALLIES)} "
+            f"FROM ({' UNION ALL '.join(selects)}) GROUP BY {keys}")
+
+
+def _fill_counts_day(tx: Any, day: int) -> None:
+    # The range lets the start time index find the day; the day itself is computed as the triggers do.
+    for table, keys in _KEYS.items():
+        tx.execute(f"INSERT INTO {table} ({keys}, {', '.join(_TALLIES)}) " + _counted_items(
+            table, f"item.start_time >= {day * 86400 - 1} AND item.start_time < {(day + 1) * 86400 + 1} "
+                   f"AND CAST(item.start_time / 86400 AS INTEGER) = {int(day)}"))
+
+
+def _next_counts_day(tx: Any, day: int) -> int | None:
+    row = tx.execute("SELECT CAST(start_time / 86400 AS INTEGER) FROM review_segments WHERE start_time >= ? "
+                     "AND CAST(start_time / 86400 AS INTEGER) > ? ORDER BY start_time LIMIT 1",
+                     ((day + 1) * 86400 - 1, day)).fetchone()
+    return int(row[0]) if row else None
+
+
+COUNTS_BACKFILL = Backfill(_BACKFILL, _fill_counts_day, _next_counts_day)
 
 
 register_schema(
@@ -542,18 +569,26 @@ class ReviewStore:
             late = f"from{60 - 15 * quarter}" if quarter else "0"
             where, params = ["username IN ('', ?)"], [query.user]
             labels = list(dict.fromkeys(query.labels or ()))
+            filling = COUNTS_BACKFILL.pending(self._db)
             if len(labels) == 1:
                 table, where, params = "review_label_hours", ["label = ?", *where], [labels[0], *params]
             elif labels:
+                # Any set holding one of the labels: found among the sets counted (each once), or, while the
+                # backfill runs (sets only the items have yet), on each row.
                 table = "review_labelset_hours"
-                where.insert(0, f"labels IN (SELECT labels FROM ({_LABEL_SETS}) WHERE EXISTS "
-                                f"(SELECT 1 FROM json_each(labels) WHERE value IN ({_marks(len(labels))})))")
+                matches = f"EXISTS (SELECT 1 FROM json_each(labels) WHERE value IN ({_marks(len(labels))}))"
+                where.insert(0, matches if filling else
+                             f"labels IN (SELECT labels FROM ({_LABEL_SETS}) WHERE {matches})")
                 params = [*labels, *params]
             else:
                 table = "review_hours"
             if query.cameras:
                 where.append(f"camera IN ({_marks(len(query.cameras))})")
                 params.extend(query.cameras)
+            if filling:
+                table = (f"(SELECT * FROM {table} UNION ALL " + _counted_items(
+                    table, f"item.start_time >= {filled_below(_BACKFILL)} * 86400 - 1 "
+                           f"AND CAST(item.start_time / 86400 AS INTEGER) >= {filled_below(_BACKFILL)}") + ")")
             rows = self._db.query(
                 f"WITH picked AS (SELECT hour, username, severity, items, {late} AS late FROM {table} "
                 f"WHERE {' AND '.join(where)}) "
