@@ -89,9 +89,15 @@ def events_request(db_path: Path, query: str) -> None:
 
 
 def build(path: Path, kind: str, size: int) -> Path:
-    from securitycam.store.db import Database
+    """The database at ``path`` (one an older version made is migrated and filled), built if missing."""
+    from securitycam.store import events, review
+    from securitycam.store.db import Backfiller, Database
 
     if path.exists():
+        db = Database(path)
+        db.migrate()
+        Backfiller(db, [events.SUMMARY_BACKFILL, review.COUNTS_BACKFILL]).run()
+        db.close()
         return path
     import events_query
     import review_query
@@ -109,7 +115,7 @@ def build(path: Path, kind: str, size: int) -> Path:
 
 
 def migrate(paths: list[Path]) -> None:
-    from securitycam.store import events, review  # noqa: F401  (their schemas)
+    from securitycam.store import events, review
     from securitycam.store.db import Database
 
     for path in paths:
@@ -125,6 +131,21 @@ def migrate(paths: list[Path]) -> None:
                        if before.get(name, 0) != version}
             print(f"{path.name}: migrate() {wall:.1f} s wall, {cpu:.1f} s CPU ({changed}), "
                   f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+            for backfill in (events.SUMMARY_BACKFILL, review.COUNTS_BACKFILL):
+                if not backfill.pending(db):
+                    continue
+                steps, longest = 0, 0.0
+                begun, begun_cpu = time.perf_counter(), time.process_time()
+                while True:
+                    step_begun = time.perf_counter()
+                    more = backfill.step(db)
+                    steps, longest = steps + 1, max(longest, time.perf_counter() - step_begun)
+                    if not more:
+                        break
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                print(f"  backfill {backfill.name}: {time.perf_counter() - begun:.1f} s wall, "
+                      f"{time.process_time() - begun_cpu:.1f} s CPU in {steps} days (transactions), the longest "
+                      f"{longest * 1000:.0f} ms; peak RSS {peak:.0f} MB")
             db.close()
 
 

@@ -29,7 +29,7 @@ import base64
 import json
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -359,26 +359,28 @@ def events_summary():  # type: ignore[no-untyped-def]
 SUMMARY_CHUNK = 1000
 
 
-def summary_json(rows: Iterable[SummaryRow]) -> Iterator[str]:
-    """The rows as Frigate's JSON list (``{camera, label, sub_label, zones, day, count, data: {}}``), compact
-    as ``jsonify`` writes it, in pieces of :data:`SUMMARY_CHUNK` rows; each name is encoded once."""
-    names: dict[str | None, str] = {None: "null"}
-    zone_lists: dict[str, str] = {}
+class _Encoded(dict):
+    """Each value's JSON, made on first use (a summary repeats a few names hundreds of thousands of times)."""
 
-    def name(value: str | None) -> str:
-        encoded = names.get(value)
-        if encoded is None:
-            encoded = names[value] = json.dumps(value)
+    def __init__(self, encode: Callable[[Any], str]) -> None:
+        super().__init__({None: "null"})
+        self._encode = encode
+
+    def __missing__(self, value: Any) -> str:
+        encoded = self[value] = self._encode(value)
         return encoded
 
+
+def summary_json(rows: Iterable[SummaryRow]) -> Iterator[str]:
+    """The rows as Frigate's JSON list (``{camera, label, sub_label, zones, day, count, data: {}}``), compact
+    as ``jsonify`` writes it, in pieces of :data:`SUMMARY_CHUNK` rows."""
+    names = _Encoded(json.dumps)
+    zone_lists = _Encoded(lambda zones: json.dumps(json.loads(zones), separators=(",", ":")))
     lines: list[str] = []
     opening = "["
     for day, camera, label, sub_label, zones, count in rows:
-        zone_list = zone_lists.get(zones)
-        if zone_list is None:
-            zone_list = zone_lists[zones] = json.dumps(json.loads(zones), separators=(",", ":"))
-        lines.append(f'{{"camera":{name(camera)},"label":{name(label)},"sub_label":{name(sub_label)},'
-                     f'"zones":{zone_list},"day":"{day}","count":{count},"data":{{}}}}')
+        lines.append(f'{{"camera":{names[camera]},"label":{names[label]},"sub_label":{names[sub_label]},'
+                     f'"zones":{zone_lists[zones]},"day":"{day}","count":{count},"data":{{}}}}')
         if len(lines) == SUMMARY_CHUNK:
             yield opening + ",".join(lines)
             opening = ","
