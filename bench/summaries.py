@@ -12,8 +12,9 @@ the request's peak memory: the process's resident high-water mark (reset first t
 ``/proc/self/clear_refs``) above what it held before the request. The review summary per day is the
 store's query (p50 of ``--runs``; its answer is a row per day).
 
-``--migrate`` copies each database (made by an earlier version of the appliance) and times
-``Database.migrate()`` on the copy: the steps a Pi runs at its first start after an update.
+``--migrate`` copies each database (made by an earlier version of the appliance; ``--in-place``: not a
+copy) and times ``Database.migrate()`` on it, the step a Pi runs before it starts after an update, then
+the backfill that the appliance runs in the background after that (see ``securitycam/store/db.py``).
 """
 
 from __future__ import annotations
@@ -114,14 +115,15 @@ def build(path: Path, kind: str, size: int) -> Path:
     return path
 
 
-def migrate(paths: list[Path]) -> None:
+def migrate(paths: list[Path], in_place: bool) -> None:
     from securitycam.store import events, review
     from securitycam.store.db import Database
 
     for path in paths:
         with tempfile.TemporaryDirectory(dir=path.parent) as directory:
-            copy = Path(directory) / path.name
-            shutil.copy(path, copy)
+            copy = path if in_place else Path(directory) / path.name
+            if not in_place:
+                shutil.copy(path, copy)
             db = Database(copy)
             before = {row[0]: row[1] for row in db.query("SELECT component, version FROM schema_versions")}
             begun, begun_cpu = time.perf_counter(), time.process_time()
@@ -155,13 +157,14 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="where the databases are kept between runs")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--migrate", type=Path, nargs="+")
+    parser.add_argument("--in-place", action="store_true", help="migrate the databases themselves, not copies")
     parser.add_argument("--request", nargs=2, help=argparse.SUPPRESS)  # the child process's one request
     args = parser.parse_args()
     if args.request:
         events_request(Path(args.request[0]), args.request[1])
         return
     if args.migrate:
-        migrate(args.migrate)
+        migrate(args.migrate, args.in_place)
         return
     from securitycam.store.db import Database
     from securitycam.store.review import ReviewQuery, ReviewStore

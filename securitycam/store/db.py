@@ -269,7 +269,7 @@ class Backfiller:
         self._pending = True
 
     def step(self) -> None:
-        self._pending = any([backfill.step(self._db) for backfill in self._backfills])
+        self._pending = any([backfill.step(self._db) for backfill in self._backfills if backfill.pending(self._db)])
 
     def run(self) -> None:
         """Fill everything now (tests, benchmarks)."""
