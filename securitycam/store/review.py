@@ -593,10 +593,13 @@ class ReviewStore:
                 f"WITH picked AS (SELECT hour, username, severity, items, {late} AS late FROM {table} "
                 f"WHERE {' AND '.join(where)}) "
                 f"SELECT day, {_HOURLY_COUNTS} FROM ("
-                "SELECT (hour + ?) / 24 AS day, username, severity, items - late AS items FROM picked UNION ALL "
-                "SELECT (hour + ? + 1) / 24, username, severity, late FROM picked) "
+                # Only the last local hour of a day gives its late items to the next day.
+                "SELECT (hour + ?) / 24 AS day, username, severity, "
+                "items - CASE WHEN (hour + ?) % 24 = 23 THEN late ELSE 0 END AS items FROM picked UNION ALL "
+                "SELECT (hour + ? + 1) / 24, username, severity, late FROM picked "
+                "WHERE (hour + ?) % 24 = 23 AND late > 0) "
                 "GROUP BY day HAVING total_alert + total_detection > 0 ORDER BY day DESC",
-                (*params, query.user, query.user, hours, hours))
+                (*params, query.user, query.user, hours, hours, hours, hours))
         return {time.strftime("%Y-%m-%d", time.gmtime(row["day"] * 86400)):
                 ReviewCounts(*(int(row[name]) for name in _COUNT_NAMES)) for row in rows}
 
