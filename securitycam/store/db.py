@@ -231,12 +231,19 @@ def filled_below(name: str) -> str:
 
 @dataclass(frozen=True)
 class Backfill:
-    """How to fill ``name``'s table: ``fill_day`` counts a UTC day's rows into it, ``next_day`` gives the
-    first day after the one given that has rows (None: none has)."""
+    """How to fill ``name``'s table: ``fill_day`` counts a UTC day's rows of ``source`` (a table with a
+    ``start_time``, epoch seconds) into it."""
 
     name: str
+    source: str
     fill_day: Callable[[sqlite3.Connection, int], None]
-    next_day: Callable[[sqlite3.Connection, int], int | None]
+
+    def next_day(self, tx: sqlite3.Connection, day: int) -> int | None:
+        """The first UTC day after ``day`` that has rows (None: none has), found on the start time index."""
+        row = tx.execute(f"SELECT CAST(start_time / 86400 AS INTEGER) FROM {self.source} WHERE start_time >= ? "
+                         "AND CAST(start_time / 86400 AS INTEGER) > ? ORDER BY start_time LIMIT 1",
+                         ((day + 1) * 86400 - 1, day)).fetchone()
+        return int(row[0]) if row else None
 
     def pending(self, db: Database) -> bool:
         row = db.query_one("SELECT filled_below FROM backfills WHERE name = ?", (self.name,))

@@ -194,14 +194,7 @@ def _fill_summary_day(tx: Any, day: int) -> None:
                (day * 86400 - 1, (day + 1) * 86400 + 1, day))
 
 
-def _next_summary_day(tx: Any, day: int) -> int | None:
-    row = tx.execute("SELECT CAST(start_time / 86400 AS INTEGER) FROM events WHERE start_time >= ? "
-                     "AND CAST(start_time / 86400 AS INTEGER) > ? ORDER BY start_time LIMIT 1",
-                     ((day + 1) * 86400 - 1, day)).fetchone()
-    return int(row[0]) if row else None
-
-
-SUMMARY_BACKFILL = Backfill(_BACKFILL, _fill_summary_day, _next_summary_day)
+SUMMARY_BACKFILL = Backfill(_BACKFILL, "events", _fill_summary_day)
 
 
 @dataclass(frozen=True)

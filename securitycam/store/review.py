@@ -198,14 +198,7 @@ def _fill_counts_day(tx: Any, day: int) -> None:
                    f"AND CAST(item.start_time / 86400 AS INTEGER) = {int(day)}"))
 
 
-def _next_counts_day(tx: Any, day: int) -> int | None:
-    row = tx.execute("SELECT CAST(start_time / 86400 AS INTEGER) FROM review_segments WHERE start_time >= ? "
-                     "AND CAST(start_time / 86400 AS INTEGER) > ? ORDER BY start_time LIMIT 1",
-                     ((day + 1) * 86400 - 1, day)).fetchone()
-    return int(row[0]) if row else None
-
-
-COUNTS_BACKFILL = Backfill(_BACKFILL, _fill_counts_day, _next_counts_day)
+COUNTS_BACKFILL = Backfill(_BACKFILL, "review_segments", _fill_counts_day)
 
 
 register_schema(
