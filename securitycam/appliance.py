@@ -43,7 +43,9 @@ from securitycam.storage.media import MediaIndex
 from securitycam.storage.profiles import StorageProfiles
 from securitycam.storage.timelapse import Timelapse
 from securitycam.store import Database
-from securitycam.store.events import EventStore
+from securitycam.store.db import Backfiller
+from securitycam.store.events import SUMMARY_BACKFILL, EventStore
+from securitycam.store.review import COUNTS_BACKFILL
 from securitycam.system.captive import CaptivePortal
 from securitycam.system.firstboot import FirstBoot
 from securitycam.system.health import WARN, HealthMonitor
@@ -239,8 +241,10 @@ class Appliance:
         # the events a crash left open, and a trigger at start-up then finds it listening.
         # The janitor starts before the recorder (room first), the timelapse and detection after it (frames
         # come from it); detection before the sensors, so their events find its review items.
+        # The backfill counts rows from before an update into the summaries' new tables (see store/db.py).
         appliance.services = [
-            health, appliance.history, appliance.captive_portal, appliance.first_boot, appliance.presence, profiles,
+            Backfiller(db, [SUMMARY_BACKFILL, COUNTS_BACKFILL]), health, appliance.history, appliance.captive_portal,
+            appliance.first_boot, appliance.presence, profiles,
             janitor, appliance.recorder, appliance.night, appliance.timelapse, appliance.exports, appliance.detection,
             appliance.sensors, notifier, MqttService(appliance),
         ]

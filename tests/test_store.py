@@ -188,10 +188,29 @@ def test_zones_and_sub_labels_are_tagged_and_found_either_way(tmp_path, monkeypa
     assert db.query_one("SELECT count(*) FROM event_tags WHERE event_id = ?", (second.id,))[0] == 0
 
 
-def test_the_events_summary_table_follows_every_write(tmp_path):
-    """/api/events/summary reads event_summary (kept by triggers) for whole-hour offsets: after opens,
-    updates of every counted column, ends and deletes it says what counting the events says, for
-    offsets either side of UTC and with the clip/snapshot filters."""
+# Every offset of the time zones, in quarter hours: UTC-12:00 to UTC+14:00 (with +5:30, +5:45, -3:30 ...).
+EVERY_OFFSET = [quarter * 900.0 for quarter in range(-48, 57)]
+
+
+def counted_from_events(db, utc_offset, has_clip=None, has_snapshot=None):
+    """The events summary counted from the events themselves (what the summary answered before
+    event_summary): a GROUP BY over the whole table."""
+    flags = [f"{column} = {int(value)}" for column, value in (("has_clip", has_clip), ("has_snapshot", has_snapshot))
+             if value is not None]
+    rows = db.tuples(
+        "SELECT CAST((start_time + ?) / 86400 AS INTEGER) AS day, camera, label, coalesce(sub_label, '') AS named, "
+        f"zones, count(*) FROM events {'WHERE ' + ' AND '.join(flags) if flags else ''} "
+        "GROUP BY day, camera, label, named, zones ORDER BY day, camera, label, named, zones", (utc_offset,))
+    return [(time.strftime("%Y-%m-%d", time.gmtime(day * 86400)), camera, label, named or None, zones, count)
+            for day, camera, label, named, zones, count in rows]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_events_summary_table_follows_every_write(tmp_path, seed):
+    """/api/events/summary reads event_summary (kept by triggers, per quarter hour): after opens,
+    updates of every counted column, ends and deletes it says what counting the events says, for every
+    time zone's offset (whole hours, half and three quarters, either side of UTC) and with the
+    clip/snapshot filters. Start times include quarter hours exactly and just before them."""
     import random
 
     from securitycam.clock import ManualClock
@@ -199,9 +218,15 @@ def test_the_events_summary_table_follows_every_write(tmp_path):
     db = Database(tmp_path / "summary.db")
     db.migrate()
     store = EventStore(db, ManualClock(1_780_000_000.0))
-    rng = random.Random(7)
-    events = [store.open(rng.choice(["front", "back"]), "sensor", rng.choice(["pir", "reed"]),
-                         start_time=1_779_000_000.0 + rng.uniform(0, 5 * 86400)) for _ in range(300)]
+    rng = random.Random(seed)
+    day0 = 1_779_148_800.0  # a UTC midnight
+
+    def start() -> float:
+        quarter = day0 + rng.randrange(5 * 96) * 900
+        return rng.choice([quarter, quarter - 0.25, quarter + rng.uniform(0, 900)])
+
+    events = [store.open(rng.choice(["front", "back"]), "sensor", rng.choice(["pir", "reed"]), start_time=start())
+              for _ in range(300)]
     for event in rng.sample(events, 120):
         store.update(event.id, label="person", sub_label=rng.choice([None, "alice"]),
                      zones=rng.choice([[], ["yard"], ["yard", "door"]]), has_clip=rng.random() < 0.5,
@@ -211,12 +236,12 @@ def test_the_events_summary_table_follows_every_write(tmp_path):
     for event in rng.sample(events, 60):
         store.delete(event.id)
     store.update(events[0].id, sub_label="")  # no sub label either way
-    for offset in (0.0, 3600.0, -5 * 3600.0, 14 * 3600.0, -11 * 3600.0):
+    for offset in EVERY_OFFSET:
         for has_clip, has_snapshot in ((None, None), (True, None), (False, True)):
-            kept = store.summary(offset, has_clip, has_snapshot)
-            assert kept == store._summary_by_scan(offset, has_clip, has_snapshot), (offset, has_clip, has_snapshot)
-    assert sum(row["count"] for row in store.summary(3600.0)) == 240
-    # No row is left at zero, and an offset with minutes (India) counts the events themselves.
-    assert db.query_one("SELECT count(*) FROM event_summary WHERE " + " + ".join(f"h{n}" for n in range(24))
-                        + " <= 0")[0] == 0
-    assert sum(row["count"] for row in store.summary(5.5 * 3600)) == 240
+            kept = list(store.summary(offset, has_clip, has_snapshot))
+            assert kept == counted_from_events(db, offset, has_clip, has_snapshot), (offset, has_clip, has_snapshot)
+    assert sum(row[-1] for row in store.summary(5.5 * 3600)) == 240
+    # No row is left at zero; an offset that is not whole quarter hours is refused.
+    assert db.query_one("SELECT count(*) FROM event_summary WHERE events <= 0")[0] == 0
+    with pytest.raises(ValueError, match="quarter hours"):
+        list(store.summary(100.0))

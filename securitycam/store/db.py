@@ -22,7 +22,10 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
+
+from securitycam.worker import PeriodicWorker
 
 Migration = str | Callable[[sqlite3.Connection], None]
 
@@ -201,3 +204,88 @@ def prefix_filter(column: str, within: str | None, outside: Sequence[str]) -> tu
         clauses.append(f"AND NOT ({column} > ? AND {column} < ?)")
         params += [prefix, prefix + "\uffff"]
     return " ".join(clauses), params
+
+
+# -- backfills ------------------------------------------------------------------------------------
+# A table that triggers keep (a summary) and that a migration adds over rows already there would make
+# the first start after the update wait while it counts them all (a minute and more on a Pi with a
+# year of events). Instead, the migration creates it empty and notes in ``backfills`` the first UTC
+# day of the rows it must count (``filled_below``); the triggers count a row only when its day is
+# below that, and :class:`Backfiller` counts the rest a day per transaction, moving ``filled_below``
+# on in the same transaction (so a row is counted once, by one or the other). Readers add what the
+# days from ``filled_below`` on would count, read from the rows themselves, until it reaches FILLED.
+FILLED = 1 << 62
+
+
+def start_backfill(tx: sqlite3.Connection, name: str, first_day: str) -> None:
+    """Note that ``name`` is to be filled from ``first_day`` (SQL giving a UTC day, NULL: nothing to fill)."""
+    tx.execute("CREATE TABLE IF NOT EXISTS backfills (name TEXT PRIMARY KEY, filled_below INTEGER NOT NULL)")
+    tx.execute(f"INSERT OR REPLACE INTO backfills (name, filled_below) VALUES (?, coalesce(({first_day}), {FILLED}))",
+               (name,))
+
+
+def filled_below(name: str) -> str:
+    """SQL for the first UTC day that ``name``'s table does not count yet (FILLED once it counts every day)."""
+    return f"(SELECT filled_below FROM backfills WHERE name = '{name}')"
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """How to fill ``name``'s table: ``fill_day`` counts a UTC day's rows of ``source`` (a table with a
+    ``start_time``, epoch seconds) into it."""
+
+    name: str
+    source: str
+    fill_day: Callable[[sqlite3.Connection, int], None]
+
+    def next_day(self, tx: sqlite3.Connection, day: int) -> int | None:
+        """The first UTC day after ``day`` that has rows (None: none has), found on the start time index."""
+        row = tx.execute(f"SELECT CAST(start_time / 86400 AS INTEGER) FROM {self.source} WHERE start_time >= ? "
+                         "AND CAST(start_time / 86400 AS INTEGER) > ? ORDER BY start_time LIMIT 1",
+                         ((day + 1) * 86400 - 1, day)).fetchone()
+        return int(row[0]) if row else None
+
+    def pending(self, db: Database) -> bool:
+        row = db.query_one("SELECT filled_below FROM backfills WHERE name = ?", (self.name,))
+        return row is not None and row[0] < FILLED
+
+    def step(self, db: Database) -> bool:
+        """Count the next day in; whether days remain."""
+        with db.transaction() as tx:
+            row = tx.execute("SELECT filled_below FROM backfills WHERE name = ?", (self.name,)).fetchone()
+            if row is None or row[0] >= FILLED:
+                return False
+            self.fill_day(tx, row[0])
+            following = self.next_day(tx, row[0])
+            tx.execute("UPDATE backfills SET filled_below = ? WHERE name = ?",
+                       (FILLED if following is None else following, self.name))
+        return following is not None
+
+
+class Backfiller:
+    """Runs the pending :class:`Backfill` steps on a thread of its own, a day at a time with a pause
+    between (writers get the database in between), then rests."""
+
+    PAUSE = 0.01
+
+    def __init__(self, db: Database, backfills: Sequence[Backfill]) -> None:
+        self._db = db
+        self._backfills = list(backfills)
+        self._worker = PeriodicWorker("backfill", self.step, lambda: self.PAUSE if self._pending else 3600.0,
+                                      immediately=True)
+        self._pending = True
+
+    def step(self) -> None:
+        self._pending = any([backfill.step(self._db) for backfill in self._backfills if backfill.pending(self._db)])
+
+    def run(self) -> None:
+        """Fill everything now (tests, benchmarks)."""
+        while any([backfill.step(self._db) for backfill in self._backfills]):
+            pass
+        self._pending = False
+
+    def start(self) -> None:
+        self._worker.start()
+
+    def stop(self) -> None:
+        self._worker.stop()

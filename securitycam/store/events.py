@@ -24,12 +24,12 @@ import random
 import string
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from securitycam.clock import Clock
-from securitycam.store.db import Database, register_schema
+from securitycam.store.db import Backfill, Database, filled_below, register_schema, start_backfill
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,8 @@ register_schema(
         CREATE INDEX events_score ON events (top_score);
         """,
         lambda tx: _create_tags(tx),
+        # Step 4 made event_summary per UTC hour; step 5 drops that (whatever it held) and makes it anew.
+        lambda tx: None,
         lambda tx: _create_summary(tx),
     ],
 )
@@ -114,58 +116,85 @@ def _create_tags(tx: Any) -> None:
 
 
 # event_summary: events counted per UTC day, camera, label, sub label ('' for none), zones and
-# clip/snapshot flags, one column per UTC hour of the day (h0..h23), kept by triggers (so every writer
-# is covered). Its key's order is the summary's, so /api/events/summary reads it in one pass without a
-# sort, and the hour columns say which local day each count falls in.
+# clip/snapshot flags, kept by triggers (so every writer is covered). Beside the day's count (``events``),
+# ``q1``..``q95`` count those that started before the day's k-th quarter hour (00:15, 00:30 ... 23:45
+# UTC): every time zone's offset is a whole number of quarter hours, so a local day starts at one of
+# them, and a row splits into the local day before and the one after with a single column. Its key's
+# order is the summary's, so /api/events/summary reads it in one pass without a sort.
 _SUMMARY_KEY = ("day", "camera", "label", "sub_label", "zones", "has_clip", "has_snapshot")
-_HOURS = [f"h{hour}" for hour in range(24)]
+QUARTER = 900
+_QUARTERS_A_DAY = 96
+_BEFORE = [f"q{k}" for k in range(1, _QUARTERS_A_DAY)]
+_COUNTS = (*_BEFORE, "events")
+_OLD_SUMMARY_TRIGGERS = ("event_summary_new", "event_summary_gone", "event_summary_changed")
 
 
 def _summary_key(row: str) -> str:
     """The key of ``row`` (``NEW``, ``OLD`` or a table alias) in event_summary."""
-    return (f"{_utc_hours(row)} / 24, {row}.camera, {row}.label, coalesce({row}.sub_label, ''), {row}.zones, "
-            f"{row}.has_clip, {row}.has_snapshot")
+    return (f"CAST({row}.start_time / 86400 AS INTEGER), {row}.camera, {row}.label, coalesce({row}.sub_label, ''), "
+            f"{row}.zones, {row}.has_clip, {row}.has_snapshot")
 
 
-def _utc_hours(row: str) -> str:
-    return f"CAST({row}.start_time / 3600 AS INTEGER)"
-
-
-def _hour_flags(row: str) -> list[str]:
-    """24 expressions, 1 for ``row``'s UTC hour of the day and 0 for the others."""
-    return [f"{_utc_hours(row)} % 24 = {hour}" for hour in range(24)]
+def _quarter_flags(row: str) -> list[str]:
+    """An expression per column of :data:`_COUNTS`: 1 where ``row`` counts in it, else 0."""
+    quarter = f"CAST({row}.start_time / {QUARTER} AS INTEGER) % {_QUARTERS_A_DAY}"
+    return [f"({quarter} < {k})" for k in range(1, _QUARTERS_A_DAY)] + ["1"]
 
 
 def _summary_count(row: str, change: int) -> str:
-    """SQL that counts ``row`` in (``change`` 1) or out of (-1) event_summary; a row left empty goes."""
+    """SQL that counts ``row`` in (``change`` 1) or out of (-1) event_summary; a row left empty goes.
+    A day the backfill has not reached yet is not counted (it has no rows here to take out of either)."""
     if change > 0:
-        return (f"INSERT INTO event_summary ({', '.join((*_SUMMARY_KEY, *_HOURS))}) "
-                f"VALUES ({_summary_key(row)}, {', '.join(_hour_flags(row))}) ON CONFLICT DO UPDATE SET "
-                + ", ".join(f"{hour} = {hour} + excluded.{hour}" for hour in _HOURS) + ";")
+        return (f"INSERT INTO event_summary ({', '.join((*_SUMMARY_KEY, *_COUNTS))}) "
+                f"SELECT {_summary_key(row)}, {', '.join(_quarter_flags(row))} "
+                f"WHERE CAST({row}.start_time / 86400 AS INTEGER) < {filled_below(_BACKFILL)} "
+                "ON CONFLICT DO UPDATE SET "
+                + ", ".join(f"{column} = {column} + excluded.{column}" for column in _COUNTS) + ";")
     key = f"({', '.join(_SUMMARY_KEY)}) = ({_summary_key(row)})"
-    return ("UPDATE event_summary SET " + ", ".join(f"{hour} = {hour} - ({flag})" for hour, flag in
-                                                    zip(_HOURS, _hour_flags(row), strict=True))
-            + f" WHERE {key}; DELETE FROM event_summary WHERE {key} AND {' + '.join(_HOURS)} <= 0;")
+    return ("UPDATE event_summary SET " + ", ".join(f"{column} = {column} - {flag}" for column, flag in
+                                                    zip(_COUNTS, _quarter_flags(row), strict=True))
+            + f" WHERE {key}; DELETE FROM event_summary WHERE {key} AND events <= 0;")
+
+
+# event_summary's rows counted from the events themselves (``{where}`` picks them): the backfill's, and
+# what a reader adds for the days the backfill has not reached yet.
+_COUNTED_EVENTS = (f"SELECT {_summary_key('e')}, {', '.join(f'sum({flag})' for flag in _quarter_flags('e'))} "
+                   "FROM events AS e WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6, 7")
+_BACKFILL = "event_summary"
 
 
 def _create_summary(tx: Any) -> None:
+    """event_summary per quarter hour (it was per hour: offsets with minutes could not use it), filled
+    by the backfill (see :mod:`securitycam.store.db`)."""
+    for trigger in _OLD_SUMMARY_TRIGGERS:
+        tx.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    tx.execute("DROP TABLE IF EXISTS event_summary")
+    start_backfill(tx, _BACKFILL, "SELECT CAST(min(start_time) / 86400 AS INTEGER) FROM events")
     counted = ("start_time", "camera", "label", "sub_label", "zones", "has_clip", "has_snapshot")
     changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in counted)
-    hour_columns = ", ".join(f"{hour} INTEGER NOT NULL DEFAULT 0" for hour in _HOURS)
+    count_columns = ", ".join(f"{column} INTEGER NOT NULL DEFAULT 0" for column in _COUNTS)
     for statement in (
         f"""CREATE TABLE event_summary (
             day INTEGER NOT NULL, camera TEXT NOT NULL, label TEXT NOT NULL, sub_label TEXT NOT NULL,
-            zones TEXT NOT NULL, has_clip INTEGER NOT NULL, has_snapshot INTEGER NOT NULL, {hour_columns},
+            zones TEXT NOT NULL, has_clip INTEGER NOT NULL, has_snapshot INTEGER NOT NULL, {count_columns},
             PRIMARY KEY ({', '.join(_SUMMARY_KEY)})) WITHOUT ROWID""",
         f"CREATE TRIGGER event_summary_new AFTER INSERT ON events BEGIN {_summary_count('NEW', 1)} END",
         f"CREATE TRIGGER event_summary_gone AFTER DELETE ON events BEGIN {_summary_count('OLD', -1)} END",
         f"CREATE TRIGGER event_summary_changed AFTER UPDATE OF {', '.join(counted)} ON events WHEN {changed} "
         f"BEGIN {_summary_count('OLD', -1)} {_summary_count('NEW', 1)} END",
-        f"INSERT INTO event_summary ({', '.join((*_SUMMARY_KEY, *_HOURS))}) "
-        f"SELECT {_summary_key('e')}, {', '.join(f'total({flag})' for flag in _hour_flags('e'))} "
-        f"FROM events AS e GROUP BY 1, 2, 3, 4, 5, 6, 7",
     ):
         tx.execute(statement)
+
+
+def _fill_summary_day(tx: Any, day: int) -> None:
+    # The range lets the start time index find the day; the day itself is computed as the triggers do.
+    tx.execute(f"INSERT INTO event_summary ({', '.join((*_SUMMARY_KEY, *_COUNTS))}) "
+               + _COUNTED_EVENTS.format(where="e.start_time >= ? AND e.start_time < ? "
+                                              "AND CAST(e.start_time / 86400 AS INTEGER) = ?"),
+               (day * 86400 - 1, (day + 1) * 86400 + 1, day))
+
+
+SUMMARY_BACKFILL = Backfill(_BACKFILL, "events", _fill_summary_day)
 
 
 @dataclass(frozen=True)
@@ -336,6 +365,9 @@ def new_event_id(start_time: float) -> str:
 
 
 Listener = Callable[[Event], None]
+# A line of the events summary: local day (YYYY-MM-DD), camera, label, sub label, zones (as stored: a
+# JSON list) and how many events.
+SummaryRow = tuple[str, str, str, str | None, str, int]
 
 
 class EventStore:
@@ -488,57 +520,39 @@ class EventStore:
         return sorted(row["sub_label"] for row in rows)
 
     def summary(self, utc_offset: float = 0.0, has_clip: bool | None = None,
-                has_snapshot: bool | None = None) -> list[dict[str, Any]]:
-        """How many events per camera, label, sub label, zones and local day (at ``utc_offset``), oldest
-        day first.
+                has_snapshot: bool | None = None) -> Iterator[SummaryRow]:
+        """How many events per local day (at ``utc_offset`` seconds, a whole number of quarter hours), camera,
+        label, sub label and zones, in that order: rows of :data:`SummaryRow`, read as they are needed.
 
-        From ``event_summary`` (a row per UTC day and combination, a count per hour) when the offset is
-        whole hours: the hour columns say which local day each count falls in. An offset
-        with minutes (India, Nepal) counts the events themselves, a sort of the whole table."""
-        if utc_offset % 3600:
-            return self._summary_by_scan(utc_offset, has_clip, has_snapshot)
-        shift = int(utc_offset // 3600)
+        From ``event_summary``: a local day starts at one quarter hour of the UTC day, so each of its rows
+        gives the part of its count before that quarter to one local day and the rest to the next."""
+        quarters = utc_offset / QUARTER
+        if quarters != int(quarters):
+            raise ValueError(f"utc_offset must be a whole number of quarter hours, not {utc_offset}")
+        shift, quarter = divmod(int(quarters), _QUARTERS_A_DAY)
         flags = [(column, int(value)) for column, value in (("has_clip", has_clip), ("has_snapshot", has_snapshot))
                  if value is not None]
         where = f"WHERE {' AND '.join(f'{column} = ?' for column, _value in flags)}" if flags else ""
-        # The UTC hours whose events fall on the local day before, the same day, and the day after.
-        sides = [(step, [hour for n, hour in enumerate(_HOURS) if side(n + shift)]) for step, side in
-                 ((-1, lambda h: h < 0), (0, lambda h: 0 <= h <= 23), (1, lambda h: h > 23))]
-        counted = " UNION ALL ".join(
-            f"SELECT day + {step} AS day, camera, label, sub_label, zones, {' + '.join(hours)} AS events "
-            f"FROM event_summary {where}" for step, hours in sides if hours)
+        # Counts before the local day's first quarter go to the UTC day's row + shift, the rest to the next.
+        before = f"q{_QUARTERS_A_DAY - quarter}" if quarter else "events"
+        parts = [(shift, before)] + ([(shift + 1, f"events - {before}")] if quarter else [])
+        table = "event_summary"
+        if SUMMARY_BACKFILL.pending(self._db):
+            table = ("(SELECT * FROM event_summary UNION ALL " + _COUNTED_EVENTS.format(
+                where=f"e.start_time >= {filled_below(_BACKFILL)} * 86400 - 1 "
+                      f"AND CAST(e.start_time / 86400 AS INTEGER) >= {filled_below(_BACKFILL)}") + ")")
+        counted = " UNION ALL ".join(f"SELECT day + {step} AS day, camera, label, sub_label, zones, {count} AS events "
+                                     f"FROM {table} {where}" for step, count in parts)
         rows = self._db.tuples(
             f"SELECT day, camera, label, sub_label, zones, sum(events) AS events FROM ({counted}) WHERE events > 0 "
             "GROUP BY day, camera, label, sub_label, zones ORDER BY day, camera, label, sub_label, zones",
-            tuple(value for side in sides if side[1] for _column, value in flags),
+            tuple(value for _part in parts for _column, value in flags),
         )
-        return self._summary_rows(rows)
-
-    def _summary_by_scan(self, utc_offset: float, has_clip: bool | None,
-                         has_snapshot: bool | None) -> list[dict[str, Any]]:
-        where, params = EventQuery(has_clip=has_clip, has_snapshot=has_snapshot).where(self._clock.time())
-        # Whole days since the epoch in SQL (cheaper than formatting a date per row), named once per day after.
-        rows = self._db.tuples(
-            "SELECT CAST((start_time + ?) / 86400 AS INTEGER) AS day, camera, label, coalesce(sub_label, '') AS named, "
-            f"zones, count(*) FROM events {where} GROUP BY day, camera, label, named, zones "
-            "ORDER BY day, camera, label, named, zones",
-            (utc_offset, *params),
-        )
-        return self._summary_rows(rows)
-
-    @staticmethod
-    def _summary_rows(rows: Iterable[tuple[int, str, str, str, str, int]]) -> list[dict[str, Any]]:
         days: dict[int, str] = {}
-        zones: dict[str, list[str]] = {}
-        summary = []
-        for day, camera, label, sub_label, zone_list, count in rows:
+        for day, camera, label, sub_label, zones, count in rows:
             if day not in days:
                 days[day] = time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
-            if zone_list not in zones:
-                zones[zone_list] = json.loads(zone_list)
-            summary.append({"camera": camera, "label": label, "sub_label": sub_label or None,
-                            "zones": zones[zone_list], "day": days[day], "count": count})
-        return summary
+            yield days[day], camera, label, sub_label or None, zones, count
 
     def remove_clips(self, removed: dict[str, set[str]]) -> list[tuple[str, str]]:
         """Take deleted clip files (``{event_id: {path, ...}}``) out of their events' ``data["clips"]``.

@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from securitycam.store.db import Database, register_schema
+from securitycam.store.db import Backfill, Database, filled_below, register_schema, start_backfill
 from securitycam.store.events import new_event_id
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,121 @@ def _label_hours_remove(item: str) -> str:
             f"AND camera = {item}.camera AND severity = {item}.severity "
             f"AND label IN ({_LABELS.format(data=f'{item}.data')}) "
             f"AND (username = '' OR username IN (SELECT username FROM review_status WHERE review_id = {item}.id));")
+
+
+
+# Step 5: the per-hour counts also say how many of the hour's items started from minute 15, 30 and 45
+# (``from15`` ...): every time zone's offset is a whole number of quarter hours, so a local day starts at
+# one of them and splits an hour's count with one column. ``review_labelset_hours`` counts each item
+# once under its whole label set (a JSON list, sorted), so a filter of several labels counts an item
+# that has two of them once. Each table's rows are (key, username, hour, camera, severity): username ''
+# counts every item, a user's name the items that user marked.
+_LATE = {15: 1, 30: 2, 45: 3}  # column minute: first quarter of the hour counted in it
+_TALLIES = ("items", *(f"from{minute}" for minute in _LATE))
+_KEYS = {"review_hours": "username, hour, camera, severity", "review_label_hours": "label, username, hour, camera, "
+         "severity", "review_labelset_hours": "labels, username, hour, camera, severity"}
+# Who counts an item: everyone ('') and each user who marked it.
+_WHO_OF_ITEM = "(SELECT '' AS username UNION ALL SELECT username FROM review_status WHERE review_id = {item}.id) AS who"
+
+
+def _sources(item: str, who: str, where: str = "true") -> list[tuple[str, str]]:
+    """(table, SELECT of its key and tallies) per counted table, for ``item`` seen by ``who`` (FROM
+    items giving ``who.username``; ``where`` joins them)."""
+    quarter = f"CAST({item}.start_time / 900 AS INTEGER) % 4"
+    tallies = ", ".join(f"{count} AS {tally}" for count, tally in zip(
+        ["1", *(f"({quarter} >= {first})" for first in _LATE.values())], _TALLIES, strict=True))
+    common = (f"who.username AS username, CAST({item}.start_time / 3600 AS INTEGER) AS hour, {item}.camera AS camera, "
+              f"{item}.severity AS severity, {tallies}")
+    labels = (f"(SELECT json_group_array(value) FROM ({_LABELS.format(data=f'{item}.data')} ORDER BY value))")
+    objects, audio = (f"json_each({item}.data, '$.{key}') AS label" for key in ("objects", "audio"))
+    return [
+        ("review_hours", f"SELECT {common} FROM {who} WHERE {where}"),
+        ("review_label_hours", f"SELECT label.value AS label, {common} FROM {who}, {objects} WHERE {where}"),
+        ("review_label_hours", f"SELECT label.value AS label, {common} FROM {who}, {audio} WHERE {where} "
+                               f"AND label.value NOT IN (SELECT value FROM json_each({item}.data, '$.objects'))"),
+        ("review_labelset_hours", f"SELECT {labels} AS labels, {common} FROM {who} "
+                                  f"WHERE {where} AND {labels} != '[]'"),
+    ]
+
+
+def _count(item: str, who: str, change: int, where: str = "true") -> str:
+    """SQL adding ``item`` (``change`` 1) to, or taking it (-1) out of, every counted table for each of ``who``.
+    An item of a day the backfill has not reached yet is not counted (it has no rows to take out of either)."""
+    statements = []
+    if change > 0:
+        where = f"{where} AND CAST({item}.start_time / 86400 AS INTEGER) < {filled_below(_BACKFILL)}"
+    for table, select in _sources(item, who, where):
+        keys = _KEYS[table]
+        if change > 0:
+            statements.append(
+                f"INSERT INTO {table} ({keys}, {', '.join(_TALLIES)}) {select} ON CONFLICT DO UPDATE "
+                f"SET {', '.join(f'{tally} = {tally} + excluded.{tally}' for tally in _TALLIES)};")
+        else:
+            # The same SELECT says which rows to lower, and by how much (each tally is 0 or 1 for one item).
+            columns = keys.split(", ")
+            statements.append(
+                f"UPDATE {table} SET {', '.join(f'{tally} = {table}.{tally} - taken.{tally}' for tally in _TALLIES)} "
+                f"FROM ({select}) AS taken "
+                f"WHERE ({', '.join(f'{table}.{column}' for column in columns)}) = "
+                f"({', '.join(f'taken.{column}' for column in columns)});")
+    return " ".join(statements)
+
+
+def _quarter_counts(tx: Any) -> None:
+    """Step 5: the counted tables made anew with their ``from`` columns, one set of triggers for all."""
+    for trigger in ("review_hours_new", "review_hours_severity", "review_hours_gone", "review_hours_marked",
+                    "review_hours_unmarked", "review_label_hours_new", "review_label_hours_changed",
+                    "review_label_hours_gone", "review_label_hours_marked", "review_label_hours_unmarked"):
+        tx.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    tallies = ", ".join(f"{tally} INTEGER NOT NULL" for tally in _TALLIES)
+    for table, keys in _KEYS.items():
+        tx.execute(f"DROP TABLE IF EXISTS {table}")
+        columns = ", ".join(f"{column} {'INTEGER' if column == 'hour' else 'TEXT'} NOT NULL"
+                            for column in keys.split(", "))
+        tx.execute(f"CREATE TABLE {table} ({columns}, {tallies}, PRIMARY KEY ({keys})) WITHOUT ROWID")
+    new_who, old_who = _WHO_OF_ITEM.format(item="NEW"), _WHO_OF_ITEM.format(item="OLD")
+    for statement in (
+        f"CREATE TRIGGER review_counts_new AFTER INSERT ON review_segments BEGIN {_count('NEW', new_who, 1)} END",
+        "CREATE TRIGGER review_counts_changed AFTER UPDATE OF data, severity, camera, start_time ON review_segments "
+        "WHEN OLD.data IS NOT NEW.data OR OLD.severity IS NOT NEW.severity OR OLD.camera IS NOT NEW.camera "
+        f"OR OLD.start_time IS NOT NEW.start_time BEGIN {_count('OLD', old_who, -1)} {_count('NEW', new_who, 1)} END",
+        # Before the row goes: its marks (deleted by the cascade after) still say who counted it. When
+        # the item itself goes, review_counts_unmarked then finds no item and changes nothing.
+        f"CREATE TRIGGER review_counts_gone BEFORE DELETE ON review_segments BEGIN {_count('OLD', old_who, -1)} END",
+        "CREATE TRIGGER review_counts_marked AFTER INSERT ON review_status BEGIN "
+        + _count("item", "(SELECT NEW.username AS username) AS who, review_segments AS item", 1,
+                 "item.id = NEW.review_id") + " END",
+        "CREATE TRIGGER review_counts_unmarked AFTER DELETE ON review_status BEGIN "
+        + _count("item", "(SELECT OLD.username AS username) AS who, review_segments AS item", -1,
+                 "item.id = OLD.review_id") + " END",
+    ):
+        tx.execute(statement)
+    start_backfill(tx, _BACKFILL, "SELECT CAST(min(start_time) / 86400 AS INTEGER) FROM review_segments")
+
+
+_BACKFILL = "review_counts"
+
+
+def _counted_items(table: str, where: str) -> str:
+    """``table``'s rows counted from the items themselves (``where`` picks them, as ``item``), for everyone
+    and each user who marked them: the backfill's, and what a reader adds for the days it has not reached."""
+    selects = [select for who in ("review_segments AS item, (SELECT '' AS username) AS who",
+                                  "review_status AS who JOIN review_segments AS item ON item.id = who.review_id")
+               for counted, select in _sources("item", who, where) if counted == table]
+    keys = _KEYS[table]
+    return (f"SELECT {keys}, {', '.join(f'sum({tally}) AS {tally}' for tally in _TALLIES)} "
+            f"FROM ({' UNION ALL '.join(selects)}) GROUP BY {keys}")
+
+
+def _fill_counts_day(tx: Any, day: int) -> None:
+    # The range lets the start time index find the day; the day itself is computed as the triggers do.
+    for table, keys in _KEYS.items():
+        tx.execute(f"INSERT INTO {table} ({keys}, {', '.join(_TALLIES)}) " + _counted_items(
+            table, f"item.start_time >= {day * 86400 - 1} AND item.start_time < {(day + 1) * 86400 + 1} "
+                   f"AND CAST(item.start_time / 86400 AS INTEGER) = {int(day)}"))
+
+
+COUNTS_BACKFILL = Backfill(_BACKFILL, "review_segments", _fill_counts_day)
 
 
 register_schema(
@@ -228,6 +343,7 @@ register_schema(
         {_label_hours_add("item", "review_segments AS item, " + _EVERYONE)}
         {_label_hours_add("item", "review_segments AS item, " + _MARKED_BY, "AND who.review_id = item.id")}
         """,
+        _quarter_counts,
     ],
 )
 
@@ -423,26 +539,60 @@ class ReviewStore:
         return ReviewCounts(*(int(row[name]) for name in _COUNT_NAMES)) if row else ReviewCounts()
 
     def counts_per_day(self, query: ReviewQuery, utc_offset: float) -> dict[str, ReviewCounts]:
-        """:meth:`counts` per local day (the start time at ``utc_offset`` seconds), newest day first.
+        """:meth:`counts` per local day (the start time at ``utc_offset`` seconds, a whole number of quarter
+        hours), newest day first.
 
-        Over ``review_hours`` (counts per hour, camera and severity, kept by triggers), or
-        ``review_label_hours`` (the same per label) for one label, when only cameras (and that label)
-        are asked for and the offset is whole hours: a year of items is a few thousand rows per camera
-        (and label). Otherwise, over the items themselves."""
+        When only cameras and labels are asked for, over counts per hour, camera and severity kept by
+        triggers: ``review_hours``, ``review_label_hours`` for one label, ``review_labelset_hours`` (per
+        label set: an item with two of the labels counts once) for several. A local day starts at a
+        quarter hour of UTC: the ``from`` column of that quarter says how much of an hour's count is the
+        next local day's. Otherwise (zones, severity, a window, reviewed), over the items themselves."""
         if any((query.zones, query.severity, query.after, query.before, query.reviewed,
-                query.in_progress is not None)) or utc_offset % 3600 or len(query.labels or ()) > 1:
+                query.in_progress is not None)):
             selected, params = self._counting(query)
             rows = self._db.query(
                 f"SELECT CAST((start_time + ?) / 86400 AS INTEGER) AS day, {_COUNTS} FROM ({selected}) "
                 "GROUP BY day ORDER BY day DESC", (utc_offset, *params))
         else:
-            table, label = ("review_label_hours", "label = ? AND ") if query.labels else ("review_hours", "")
-            cameras = f"AND camera IN ({_marks(len(query.cameras))})" if query.cameras else ""
+            quarters = utc_offset / 900
+            if quarters != int(quarters):
+                raise ValueError(f"utc_offset must be a whole number of quarter hours, not {utc_offset}")
+            hours, quarter = divmod(int(quarters), 4)
+            # Items from this minute of a UTC hour start the next local hour (0: none do).
+            late = f"from{60 - 15 * quarter}" if quarter else "0"
+            where, params = ["username IN ('', ?)"], [query.user]
+            labels = list(dict.fromkeys(query.labels or ()))
+            filling = COUNTS_BACKFILL.pending(self._db)
+            if len(labels) == 1:
+                table, where, params = "review_label_hours", ["label = ?", *where], [labels[0], *params]
+            elif labels:
+                # Any set holding one of the labels: found among the sets counted (each once), or, while the
+                # backfill runs (sets only the items have yet), on each row.
+                table = "review_labelset_hours"
+                matches = f"EXISTS (SELECT 1 FROM json_each(labels) WHERE value IN ({_marks(len(labels))}))"
+                where.insert(0, matches if filling else
+                             f"labels IN (SELECT labels FROM ({_LABEL_SETS}) WHERE {matches})")
+                params = [*labels, *params]
+            else:
+                table = "review_hours"
+            if query.cameras:
+                where.append(f"camera IN ({_marks(len(query.cameras))})")
+                params.extend(query.cameras)
+            if filling:
+                table = (f"(SELECT * FROM {table} UNION ALL " + _counted_items(
+                    table, f"item.start_time >= {filled_below(_BACKFILL)} * 86400 - 1 "
+                           f"AND CAST(item.start_time / 86400 AS INTEGER) >= {filled_below(_BACKFILL)}") + ")")
             rows = self._db.query(
-                f"SELECT CAST((hour * 3600 + ?) / 86400 AS INTEGER) AS day, {_HOURLY_COUNTS} FROM {table} "
-                f"WHERE {label}username IN ('', ?) {cameras} GROUP BY day HAVING total_alert + total_detection > 0 "
-                "ORDER BY day DESC",
-                (utc_offset, query.user, query.user, *(query.labels or ()), query.user, *(query.cameras or ())))
+                f"WITH picked AS (SELECT hour, username, severity, items, {late} AS late FROM {table} "
+                f"WHERE {' AND '.join(where)}) "
+                f"SELECT day, {_HOURLY_COUNTS} FROM ("
+                # Only the last local hour of a day gives its late items to the next day.
+                "SELECT (hour + ?) / 24 AS day, username, severity, "
+                "items - CASE WHEN (hour + ?) % 24 = 23 THEN late ELSE 0 END AS items FROM picked UNION ALL "
+                "SELECT (hour + ? + 1) / 24, username, severity, late FROM picked "
+                "WHERE (hour + ?) % 24 = 23 AND late > 0) "
+                "GROUP BY day HAVING total_alert + total_detection > 0 ORDER BY day DESC",
+                (*params, query.user, query.user, hours, hours, hours, hours))
         return {time.strftime("%Y-%m-%d", time.gmtime(row["day"] * 86400)):
                 ReviewCounts(*(int(row[name]) for name in _COUNT_NAMES)) for row in rows}
 
@@ -573,6 +723,10 @@ _HOURLY_COUNTS = ("total(CASE WHEN username = ? AND severity = 'alert' THEN item
                   "total(CASE WHEN username = ? AND severity = 'detection' THEN items END) AS reviewed_detection, "
                   "total(CASE WHEN username = '' AND severity = 'alert' THEN items END) AS total_alert, "
                   "total(CASE WHEN username = '' AND severity = 'detection' THEN items END) AS total_detection")
+# The label sets counted in review_labelset_hours, each once: a step down its key per set, not a scan.
+_LABEL_SETS = ("WITH RECURSIVE sets (labels) AS (SELECT min(labels) FROM review_labelset_hours UNION ALL "
+               "SELECT (SELECT min(labels) FROM review_labelset_hours WHERE labels > sets.labels) FROM sets "
+               "WHERE sets.labels IS NOT NULL) SELECT labels FROM sets WHERE labels IS NOT NULL")
 _COUNT_NAMES = ("reviewed_alert", "reviewed_detection", "total_alert", "total_detection")
 _COUNTS = ("total(severity = 'alert' AND reviewed) AS reviewed_alert, "
            "total(severity = 'detection' AND reviewed) AS reviewed_detection, "

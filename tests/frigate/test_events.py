@@ -233,3 +233,52 @@ def test_viewer_reads_but_may_not_change(viewer, seeded):
     for method, path in (("POST", f"/api/events/{seeded['car']}/retain"), ("DELETE", f"/api/events/{seeded['car']}"),
                          ("POST", "/api/events/cam/x/create"), ("PUT", f"/api/events/{seeded['car']}/end")):
         assert viewer.open(path, method=method, json={}, headers=headers).status_code == 403, path
+
+
+# Zones whose offset changes with daylight saving time, and zones with half and three quarter hours.
+ZONES_TO_COMPARE = ("America/New_York", "Australia/Adelaide", "America/St_Johns", "Asia/Kolkata", "Asia/Kathmandu",
+                    "Pacific/Chatham", "Europe/London", "UTC")
+
+
+def test_the_summary_in_any_time_zone_is_the_events_counted(client: FlaskClient, appliance: Appliance) -> None:
+    """Over events either side of daylight saving changes (March and April 2026), the streamed summary
+    is the events counted per local day at the zone's offset now, for the whole range, as Frigate does."""
+    import json
+    import random
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.test_store import counted_from_events
+
+    rng = random.Random(3)
+    transitions = (calendar.timegm((2026, 3, 8, 7, 0, 0)), calendar.timegm((2026, 4, 4, 16, 30, 0)))
+    for _ in range(400):
+        event = appliance.events.open(rng.choice(["front", "back"]), "api", rng.choice(["person", "car", "dog"]),
+                                      sub_label=rng.choice([None, None, "alice", 'bob "the" builder']),
+                                      start_time=rng.choice(transitions) + rng.randrange(-3 * 96, 3 * 96) * 900
+                                      + rng.choice([0.0, -0.25, rng.uniform(0, 900)]))
+        appliance.events.update(event.id, zones=rng.choice([[], ["yard"], ["yard", "door"], ["Über"]]))
+    for zone in ZONES_TO_COMPARE:
+        offset = datetime.now(ZoneInfo(zone)).utcoffset()
+        expected = [{"camera": camera, "label": label, "sub_label": sub_label, "zones": json.loads(zones), "day": day,
+                     "count": count, "data": {}}
+                    for day, camera, label, sub_label, zones, count in counted_from_events(
+                        appliance.db, offset.total_seconds() if offset else 0.0)]
+        response = client.get(f"/api/events/summary?timezone={zone}")
+        assert response.status_code == 200 and response.mimetype == "application/json"
+        assert response.json == expected, zone
+    assert client.get("/api/events/summary?has_clip=1").json == []
+
+
+@pytest.mark.parametrize("rows", [0, 1, 999, 1000, 1001, 2500])
+def test_the_summary_json_is_jsonify_s_whatever_the_number_of_rows(rows: int) -> None:
+    import json
+
+    from securitycam.api.frigate.events import summary_json
+
+    lines = [(f"2026-03-{1 + n % 28:02d}", "front", "person" if n % 2 else "car", None if n % 3 else 'Zoë "Z"',
+              json.dumps(["yard", "door"][: n % 3]), n) for n in range(rows)]
+    body = "".join(summary_json(iter(lines)))
+    assert body == json.dumps([{"camera": camera, "label": label, "sub_label": sub_label, "zones": json.loads(zones),
+                                "day": day, "count": count, "data": {}}
+                               for day, camera, label, sub_label, zones, count in lines], separators=(",", ":"))

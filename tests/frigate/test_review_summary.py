@@ -1,6 +1,7 @@
-"""The review summary's per-day counts come from hourly counts (per label too) kept by triggers:
-after items are opened, relabelled, raised to alerts, marked, unmarked and deleted in any order,
-they must equal counts made from the items themselves, for every user, label and time zone offset."""
+"""The review summary's per-day counts come from hourly counts (per label and label set too) kept by
+triggers: after items are opened, relabelled, raised to alerts, marked, unmarked and deleted in any
+order, they must equal counts made from the items themselves, for every user, label filter (one or
+several) and time zone offset (whole hours, half and three quarters either side of UTC)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,9 @@ def test_hourly_counts_follow_every_change(appliance: Appliance, seed: int) -> N
     for _ in range(300):
         roll = rng.random()
         if roll < 0.4 or not ids:
-            segment = store.open(rng.choice(["front", "back"]), T0 + rng.uniform(0, 10 * 86400), "detection",
+            quarter = T0 + rng.randrange(10 * 96) * 900  # quarter hours exactly, just before, and between
+            start = rng.choice([quarter, quarter - 0.25, quarter + rng.uniform(0, 900)])
+            segment = store.open(rng.choice(["front", "back"]), start, "detection",
                                  data={"objects": rng.sample(LABELS, rng.randint(0, 2)),
                                        "audio": rng.sample(["dog", "speech"], rng.randint(0, 1))})
             ids.append(segment.id)
@@ -61,9 +64,9 @@ def test_hourly_counts_follow_every_change(appliance: Appliance, seed: int) -> N
         else:
             store.delete_many([ids.pop(rng.randrange(len(ids)))])
     for user in USERS:
-        for offset in (0, 9 * 3600, -5 * 3600, 5.5 * 3600):
+        for offset in (0, 9 * 3600, -5 * 3600, 5.5 * 3600, 5.75 * 3600, -3.5 * 3600, 12.75 * 3600, -9.5 * 3600):
             for cameras in (None, ["front"]):
-                for labels in (None, ["person"], ["dog"], ["person", "car"]):
+                for labels in (None, ["person"], ["dog"], ["person", "car"], ["dog", "car", "speech"]):
                     expected = counted_from_items(store, user, offset, cameras, labels)
                     query = ReviewQuery(user=user, cameras=cameras, labels=labels, limit=None)
                     assert store.counts_per_day(query, offset) == expected, (user, offset, cameras, labels)

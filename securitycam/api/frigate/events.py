@@ -26,12 +26,14 @@ never come.
 from __future__ import annotations
 
 import base64
+import json
 import tempfile
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, send_file
+from flask import Blueprint, Response, jsonify, request, send_file, stream_with_context
 from pydantic import BaseModel, ConfigDict, Field
 
 from securitycam.api.common import ApiError, appliance, parse_body
@@ -43,7 +45,7 @@ from securitycam.fileio import write_atomic
 from securitycam.imaging import Box, ImageError, draw_boxes, draw_timestamp, encode, open_jpeg, resized, two_to_one
 from securitycam.paths import PathRefused
 from securitycam.recorder import archive, clips
-from securitycam.store.events import SORTS, Event, EventQuery
+from securitycam.store.events import SORTS, Event, EventQuery, SummaryRow
 
 bp = Blueprint("frigate_events", __name__, url_prefix="/api")
 # Frigate's snapshot path outside /api (``GET /clips/<camera>-<id>.jpg``).
@@ -379,11 +381,44 @@ def sub_labels():  # type: ignore[no-untyped-def]
 
 @bp.get("/events/summary")
 def events_summary():  # type: ignore[no-untyped-def]
+    """Streamed as the rows are read (a year of events may answer hundreds of thousands of rows: as a
+    list of dicts and one JSON string they took hundreds of megabytes). The request's context (its
+    database connection) stays until the last row is sent."""
     offset = params.utc_offset(params.zone())
     rows = appliance().events.summary(offset, params.flag("has_clip"), params.flag("has_snapshot"))
-    for row in rows:  # in place: there may be hundreds of thousands
-        row["data"] = {}
-    return jsonify(rows)
+    return Response(stream_with_context(summary_json(rows)), mimetype="application/json")
+
+
+SUMMARY_CHUNK = 1000
+
+
+class _Encoded(dict):
+    """Each value's JSON, made on first use (a summary repeats a few names hundreds of thousands of times)."""
+
+    def __init__(self, encode: Callable[[Any], str]) -> None:
+        super().__init__({None: "null"})
+        self._encode = encode
+
+    def __missing__(self, value: Any) -> str:
+        encoded = self[value] = self._encode(value)
+        return encoded
+
+
+def summary_json(rows: Iterable[SummaryRow]) -> Iterator[str]:
+    """The rows as Frigate's JSON list (``{camera, label, sub_label, zones, day, count, data: {}}``), compact
+    as ``jsonify`` writes it, in pieces of :data:`SUMMARY_CHUNK` rows."""
+    names = _Encoded(json.dumps)
+    zone_lists = _Encoded(lambda zones: json.dumps(json.loads(zones), separators=(",", ":")))
+    lines: list[str] = []
+    opening = "["
+    for day, camera, label, sub_label, zones, count in rows:
+        lines.append(f'{{"camera":{names[camera]},"label":{names[label]},"sub_label":{names[sub_label]},'
+                     f'"zones":{zone_lists[zones]},"day":"{day}","count":{count},"data":{{}}}}')
+        if len(lines) == SUMMARY_CHUNK:
+            yield opening + ",".join(lines)
+            opening = ","
+            lines.clear()
+    yield (opening + ",".join(lines) if lines else opening.strip(",")) + "]"
 
 
 @bp.get("/events/<event_id>")
