@@ -1,4 +1,6 @@
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import sqlite3
 import threading
@@ -184,6 +186,47 @@ def test_requests_borrow_from_a_bounded_pool_and_never_wait_forever(tmp_path):
     for t in slow:
         t.join()
     assert db.open_connections == 2
+
+
+def _sqlite_heap():
+    """SQLite's own count of the heap it uses in this process (the library Python's sqlite3 uses)."""
+    name = ctypes.util.find_library("sqlite3")
+    if name is None:
+        pytest.skip("no SQLite shared library to ask")
+    library = ctypes.CDLL(name)
+    library.sqlite3_memory_used.restype = ctypes.c_int64
+    return library.sqlite3_memory_used
+
+
+def test_each_connection_caches_at_most_half_a_megabyte_of_a_large_database(tmp_path):
+    """A database that grows (weeks of recordings rows) must not cost each connection 2 MB of cache."""
+    memory_used = _sqlite_heap()
+    db = Database(tmp_path / "t.db")
+    db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    with db.transaction() as tx:
+        tx.executemany("INSERT INTO notes (body) VALUES (?)", [("x" * 200,) for _ in range(20_000)])
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert (tmp_path / "t.db").stat().st_size > 4 * 2**20
+    before = memory_used()
+    scanned, done = threading.Barrier(5), threading.Event()
+
+    def reader():
+        db.query("SELECT sum(length(body)) FROM notes")
+        scanned.wait(timeout=10)
+        done.wait(timeout=10)
+
+    readers = [threading.Thread(target=reader) for _ in range(4)]
+    for t in readers:
+        t.start()
+    scanned.wait(timeout=10)
+    # Four connections that each read all 4 MB: their caches hold 4 x 0.5 MB, not 4 x 2 MB.
+    grown = memory_used() - before
+    done.set()
+    for t in readers:
+        t.join()
+    if grown == 0:
+        pytest.skip("this SQLite library is not the one Python's sqlite3 uses")
+    assert grown < 4 * 0.75 * 2**20, f"four connections' caches took {grown / 2**20:.1f} MiB"
 
 
 def _open_descriptors(path):

@@ -43,6 +43,13 @@ log = logging.getLogger(__name__)
 
 # As long as SQLite's busy timeout: a request may already wait that long for a writer.
 POOL_WAIT = 10.0
+# Each connection's page cache, in KiB (SQLite's default is 2000). It fills with every page a
+# connection reads until it holds the whole database or this much: with a pool and the services'
+# threads (8 connections and more), a database that grows past 2 MB (weeks of recordings rows) cost
+# 16 MB or more of heap, a copy per connection of what the kernel's page cache already holds once.
+# A writer every few seconds (the recorder) empties the other connections' caches anyway (WAL), so
+# a large one saves little.
+PAGE_CACHE_KIB = 512
 
 Migration = str | Callable[[sqlite3.Connection], None]
 
@@ -139,6 +146,7 @@ class Database:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
         return conn
 
     def _give_back(self, conn: sqlite3.Connection | None, lent: bool) -> None:
