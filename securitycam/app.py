@@ -52,9 +52,11 @@ def create_app(
     app.config.update(config or {})
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["securitycam"] = appliance
-    # Request threads are many (one per SSE client too): each gives its database connection back
-    # when its request ends, so connections follow the requests under way, not the threads.
-    app.teardown_appcontext(lambda _exc: appliance.db.release())
+    # Request threads are many (one per SSE client too): each borrows its database connection from
+    # the bounded pool for the request and gives it back when the request ends, so connections follow
+    # the requests under way, not the threads. (Registered first: the guard's checks use the database.)
+    app.before_request(appliance.db.borrow)
+    app.teardown_appcontext(lambda _exc: appliance.db.end_borrowing())
     install_error_handlers(app)
     install_guard(app)
     register_blueprints(app)

@@ -1,11 +1,14 @@
 """The design's contract for running it: ``securitycam serve`` (waitress in the appliance's one
 process) answers while slow clients and SSE clients hold connections, and SIGTERM stops it cleanly."""
 
+import ctypes
 import json
 import logging
+import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -224,3 +227,36 @@ def test_requests_one_after_another_run_on_one_thread_not_on_each_in_turn():
         dispatcher.shutdown(timeout=5)
     assert len(used) <= 2
     assert not dispatcher.threads  # all stopped
+
+
+BIG_BUFFERS = """
+import ctypes, sys
+from securitycam.server import tune_malloc
+
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                                     "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = Mallinfo2
+if sys.argv[1] == "tuned":
+    tune_malloc()
+bytearray(8 * 2**20)  # one big buffer, freed at once (an image, a file read)
+buffers = [bytearray(512 * 1024) for _ in range(8)]  # later ones, alive together
+print(libc.mallinfo2().hblks)
+"""
+
+
+@pytest.mark.skipif(not hasattr(ctypes.CDLL(None), "mallinfo2"), reason="not glibc 2.33+")
+def test_big_buffers_freed_early_do_not_make_later_ones_come_from_the_heap():
+    """glibc raises its mmap threshold to the size of each mapped block freed, so later big buffers
+    went to the heap and left holes there that RSS kept; serve fixes the threshold (tune_malloc)."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("MALLOC_")}
+
+    def mapped_blocks(mode):
+        result = subprocess.run([sys.executable, "-c", BIG_BUFFERS, mode], capture_output=True, text=True,
+                                env=env, timeout=60, check=True)
+        return int(result.stdout)
+
+    assert mapped_blocks("default") < 8  # glibc's own behaviour, which the fix is for
+    assert mapped_blocks("tuned") >= 8

@@ -269,6 +269,9 @@ class Previews:
     # -- running ffmpeg ------------------------------------------------------------------------------------
 
     def _turn(self) -> _Turn:
+        # The wait and ffmpeg take seconds: a request thread's pooled database connection goes back
+        # for other requests meanwhile (its next use borrows one again).
+        self._db.release()
         return _Turn(self._slot)
 
     def _path(self, camera: str, name: str) -> Path:

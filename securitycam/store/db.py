@@ -7,17 +7,32 @@ without renumbering anyone else's. Steps run inside a transaction: a crash mid-m
 the previous version intact.
 
 A thread gets a connection of its own on first use (a sqlite3 connection must not be used by two
-threads at once) and keeps it until it calls :meth:`Database.release` or ends; the connection then
-goes back to a small idle pool for the next thread (past ``idle_connections`` it is closed). Each
-connection carries its own page cache and prepared statements, so the open connections follow the
-threads using the database *at the same time*, not every thread that ever did: the web server's
-request threads (hundreds with SSE) give theirs back at the end of every request (see
-``securitycam/app.py``), and the services' long-lived threads keep theirs. WAL mode lets the API
-read while a recorder thread writes.
+threads at once). Each connection carries its own page cache and prepared statements, so the
+connections follow the threads using the database *at the same time*, not every thread that ever
+did. Two kinds of threads use it:
+
+- The services' long-lived threads keep their connection until they end (or call
+  :meth:`Database.release`); it then goes to the idle pool if there is room, else it is closed.
+- Request threads (hundreds with SSE) *borrow*: the web app marks each request with
+  :meth:`Database.borrow` and gives the connection back when the request ends (see
+  ``securitycam/app.py``). Borrowed connections come from a pool of ``pool_size``: a request that
+  finds them all lent waits for one, so 64 requests at once still use ``pool_size`` connections.
+  A request that waits :data:`POOL_WAIT` seconds (requests holding theirs through slow work) gets
+  one of its own beyond the pool rather than stop: the appliance keeps answering.
+
+Why a bound and not just "close what is not needed": SQLite's unix VFS cannot close a closed
+connection's file descriptor while another connection of the process holds a lock on the file
+(POSIX locks belong to the process: closing any descriptor of the file would drop them all), and
+in WAL mode every open connection holds a shared lock. The descriptor waits on a list until the
+process has no connection left, and is reused by the next connection opened. So the database
+file's descriptors are as many as the most connections ever open at once, not those open now:
+without the bound, a burst of requests left one descriptor each (up to 22 seen).
+WAL mode lets the API read while a recorder thread writes.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +41,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from securitycam.worker import PeriodicWorker
+
+log = logging.getLogger(__name__)
+
+# As long as SQLite's busy timeout: a request may already wait that long for a writer.
+POOL_WAIT = 10.0
+# Each connection's page cache, in KiB (SQLite's default is 2000). It fills with every page a
+# connection reads until it holds the whole database or this much: with a pool and the services'
+# threads (8 connections and more), a database that grows past 2 MB (weeks of recordings rows) cost
+# 16 MB or more of heap, a copy per connection of what the kernel's page cache already holds once.
+# A writer every few seconds (the recorder) empties the other connections' caches anyway (WAL), so
+# a large one saves little.
+PAGE_CACHE_KIB = 512
 
 Migration = str | Callable[[sqlite3.Connection], None]
 
@@ -44,27 +71,45 @@ def register_schema(component: str, steps: list[Migration]) -> None:
 class Database:
     """Thread-safe access to the SQLite database at ``path``."""
 
-    def __init__(self, path: Path, idle_connections: int = 4) -> None:
+    def __init__(self, path: Path, pool_size: int = 4, pool_wait: float = POOL_WAIT) -> None:
         self.path = Path(path)
-        self.idle_connections = idle_connections
+        self.pool_size = pool_size
+        self.pool_wait = pool_wait
         self._local = threading.local()
-        self._held: dict[threading.Thread, sqlite3.Connection] = {}
+        # Each thread's connection, and whether it is borrowed from the pool (counted in _lent).
+        self._held: dict[threading.Thread, tuple[sqlite3.Connection, bool]] = {}
         self._idle: list[sqlite3.Connection] = []
+        self._lent = 0
         self._lock = threading.Lock()
+        self._returned = threading.Condition(self._lock)
         self._write_lock = threading.RLock()
 
     def connection(self) -> sqlite3.Connection:
-        """This thread's connection: taken from the idle pool or opened on first use."""
+        """This thread's connection: borrowed from the pool, taken from its idle ones or opened on first use."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            borrowing = getattr(self._local, "borrowing", False)
             with self._lock:
                 self._reclaim_from_ended_threads()
+                lent = borrowing and self._wait_for_a_pooled_connection()
                 conn = self._idle.pop() if self._idle else None
-            conn = conn or self._open()
+                self._lent += lent
+            if conn is None:
+                try:
+                    conn = self._open()
+                except BaseException:
+                    with self._lock:
+                        self._give_back(None, lent)
+                    raise
             with self._lock:
-                self._held[threading.current_thread()] = conn
+                self._held[threading.current_thread()] = (conn, lent)
             self._local.conn = conn
         return conn
+
+    def borrow(self) -> None:
+        """This thread's connections come from the bounded pool (waiting for one when all are lent)
+        until :meth:`end_borrowing`: for a request thread, whose connection is given back each request."""
+        self._local.borrowing = True
 
     def release(self) -> None:
         """Give this thread's connection back to the pool (if it has one); its next use takes one again."""
@@ -73,13 +118,27 @@ class Database:
             return
         self._local.conn = None
         with self._lock:
-            self._held.pop(threading.current_thread(), None)
-            self._put_back(conn)
+            _, lent = self._held.pop(threading.current_thread(), (conn, False))
+            self._give_back(conn, lent)
+
+    def end_borrowing(self) -> None:
+        """Give this thread's connection back; its next connection is its own again (see :meth:`borrow`)."""
+        self.release()
+        self._local.borrowing = False
 
     @property
     def open_connections(self) -> int:
         with self._lock:
             return len(self._held) + len(self._idle)
+
+    def _wait_for_a_pooled_connection(self) -> bool:
+        """Under the lock: True once one of the pool's connections may be lent, False after
+        ``pool_wait`` seconds (the caller then gets a connection beyond the pool)."""
+        if self._returned.wait_for(lambda: self._lent < self.pool_size, timeout=self.pool_wait):
+            return True
+        log.warning("all %d pooled database connections stayed lent for %g s: a request gets its own",
+                    self.pool_size, self.pool_wait)
+        return False
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
@@ -90,18 +149,25 @@ class Database:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
         return conn
 
-    def _put_back(self, conn: sqlite3.Connection) -> None:
+    def _give_back(self, conn: sqlite3.Connection | None, lent: bool) -> None:
+        """Under the lock: ``conn`` (None if it could not be opened) goes idle if the pool has room."""
+        if lent:
+            self._lent -= 1
+            self._returned.notify()
+        if conn is None:
+            return
         # A transaction left open (a bug elsewhere) must not reach the next thread: roll it back by closing.
-        if conn.in_transaction or len(self._idle) >= self.idle_connections:
+        if conn.in_transaction or self._lent + len(self._idle) >= self.pool_size:
             conn.close()
         else:
             self._idle.append(conn)
 
     def _reclaim_from_ended_threads(self) -> None:
         for thread in [thread for thread in self._held if not thread.is_alive()]:
-            self._put_back(self._held.pop(thread))
+            self._give_back(*self._held.pop(thread))
 
     def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
         return self.connection().execute(sql, params)
@@ -168,11 +234,13 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
-            for conn in [*self._held.values(), *self._idle]:
+            for conn in [*(conn for conn, _ in self._held.values()), *self._idle]:
                 with suppress(sqlite3.ProgrammingError):
                     conn.close()
             self._held.clear()
             self._idle.clear()
+            self._lent = 0
+            self._returned.notify_all()
         self._local = threading.local()
 
 

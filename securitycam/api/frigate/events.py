@@ -256,6 +256,8 @@ def thumbnail_base64(event: Event) -> str | None:
 
 
 def ffmpeg_slot() -> threading.BoundedSemaphore:
+    # The wait and ffmpeg take seconds: this request's pooled database connection goes back meanwhile.
+    appliance().db.release()
     if not _FFMPEG_SLOTS.acquire(timeout=10):
         raise ApiError(503, "busy making other videos; try again shortly", retry_after=5)
     return _FFMPEG_SLOTS

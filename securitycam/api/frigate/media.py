@@ -84,10 +84,12 @@ def mjpeg(camera: str):  # type: ignore[no-untyped-def]
         raise ApiError(503, f"at most {MAX_MJPEG_STREAMS} MJPEG streams at once", retry_after=10)
 
     def frames() -> Iterator[bytes]:
-        # stream_with_context keeps the request (its parameters) and the app for this generator.
+        # stream_with_context keeps the request (its parameters) and the app for this generator; the
+        # pooled database connection a frame's boxes took goes back before the stream sleeps.
         try:
             while True:
                 data = rendered_frame(settings, 360)
+                appliance().db.release()
                 yield b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + str(len(data)).encode() \
                     + b"\r\n\r\n" + data + b"\r\n"
                 time.sleep(1 / fps)
