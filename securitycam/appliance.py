@@ -8,6 +8,7 @@ appended to ``services``; they stop in reverse order, so nothing outlives what i
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -134,6 +135,8 @@ class Appliance:
     services: list[Service] = field(default_factory=list)
     # Whether this start set admin's password from SECURITYCAM_PASSWORD (a first start or a reset).
     password_from_env: bool = False
+    # Set by stop(): endless responses (a log tail) end with the appliance.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def runner(self) -> CommandRunner:
@@ -276,6 +279,7 @@ class Appliance:
                 f"create {self.paths.root / 'reset-auth'} and restart)")
 
     def stop(self) -> None:
+        self.stopping.set()
         for service in reversed(self.services):
             try:
                 service.stop()

@@ -8,12 +8,20 @@ picture is asked for, which is most of the cost saved on a Pi.
 
 Pillow (~4 MB) is imported by the functions that draw or decode, on the first picture asked for:
 an appliance nobody asks for one never loads it.
+
+A picture is never made larger than its source (:func:`resized` only scales down, as Frigate's
+stills do): ``h=4096`` on a 720p frame gives the 720p frame, not a 50 MB bitmap. A decoded frame
+still costs its width × height × 3 bytes, so the still routes hold :func:`conversion_slot` while
+they decode, draw and encode: at most :data:`MAX_CONVERSIONS` at once, whatever the number of
+viewers; a request that waits :data:`CONVERSION_WAIT_SECONDS` for a turn gets :class:`ImageBusy`.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -25,10 +33,28 @@ if TYPE_CHECKING:
 COLORS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255), "black": (0, 0, 0),
           "white": (255, 255, 255)}
 MAX_SIDE = 4096
+MAX_CONVERSIONS = 2
+CONVERSION_WAIT_SECONDS = 10.0
+_conversions = threading.BoundedSemaphore(MAX_CONVERSIONS)
 
 
 class ImageError(ValueError):
     """The bytes are not an image Pillow can read."""
+
+
+class ImageBusy(RuntimeError):
+    """Every conversion slot stayed taken for :data:`CONVERSION_WAIT_SECONDS`."""
+
+
+@contextmanager
+def conversion_slot() -> Iterator[None]:
+    """One of the :data:`MAX_CONVERSIONS` turns to decode, draw and encode a picture."""
+    if not _conversions.acquire(timeout=CONVERSION_WAIT_SECONDS):
+        raise ImageBusy("busy converting other pictures; try again shortly")
+    try:
+        yield
+    finally:
+        _conversions.release()
 
 
 @dataclass(frozen=True)
@@ -81,9 +107,10 @@ def encode(image: Image.Image, image_format: str = "JPEG", quality: int = 70) ->
 
 
 def resized(image: Image.Image, height: int | None) -> Image.Image:
+    """``image`` scaled down to ``height`` (never up: a taller ``height`` leaves it as it is)."""
     from PIL import Image
 
-    if not height or height == image.height:
+    if not height or height >= image.height:
         return image
     height = min(height, MAX_SIDE)
     width = max(1, min(MAX_SIDE, round(image.width * height / image.height)))

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from securitycam import diskfull
+from securitycam.imaging import CONVERSION_WAIT_SECONDS, ImageBusy
 from securitycam.paths import PathRefused
 
 if TYPE_CHECKING:
@@ -137,6 +138,10 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(PathRefused)
     def _path_refused(exc: PathRefused):  # type: ignore[no-untyped-def]
         return error_response(400, f"invalid path: {exc}")
+
+    @app.errorhandler(ImageBusy)
+    def _image_busy(exc: ImageBusy):  # type: ignore[no-untyped-def]
+        return _api_error(ApiError(503, str(exc), retry_after=round(CONVERSION_WAIT_SECONDS / 2)))
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError):  # type: ignore[no-untyped-def]

@@ -25,6 +25,12 @@ The store announces each item once when it becomes an alert or first holds a sen
 ``reviews`` messages (``type`` new, update, end, with ``before``
 and ``after`` rows), like Frigate's ``frigate/reviews`` MQTT topic. The thumbnail
 (``clips/review/thumb-<camera>-<id>.webp``) is the picture of the most important object so far.
+
+An item no object picture reached (a sensor or API event opened it, or motion on a camera whose
+detector sees no objects) gets one from a still instead, :meth:`ReviewKeeper.fill_thumbnail`: the
+event's snapshot or the camera's latest frame, scaled with Pillow (OpenCV stays unloaded on cameras
+without detection). The detection service's worker calls it once a second, so the sensor's thread
+that opened the item never decodes a picture; a later object picture still replaces it.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +46,8 @@ from typing import TYPE_CHECKING
 from securitycam.bus import REVIEWS, EventBus
 from securitycam.config.detection import ReviewSettings
 from securitycam.fileio import write_atomic
+from securitycam.imaging import ImageBusy, ImageError, conversion_slot, encode, open_jpeg, resized
+from securitycam.paths import resolve_inside
 from securitycam.sensors.presence import NobodyHome, PresenceCheck
 from securitycam.store.review import ReviewSegment, ReviewStore
 
@@ -49,6 +57,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ALERT, DETECTION = "alert", "detection"
+THUMB_HEIGHT = 180
 
 
 @dataclass
@@ -199,18 +208,49 @@ class ReviewKeeper:
         elif before.to_dict() != after:
             self._bus.publish(REVIEWS, {"type": "update", "before": before.to_dict(), "after": after})
 
+    def fill_thumbnail(self, still: Callable[[str], bytes | None]) -> None:
+        """Give the open item that has no thumbnail one made from ``still(event_id)`` (a JPEG of
+        the item's first event), unless an object picture arrives meanwhile."""
+        with self._lock:
+            item = self._open
+            if item is None or item.segment.thumb_path or not item.segment.data["detections"]:
+                return
+            segment_id, first_event = item.segment.id, item.segment.data["detections"][0]
+        jpeg = still(first_event)
+        if jpeg is None:
+            return
+        try:
+            with conversion_slot():
+                data = encode(resized(open_jpeg(jpeg, THUMB_HEIGHT), THUMB_HEIGHT), "WEBP")
+        except (ImageError, ImageBusy) as exc:
+            log.warning("review %s: no thumbnail from the camera's still: %s", segment_id, exc)
+            return
+        with self._lock:
+            item = self._open
+            if item is None or item.segment.id != segment_id:
+                # Ended meanwhile: the row still gets its picture.
+                self._store.update(segment_id, thumb_path=self._save_thumb(segment_id, data))
+            elif not item.segment.thumb_path:
+                before = copy.deepcopy(item.segment)
+                item.segment.thumb_path = self._save_thumb(segment_id, data)
+                self._save(item, item.segment.severity, before)
+
     def _write_thumb(self, segment_id: str, picture: np.ndarray) -> str:
         import cv2  # only cameras with detection have pictures; the others never load OpenCV
 
-        path = self._directory / f"thumb-{self.camera}-{segment_id}.webp"
         height, width = picture.shape[:2]
-        small = cv2.resize(picture, (max(1, width * 180 // height), 180), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(picture, (max(1, width * THUMB_HEIGHT // height), THUMB_HEIGHT),
+                           interpolation=cv2.INTER_AREA)
         ok, data = cv2.imencode(".webp", small, [cv2.IMWRITE_WEBP_QUALITY, 60])
         if not ok:
             log.warning("review %s: thumbnail encoding failed", segment_id)
             return ""
+        return self._save_thumb(segment_id, data.tobytes())
+
+    def _save_thumb(self, segment_id: str, data: bytes) -> str:
+        path = resolve_inside(self._directory, f"thumb-{self.camera}-{segment_id}.webp")
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, data.tobytes())
+        write_atomic(path, data)
         return str(path)
 
 

@@ -7,7 +7,8 @@ pipelines whose camera (or detector, or ``Model``) changed; review settings appl
 
 Review items for every camera, detection on or off: a sensor or API event opens or joins its
 camera's item (see :mod:`.review`). A worker ticks them once a second, so an item with no pipeline behind it
-ends too.
+ends too, and gives an item no object picture reached its thumbnail from a still (off the thread
+of the sensor that opened it).
 
 Only a camera with detection on loads OpenCV, the tracker and a model (imported on first use).
 
@@ -191,9 +192,12 @@ class Detection:
             pending, self._pending = self._pending, None
         if pending is not None:
             self._apply(*pending)
-        now = self._clock.time()
         with self._lock:
+            every_keeper = list(self.keepers.values())
             keepers = [keeper for name, keeper in self.keepers.items() if name not in self.pipelines]
+        for keeper in every_keeper:
+            keeper.fill_thumbnail(lambda event_id, camera=keeper.camera: self._still(camera, event_id))
+        now = self._clock.time()
         for keeper in keepers:
             keeper.tick(now)
 
@@ -218,6 +222,14 @@ class Detection:
         for keeper in keepers:
             keeper.forget_items(segment_ids)
         return self.reviews.delete_many(segment_ids)
+
+    def _still(self, camera: str, event_id: str) -> bytes | None:
+        """The event's snapshot (an API event's frame with its boxes), else the camera's latest frame."""
+        for picture in self._paths.event_pictures(camera, event_id):
+            if picture.suffix == ".jpg" and picture.is_file():
+                return picture.read_bytes()
+        recorder = self._recorder.cameras.get(camera)
+        return recorder.latest_frame() if recorder is not None else None
 
     # -- sensor and API events join review items -----------------------------------------------
 

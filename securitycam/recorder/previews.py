@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from securitycam.imaging import encode, open_jpeg
+from securitycam.imaging import conversion_slot, encode, open_jpeg
 from securitycam.paths import DataPaths, PathRefused, resolve_inside
 from securitycam.recorder.clips import FFMPEG, niced
 from securitycam.recorder.process import run_job
@@ -223,7 +223,10 @@ class Previews:
             data = frame_at(recording, moment, "jpeg", PREVIEW_HEIGHT)
         if data is None:
             raise PreviewNotFound("Image file not found")
-        return data if image_format == "jpeg" else encode(open_jpeg(data), "WEBP")
+        if image_format == "jpeg":
+            return data
+        with conversion_slot():
+            return encode(open_jpeg(data), "WEBP")
 
     # -- the janitor's side ----------------------------------------------------------------------------
 

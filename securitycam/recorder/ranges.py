@@ -74,7 +74,8 @@ def frame_at(recording: Recording, moment: float, image_format: str, height: int
     """The frame ``moment`` (epoch) shows in ``recording``, as ``png`` or ``jpeg``; ``None`` if ffmpeg
     finds none there."""
     offset = min(max(0.0, moment - recording.start_time), max(0.0, recording.duration - 0.05))
-    scale = ["-vf", f"scale=-2:{height}"] if height else []
+    # Scaled down only: a taller ``height`` than the footage's gives the footage's own size.
+    scale = ["-vf", f"scale=-2:'min(ih,{height})'"] if height else []
     codec = ["-c:v", "png"] if image_format == "png" else ["-c:v", "mjpeg", "-q:v", "3"]
     try:
         done = run_job(

@@ -19,12 +19,14 @@ the janitor's own lines would wake it again and again.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import logging.handlers
 import os
 import re
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -42,6 +44,7 @@ MAX_LIMIT = 2000
 DEFAULT_LIMIT = 500
 LEVELS = ("ERROR", "WARNING", "INFO", "DEBUG")
 PARSED_CATEGORIES = ("api", "mediamtx")
+READ_CHUNK = 64 * 1024
 
 _API_LINE = re.compile(r"^(\S+) (DEBUG|INFO|WARNING|ERROR|CRITICAL) ([^:\s]+): ?(.*)$")
 _MEDIAMTX_LINE = re.compile(r"^(\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) (DBG|INF|WAR|ERR) (?:\[([^\]]+)\] )?(.*)$")
@@ -198,6 +201,45 @@ def raw_lines(logs_dir: Path, category: str, limit: int = 20_000) -> list[str]:
         if len(lines) >= limit:
             break
     return lines[-limit:]
+
+
+def follow(logs_dir: Path, category: str, stop: Callable[[], bool], poll: float = 0.5) -> Iterator[str]:
+    """The lines a parsed category's newest log file gets from now on (credentials masked, each
+    with its newline), checked every ``poll`` seconds until ``stop()``. A file rotated away is read
+    to its end; a new file (another inode) or a truncated one is followed from its start.
+
+    The first item is ``""``, yielded once "now" is marked: take it at once (``next()``) so that
+    the tail starts when it is asked for, not when a server first iterates it."""
+    folder, pattern = RAW_LOG_PATTERNS[category]
+    newest = next(iter(_files(logs_dir / folder, pattern)), None)
+    inode, position = (newest[1].st_ino, newest[1].st_size) if newest is not None else (None, 0)
+    yield ""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = ""
+    while not stop():
+        newest = next(iter(_files(logs_dir / folder, pattern)), None)
+        chunk = b""
+        if newest is not None:
+            path, stat = newest
+            if stat.st_ino != inode or stat.st_size < position:
+                position = 0
+            inode = stat.st_ino
+            try:
+                with path.open("rb") as handle:
+                    handle.seek(position)
+                    chunk = handle.read(READ_CHUNK)
+            except OSError:
+                chunk = b""
+            position += len(chunk)
+        pending += decoder.decode(chunk)
+        *complete, pending = pending.split("\n")
+        if len(pending) >= READ_CHUNK:  # a line without end is sent in pieces, not kept whole
+            complete.append(pending)
+            pending = ""
+        if complete:
+            yield "".join(redact(line) + "\n" for line in complete)
+        if len(chunk) < READ_CHUNK:
+            time.sleep(poll)
 
 
 def list_script_logs(logs_dir: Path) -> list[dict[str, object]]:

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
+from securitycam import imaging
 from securitycam.app import create_app
 from securitycam.appliance import Appliance, Hardware
 from securitycam.system.host import HostReader
@@ -92,6 +93,38 @@ def test_latest_resized_reencoded_and_stamped(admin):
                          ("motion=x", "motion"), ("timestamp=yes", "timestamp")):
         response = admin.get(f"/api/cam/latest.jpg?{query}")
         assert response.status_code == 400 and response.json["field"] == field, query
+
+
+def test_stills_are_never_made_larger_than_their_source(admin):
+    for path in ("/api/cam/latest.jpg?h=4096", "/api/cam/latest.jpg?h=4096&bbox=1&timestamp=1",
+                 "/api/camera/cam/latest.jpg?h=181"):
+        assert image_of(admin.get(path)).size == (320, 180), path
+    webp = admin.get("/api/cam/latest.webp?h=4096")
+    assert webp.mimetype == "image/webp" and Image.open(io.BytesIO(webp.data)).size == (320, 180)
+    settings = admin.get("/api/birdseye").json
+    assert image_of(admin.get("/api/birdseye/latest.jpg?h=4096")).size == (settings["width"], settings["height"])
+
+
+def test_picture_conversions_are_bounded_and_a_request_that_waits_too_long_gets_503(admin, monkeypatch):
+    monkeypatch.setattr(imaging, "CONVERSION_WAIT_SECONDS", 0.2)
+    taken = 0
+    try:
+        while imaging._conversions.acquire(blocking=False):  # every viewer's turn is taken
+            taken += 1
+        assert taken == imaging.MAX_CONVERSIONS
+        for path in ("/api/cam/latest.jpg?h=90", "/api/cam/latest.webp", "/api/cam/grid.jpg",
+                     "/api/birdseye/latest.jpg"):
+            busy = admin.get(path)
+            assert busy.status_code == 503, path
+            assert busy.json == {"success": False, "message": "busy converting other pictures; try again shortly",
+                                 "retry_after": 5}
+            assert busy.headers["Retry-After"] == "5"
+        # A frame sent as it is needs no conversion, so it needs no turn.
+        assert image_of(admin.get("/api/cam/latest.jpg")).size == (320, 180)
+    finally:
+        for _ in range(taken):
+            imaging._conversions.release()
+    assert image_of(admin.get("/api/cam/latest.jpg?h=90")).size == (160, 90)
 
 
 def test_api_event_boxes_are_drawn_on_its_snapshot_and_on_latest_with_bbox(admin, live_app):
@@ -185,3 +218,30 @@ def test_a_camera_with_no_frame_gives_a_picture_saying_so(admin, live_app):
         assert offline.size == (320, 240)
     finally:
         recorder.start()
+
+
+def review_thumbnail_of(admin: FlaskClient, event_id: str) -> Image.Image:
+    """The picture of the review item ``event_id`` joined, fetched where its ``thumb_path`` sends Frigate."""
+    wait_for(lambda: admin.get(f"/api/review/event/{event_id}").json.get("thumb_path"), timeout=15)
+    thumb_path = admin.get(f"/api/review/event/{event_id}").json["thumb_path"]
+    assert thumb_path.startswith("/media/frigate/clips/review/thumb-")
+    picture = admin.get("/clips/review/" + thumb_path.rsplit("/", 1)[-1])
+    assert picture.status_code == 200 and picture.mimetype == "image/webp"
+    return Image.open(io.BytesIO(picture.data))
+
+
+def test_review_items_of_sensor_and_api_events_get_a_thumbnail_deleted_with_them(admin, live_app):
+    appliance: Appliance = live_app.extensions["securitycam"]
+    sensor_event = appliance.events.open("yard", "sensor", "door", sub_label="front door")
+    # The camera's latest frame (320x240), scaled to detection's thumbnail height.
+    assert review_thumbnail_of(admin, sensor_event.id).size == (240, 180)
+    review_id = admin.get(f"/api/review/event/{sensor_event.id}").json["id"]
+    [thumb] = (appliance.paths.clips / "review").glob(f"thumb-yard-{review_id}.webp")
+
+    api_event = admin.post("/api/events/cam/doorbell/create", json={"duration": 1}).json["event_id"]
+    assert review_thumbnail_of(admin, api_event).size == (320, 180)
+
+    assert admin.post("/api/reviews/delete", json={"ids": [review_id]}).json["success"] is True
+    assert not thumb.exists()
+    assert admin.get(f"/clips/review/{thumb.name}").status_code == 404
+    appliance.events.end(sensor_event.id, appliance.clock.time())

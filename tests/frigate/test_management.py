@@ -3,8 +3,13 @@ restart, PTZ info, logs, and the health line."""
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 
+import requests
+
+from securitycam.api.frigate import management
 from tests.conftest import write_sys
 
 
@@ -121,3 +126,47 @@ def test_logs_by_service(client, appliance):
     assert client.get("/api/logs/nginx").json == {"totalLines": 0, "lines": []}
     assert client.get("/api/logs/kernel").status_code == 404
     assert client.get("/api/logs/frigate?start=x").json["field"] == "start"
+
+
+def test_logs_stream_is_a_plain_text_tail_that_ends_with_the_appliance(live_server, token, appliance):
+    logger = logging.getLogger("securitycam.test")
+    logger.warning("written before the stream")
+    # Headers go with the first line (a WSGI server sends them with its first bytes): lines come
+    # until the answer does.
+    answered = threading.Event()
+
+    def keep_logging() -> None:
+        while not answered.wait(0.3):
+            logger.warning("tailed rtsp://admin:hunter2@10.0.0.5/live")
+
+    later = threading.Thread(target=keep_logging)
+    later.start()
+    with requests.get(f"{live_server.url}/api/logs/frigate?stream=true", stream=True, timeout=10,
+                      headers={"Authorization": f"Bearer {token}"}) as response:
+        answered.set()
+        later.join()
+        assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/plain")
+        lines = response.iter_lines(decode_unicode=True)
+        first = next(lines)
+        assert "tailed rtsp://" in first and "hunter2" not in first
+        logger.warning("another line")
+        assert any("another line" in line for line in lines)
+        appliance.stopping.set()
+        # The stream ends; what was written before it was never sent.
+        assert all("written before the stream" not in line for line in lines)
+
+
+def test_log_streams_are_bounded(client):
+    taken = 0
+    try:
+        while management._log_streams.acquire(blocking=False):
+            taken += 1
+        assert taken == management.MAX_LOG_STREAMS
+        refused = client.get("/api/logs/frigate?stream=true")
+        assert refused.status_code == 503 and refused.headers["Retry-After"]
+        assert refused.json == {"success": False, "message": "at most 4 live log streams at once",
+                                "retry_after": 10}
+    finally:
+        for _ in range(taken):
+            management._log_streams.release()
+    assert client.get("/api/logs/frigate").status_code == 200

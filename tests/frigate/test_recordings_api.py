@@ -80,6 +80,9 @@ def test_a_frame_at_a_moment(footage: Footage):
     assert png_size(png.data) == (320, 180)
     small = footage.client.get(f"/api/cam/recordings/{moment}/snapshot.png?height=90")
     assert png_size(small.data) == (160, 90)
+    # Scaled down only, as Frigate: a taller height than the footage's is the footage's own size.
+    tall = footage.client.get(f"/api/cam/recordings/{moment}/snapshot.png?height=4096")
+    assert tall.status_code == 200 and png_size(tall.data) == (320, 180)
     jpg = footage.client.get(f"/api/cam/recordings/{moment}/snapshot.jpg")
     assert jpg.status_code == 200 and jpg.mimetype == "image/jpeg" and jpg.data[:2] == b"\xff\xd8"
     missing = footage.client.get("/api/cam/recordings/1000.5/snapshot.png")

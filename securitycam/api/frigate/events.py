@@ -42,7 +42,17 @@ from securitycam.api.frigate.review import remove_thumbnails
 from securitycam.api.media import places
 from securitycam.bus import TRACKED_OBJECT_UPDATE
 from securitycam.fileio import write_atomic
-from securitycam.imaging import Box, ImageError, draw_boxes, draw_timestamp, encode, open_jpeg, resized, two_to_one
+from securitycam.imaging import (
+    Box,
+    ImageError,
+    conversion_slot,
+    draw_boxes,
+    draw_timestamp,
+    encode,
+    open_jpeg,
+    resized,
+    two_to_one,
+)
 from securitycam.paths import PathRefused
 from securitycam.recorder import archive, clips
 from securitycam.store.events import SORTS, Event, EventQuery, SummaryRow
@@ -177,7 +187,7 @@ def jpeg_response(data: bytes, download_name: str | None = None, cache: bool = F
 def image_response(jpeg: bytes, extension: str, download_name: str | None = None, cache: bool = False) -> Response:
     """``jpeg`` as the picture type of ``extension`` (converted only when that is not JPEG)."""
     image_format, mimetype = IMAGE_TYPES[extension]
-    data = jpeg if image_format == "JPEG" else encode(open_jpeg(jpeg), image_format)
+    data = jpeg if image_format == "JPEG" else converted(jpeg, image_format)
     response = Response(data, mimetype=mimetype)
     response.headers["Cache-Control"] = "private, max-age=31536000" if cache else "no-store"
     if download_name:
@@ -185,18 +195,24 @@ def image_response(jpeg: bytes, extension: str, download_name: str | None = None
     return response
 
 
+def converted(jpeg: bytes, image_format: str) -> bytes:
+    with conversion_slot():
+        return encode(open_jpeg(jpeg), image_format)
+
+
 def render(frame: bytes, height: int | None, quality: int, boxes: list[Box], timestamp: float | None) -> bytes:
     """``frame`` as it is when nothing is asked for; otherwise resized and drawn on."""
     if not height and not boxes and timestamp is None and quality == 70:
         return frame
-    try:
-        image = resized(open_jpeg(frame, height), height)
-    except ImageError as exc:
-        raise ApiError(503, f"the camera's latest frame is unreadable: {exc}") from exc
-    draw_boxes(image, boxes)
-    if timestamp is not None:
-        draw_timestamp(image, timestamp)
-    return encode(image, quality=quality)
+    with conversion_slot():
+        try:
+            image = resized(open_jpeg(frame, height), height)
+        except ImageError as exc:
+            raise ApiError(503, f"the camera's latest frame is unreadable: {exc}") from exc
+        draw_boxes(image, boxes)
+        if timestamp is not None:
+            draw_timestamp(image, timestamp)
+        return encode(image, quality=quality)
 
 
 def event_snapshot(event: Event) -> Response:
@@ -220,10 +236,12 @@ def event_snapshot(event: Event) -> Response:
 
 
 def crop_to(data: bytes, box: Box, quality: int) -> bytes:
-    image = open_jpeg(data)
-    left, top = box.x * image.width, box.y * image.height
-    region = (int(left), int(top), int(left + box.width * image.width) or 1, int(top + box.height * image.height) or 1)
-    return encode(image.crop(region), quality=quality)
+    with conversion_slot():
+        image = open_jpeg(data)
+        left, top = box.x * image.width, box.y * image.height
+        region = (int(left), int(top), int(left + box.width * image.width) or 1,
+                  int(top + box.height * image.height) or 1)
+        return encode(image.crop(region), quality=quality)
 
 
 def event_thumbnail(event: Event, extension: str = "jpg") -> Response:
@@ -235,13 +253,15 @@ def event_thumbnail(event: Event, extension: str = "jpg") -> Response:
     source = stored.read_bytes() if stored is not None else live_frame(event.camera)
     if source is None:
         raise ApiError(404, f"Event {event.id} has no thumbnail")
-    try:
-        image = resized(open_jpeg(source, THUMBNAIL_HEIGHT), THUMBNAIL_HEIGHT)
-    except ImageError as exc:
-        raise ApiError(404, f"Event {event.id} has no readable thumbnail") from exc
-    if android == "android":
-        image = two_to_one(image)
-    return image_response(encode(image), extension, cache=not in_progress(event, now()))
+    with conversion_slot():
+        try:
+            image = resized(open_jpeg(source, THUMBNAIL_HEIGHT), THUMBNAIL_HEIGHT)
+        except ImageError as exc:
+            raise ApiError(404, f"Event {event.id} has no readable thumbnail") from exc
+        if android == "android":
+            image = two_to_one(image)
+        thumbnail = encode(image)
+    return image_response(thumbnail, extension, cache=not in_progress(event, now()))
 
 
 def thumbnail_base64(event: Event) -> str | None:
@@ -249,10 +269,11 @@ def thumbnail_base64(event: Event) -> str | None:
     if stored is None:
         return None
     try:
-        image = resized(open_jpeg(stored.read_bytes(), THUMBNAIL_HEIGHT), THUMBNAIL_HEIGHT)
+        with conversion_slot():
+            data = encode(resized(open_jpeg(stored.read_bytes(), THUMBNAIL_HEIGHT), THUMBNAIL_HEIGHT))
     except (OSError, ImageError):
         return None
-    return base64.b64encode(encode(image)).decode()
+    return base64.b64encode(data).decode()
 
 
 def ffmpeg_slot() -> threading.BoundedSemaphore:
@@ -525,8 +546,7 @@ def snapshot_clean(event_id: str, extension: str):  # type: ignore[no-untyped-de
     if stored is None:
         raise ApiError(404, f"Event {event.id} has no clean snapshot")
     image_format, mimetype = IMAGE_TYPES[extension]
-    data = stored.read_bytes() if stored.suffix == f".{extension}" \
-        else encode(open_jpeg(stored.read_bytes()), image_format)
+    data = stored.read_bytes() if stored.suffix == f".{extension}" else converted(stored.read_bytes(), image_format)
     response = Response(data, mimetype=mimetype)
     if download:
         response.headers["Content-Disposition"] = f'attachment; filename="{event.camera}-{event.id}-clean.{extension}"'
@@ -574,13 +594,16 @@ class EventEnd(BaseModel):
 
 def save_snapshot(event: Event, frame: bytes) -> bool:
     """The frame as ``<camera>-<id>-clean.png`` and, with the requested boxes drawn, ``.jpg``."""
-    try:
-        image = open_jpeg(frame)
-    except ImageError:
-        return False
-    write_atomic(snapshot_file(event, clean=True), encode(image, "PNG"))
-    draw_boxes(image, event_boxes(event))
-    write_atomic(snapshot_file(event), encode(image, quality=90))
+    with conversion_slot():
+        try:
+            image = open_jpeg(frame)
+        except ImageError:
+            return False
+        clean = encode(image, "PNG")
+        draw_boxes(image, event_boxes(event))
+        drawn = encode(image, quality=90)
+    write_atomic(snapshot_file(event, clean=True), clean)
+    write_atomic(snapshot_file(event), drawn)
     return True
 
 

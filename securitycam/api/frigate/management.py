@@ -1,6 +1,7 @@
 """Frigate's management and information endpoints under ``/api`` (``frigate-http-api.md``,
 Management & Information): ``config`` and its JSON schema, ``stats``, ``version``, ``ffprobe``,
-``restart``, ``<camera>/ptz/info``, ``logs/<service>``, and the plain-text health line at ``/api/``.
+``restart``, ``<camera>/ptz/info``, ``logs/<service>`` (``stream=true``: a live tail in plain
+text, as Frigate's log page reads it), and the plain-text health line at ``/api/``.
 
 ``/api/config`` is the appliance's settings told in Frigate's configuration shape: one
 :class:`FrigateConfig` (pydantic) built from the ``Cameras``, ``Auth`` and ``StorageLimit``
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 import time
 from functools import partial
 from typing import Any
@@ -42,6 +44,8 @@ bp = Blueprint("frigate_management", __name__, url_prefix="/api")
 FRIGATE_VERSION = "0.16.0"
 MQTT_TOPIC_PREFIX = "frigate"
 LOG_SERVICES = ("frigate", "go2rtc", "nginx")
+MAX_LOG_STREAMS = 4
+_log_streams = threading.BoundedSemaphore(MAX_LOG_STREAMS)
 FFPROBE_TIMEOUT = 15.0
 # Seconds one camera's ffprobe answer serves every client (a probe of an RTSP camera takes seconds).
 FFPROBE_REUSE = 10.0
@@ -443,6 +447,27 @@ def restart():  # type: ignore[no-untyped-def]
     return jsonify(success=True, message="Restarting (this can take up to one minute)...")
 
 
+def log_stream(category: str | None) -> Response:
+    """Frigate's live tail: the lines the log gets from now on, as plain text. Each stream holds a
+    server thread, so at most :data:`MAX_LOG_STREAMS` at once (503 beyond); one ends when its client
+    goes away or the appliance stops (nginx has no log here: an empty body at once)."""
+    if not _log_streams.acquire(blocking=False):
+        raise ApiError(503, f"at most {MAX_LOG_STREAMS} live log streams at once", retry_after=10)
+    a = appliance()
+    client_gone = request.environ.get("waitress.client_disconnected") or (lambda: False)
+
+    def stop() -> bool:
+        return a.stopping.is_set() or client_gone()
+
+    lines = logs.follow(a.paths.logs, category, stop) if category else iter(())
+    next(lines, None)  # the tail starts now
+    response = Response(lines, mimetype="text/plain", headers={"Cache-Control": "no-store",
+                                                                "X-Accel-Buffering": "no"})
+    # Released when the response is closed, whether or not it was read at all.
+    response.call_on_close(_log_streams.release)
+    return response
+
+
 @bp.get("/logs/<service>")
 def service_logs(service: str):  # type: ignore[no-untyped-def]
     """Frigate's ``{"totalLines", "lines"}`` (``start``, ``end`` slice them as Python does, so
@@ -452,8 +477,10 @@ def service_logs(service: str):  # type: ignore[no-untyped-def]
         raise ApiError(404, "Not a valid service")
     start = params.whole("start", 0, -10_000_000, 10_000_000)
     end = params.whole("end", 0, -10_000_000, 10_000_000) or None
-    lines = logs.raw_lines(appliance().paths.logs, "api" if service == "frigate" else "mediamtx") \
-        if service != "nginx" else []
+    category = "api" if service == "frigate" else "mediamtx"
+    if params.flag("stream", False):
+        return log_stream(category if service != "nginx" else None)
+    lines = logs.raw_lines(appliance().paths.logs, category) if service != "nginx" else []
     if params.flag("download", False):
         return Response("\n".join(lines) + ("\n" if lines else ""), mimetype="text/plain",
                         headers={"Content-Disposition": f'attachment; filename="{service}.log"'})

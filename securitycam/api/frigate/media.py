@@ -37,7 +37,7 @@ from securitycam.api.frigate.events import (
 )
 from securitycam.api.frigate.management import BirdseyeConfig, find_camera
 from securitycam.config.models import CameraSettings
-from securitycam.imaging import COLORS, Box, draw_grid, encode, open_jpeg, placeholder, tile
+from securitycam.imaging import COLORS, Box, conversion_slot, draw_grid, encode, open_jpeg, placeholder, resized, tile
 from securitycam.store.events import Event, EventQuery
 
 bp = Blueprint("frigate_media", __name__, url_prefix="/api")
@@ -154,9 +154,12 @@ def grid(camera: str):  # type: ignore[no-untyped-def]
     if color_name not in COLORS:
         raise params.bad("color", f"must be one of {', '.join(COLORS)}")
     font_scale = params.number("font_scale", 0.1, 5.0) or 0.5
-    image = open_jpeg(frame_or_placeholder(settings))
-    draw_grid(image, COLORS[color_name], font_scale, GRID_CELLS)
-    return jpeg_response(encode(image))
+    frame = frame_or_placeholder(settings)
+    with conversion_slot():
+        image = open_jpeg(frame)
+        draw_grid(image, COLORS[color_name], font_scale, GRID_CELLS)
+        data = encode(image)
+    return jpeg_response(data)
 
 
 # -- birdseye, zones, faces -----------------------------------------------------------------------------
@@ -177,11 +180,12 @@ def birdseye():  # type: ignore[no-untyped-def]
     height = params.whole("h", 0, 0, 4096) or None
     quality = params.whole("quality", 70, 1, 100)
     cameras = [camera for camera in appliance().settings.get().Cameras if camera.enabled]
-    pictures = [open_jpeg(frame_or_placeholder(camera), config.height // 2) for camera in cameras]
-    image = tile(pictures, config.width, config.height)
-    if height:
-        image = image.resize((max(1, round(config.width * height / config.height)), height))
-    return jpeg_response(encode(image, quality=quality))
+    frames = [frame_or_placeholder(camera) for camera in cameras]
+    with conversion_slot():
+        image = resized(tile([open_jpeg(frame, config.height // 2) for frame in frames], config.width, config.height),
+                        height)
+        data = encode(image, quality=quality)
+    return jpeg_response(data)
 
 
 @bp.get("/zones")

@@ -26,6 +26,7 @@ from flask import Blueprint, Response, jsonify, request
 from securitycam.api.common import ApiError, appliance, query_int
 from securitycam.api.frigate import params
 from securitycam.config.models import CameraSettings
+from securitycam.imaging import conversion_slot
 from securitycam.recorder import ranges
 from securitycam.recorder.recordings import RecordingStore
 
@@ -149,7 +150,8 @@ def recording_snapshot(camera_name: str, frame_time: str, image_format: str):  #
     if recording is None:
         raise ApiError(404, f"Recording not found at {moment}")
     kind = "png" if image_format == "png" else "jpeg"
-    image = ranges.frame_at(recording, moment, kind, height)
+    with conversion_slot():
+        image = ranges.frame_at(recording, moment, kind, height)
     if image is None:
         raise ApiError(404, f"Unable to parse frame at time {moment}")
     return Response(image, mimetype=f"image/{kind}", headers={"Cache-Control": "private, max-age=3600"})
