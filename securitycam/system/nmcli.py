@@ -157,14 +157,22 @@ class NetworkManager:
 
     def join(self, ssid: str, password: str) -> None:
         """Join ``ssid`` (a profile NetworkManager keeps and rejoins at boot); :class:`NetworkError`
-        says why not (a wrong password: "Secrets were required, but not provided"), and the failed
-        profile is removed so that NetworkManager does not keep retrying it."""
+        says why not (a wrong password: "Secrets were required, but not provided"), and the profile
+        the failed attempt made is removed so that NetworkManager does not keep retrying it. A profile
+        of that name saved before (the owner's home network, out of reach for a while) is kept: a
+        mistyped password must not cost the owner a network that worked."""
         args = ["--wait", str(JOIN_WAIT), "device", "wifi", "connect", ssid]
         if password:
             args += ["password", password]
         try:
+            saved_before = ssid in self.saved_wifi()
+        except NetworkError:
+            saved_before = True  # unknown: keeping a failed profile is the harmless mistake
+        try:
             self._nmcli(*args, "ifname", self.interface, timeout=JOIN_WAIT + 15)
         except NetworkError:
+            if saved_before:
+                raise
             try:
                 self._nmcli("connection", "delete", "id", ssid, timeout=15)
             except NetworkError as exc:
