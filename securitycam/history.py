@@ -80,6 +80,11 @@ QUEUE_LIMIT = 1000
 Row = tuple[float, str, str, str | None]
 
 
+
+def _inert(field: Any) -> Any:
+    """A CSV field a spreadsheet will not read as a formula."""
+    return f"'{field}" if isinstance(field, str) and field[:1] in ("=", "+", "-", "@", "\t", "\r") else field
+
 class History:
     """The history service; ``sample()`` gives the health figures to keep (``host_figures``)."""
 
@@ -112,11 +117,15 @@ class History:
         return rows
 
     def events_csv(self, hours: int) -> str:
-        """:meth:`events` as CSV (RFC 4180: CRLF line ends, fields quoted when needed)."""
+        """:meth:`events` as CSV (RFC 4180: CRLF line ends, fields quoted when needed).
+
+        A detail starts with a name a LAN user chose (a device, a sensor): one starting like a
+        formula (``=HYPERLINK(...)``) would run as one in the owner's spreadsheet, so such a field
+        is given a leading ``'``, as OWASP's CSV-injection advice says."""
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(CSV_HEADER)
-        writer.writerows(self._rows(hours))
+        writer.writerows([[_inert(field) for field in row] for row in self._rows(hours)])
         return out.getvalue()
 
     def health(self, hours: int) -> list[dict[str, Any]]:

@@ -77,6 +77,20 @@ def test_csv_has_the_header_and_quotes_as_rfc_4180(client: FlaskClient, applianc
     assert [r[0] for r in rows[1:]] == [e["ts"] for e in client.get("/event_history?hours=72").json]
 
 
+def test_csv_fields_a_spreadsheet_would_run_as_formulas_are_made_inert(
+        client: FlaskClient, appliance: Appliance) -> None:
+    now = appliance.clock.time()
+    details = ['=HYPERLINK("http://evil.example","x") (AA:BB, wifi) is home', "+1+1", "-2+3", "@SUM(A1)",
+               "\t=1", "plain = text"]
+    appliance.history.record([(now - 10 + n, "presence_arrived", "ok", detail) for n, detail in enumerate(details)])
+    rows = list(csv.reader(io.StringIO(client.get("/event_history/csv?hours=1").get_data(as_text=True))))
+    assert [row[3] for row in rows[1:] if row[1] == "presence_arrived"] == [
+        "'" + detail for detail in details[:-1]] + ["plain = text"]
+    # The JSON list keeps what was recorded.
+    listed = client.get("/event_history?hours=1").json
+    assert [e["detail"] for e in listed if e["type"] == "presence_arrived"] == details
+
+
 def test_csv_with_no_events_is_the_header_only(client: FlaskClient, appliance: Appliance) -> None:
     appliance.db.execute("DELETE FROM history_events")
     assert client.get("/event_history/csv").get_data(as_text=True) == "timestamp,type,severity,detail\r\n"
