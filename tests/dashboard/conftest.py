@@ -9,6 +9,7 @@ one per page at phone (390×844) and desktop (1280×800) width: ``shoot(page, "a
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.dashboard.browser import launch
 from tests.served import PASSWORD, SMALL_CAMERA, Served, kill_strays
+from tests.waiting import wait_for
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -33,6 +35,26 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+def camera_status(served: Served) -> dict:
+    return next(camera for camera in served.get("/recording/status").json()["cameras"]
+                if camera["name"] == SMALL_CAMERA["name"])
+
+
+def footage_since_restart(served: Served, replaced_pid: int | None, seconds: float) -> Callable[[], bool]:
+    """A predicate: the camera's ffmpeg is no longer ``replaced_pid`` and its new one has recorded
+    ``seconds`` of footage."""
+    started: list[float] = []
+
+    def recorded() -> bool:
+        camera = camera_status(served)
+        if camera["state"] != "running" or camera["pid"] in (None, replaced_pid):
+            return False
+        started[:] = started or [time.time()]
+        return (camera["last_segment_end"] or 0) >= started[0] + seconds
+
+    return recorded
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """One appliance for a test module: a small quick camera, the mock sensor, a viewer account."""
@@ -40,7 +62,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     served = Served(data_dir)
     try:
         served.wait_up()
+        replaced = camera_status(served)["pid"]
         assert served.post("/settings", json={"Cameras": [SMALL_CAMERA]}).ok
+        # The camera's ffmpeg restarts with these settings: a test's first trigger needs the new
+        # one's footage (pre-capture, and 2 s for a sprite), which a loaded machine may take a while
+        # to give. (Triggered too soon, the first clip came without a sprite and the test waited.)
+        wait_for(footage_since_restart(served, replaced, seconds=4), 90, what="the small camera's footage")
         # A release ends the event at once: a clip is ready about post_capture seconds later.
         assert served.post("/sensor/configure", json={"type": "mock", "hold_seconds": 0}).ok
         created = served.post("/api/users", json={"username": VIEWER, "password": VIEWER_PASSWORD, "role": "viewer"})
